@@ -1,0 +1,31 @@
+"""Errors that carry a message meant for the person using the tool.
+
+Every failure a user can cause (a bad file, a bad number, an unavailable model) raises a subclass of
+`LogitscopeError`; the UI and the CLI show `str(error)` as it is, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class LogitscopeError(Exception):
+    """Base class: the message is complete and safe to show to the user."""
+
+
+class InputError(LogitscopeError, ValueError):
+    """A number, tensor or argument the user gave cannot be used (NaN, T <= 0, empty, ...)."""
+
+
+class ImageError(LogitscopeError):
+    """An uploaded file is not a usable image (not an image, truncated, too large, ...)."""
+
+
+class LabelError(LogitscopeError):
+    """A label file cannot be read, or its length does not match the model."""
+
+
+class ModelUnavailableError(LogitscopeError):
+    """A model is known but cannot be built here (weights missing and no network, ...)."""
+
+
+class CheckpointError(LogitscopeError):
+    """A user checkpoint cannot be loaded safely or does not fit the architecture."""

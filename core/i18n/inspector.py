@@ -1,0 +1,5 @@
+"""UI strings of the inspector page: key -> {"en": ..., "zh": ...}."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, dict[str, str]] = {}
