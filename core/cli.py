@@ -1,0 +1,196 @@
+"""Command-line interface: `python -m core predict|softmax|models ...` (a contract other tools call).
+
+Bad arguments print one line on stderr and exit 2. `predict` goes on past a bad image, reports it,
+and exits 1 if any image failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import torch
+
+from core.checks import run_checks
+from core.config import SETTINGS
+from core.errors import InputError, LabelError, LogitscopeError
+from core.images import read_image_file
+from core.inference import predict
+from core.labels import LABEL_LANGUAGES, read_label_file, validate_labels
+from core.numerics import (
+    as_logits,
+    check_claims,
+    check_temperature,
+    entropy,
+    log_softmax,
+    softmax,
+)
+from core.registry import ModelSpec, get_spec, list_models, load_model, spec_labels
+from core.tables import top_k_table
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one clear line, not the usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _top_k_records(logits: torch.Tensor, labels: Sequence[str], *, k: int, temperature: float) -> list[dict[str, object]]:
+    table = top_k_table(logits, labels, k=k, temperature=temperature)
+    return [
+        {"rank": int(r.rank), "index": int(r.index), "label": str(r.label), "logit": float(r.logit),
+         "probability": float(r.probability)}
+        for r in table.itertuples()
+    ]
+
+
+def _model_labels(spec: ModelSpec, choice: str) -> list[str]:
+    if choice in LABEL_LANGUAGES:
+        return spec_labels(spec, choice)
+    labels = read_label_file(choice)
+    validate_labels(labels, spec.num_classes, source=choice)
+    return labels
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    temperature = check_temperature(args.temperature)
+    spec = get_spec(args.model)
+    labels = _model_labels(spec, args.labels)
+    model = load_model(spec)
+    results: list[dict[str, object]] = []
+    failed = False
+    for path in args.images:
+        try:
+            decoded = read_image_file(path)
+            logits = predict(model, [decoded.image])[0]
+        except LogitscopeError as exc:
+            failed = True
+            results.append({"image": path, "error": str(exc)})
+            if not args.json:
+                print(f"{path}\n  error: {exc}", file=sys.stderr)
+            continue
+        top = _top_k_records(logits, labels, k=args.top_k, temperature=temperature)
+        checks = run_checks(logits, labels=labels, num_classes=spec.num_classes, k=args.top_k, temperature=temperature)
+        results.append({"image": path, "model": spec.name, "temperature": temperature, "top_k": top,
+                        "checks": [c.to_dict() for c in checks], "notes": list(decoded.notes)})
+        if not args.json:
+            print(path)
+            for note in decoded.notes:
+                print(f"  note: {note}")
+            for row in top:
+                print(f"  {row['rank']}. {row['label']} ({float(row['probability']):.1%})")  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    return 1 if failed else 0
+
+
+def _softmax_labels(spec: str | None, n: int) -> list[str]:
+    if spec is None:
+        return [str(i) for i in range(n)]
+    labels = read_label_file(spec) if Path(spec).is_file() else [s.strip() for s in spec.split(",")]
+    validate_labels(labels, n, source="--labels")
+    return labels
+
+
+def cmd_softmax(args: argparse.Namespace) -> int:
+    temperature = check_temperature(args.temperature)
+    logits = as_logits(torch.tensor(args.logits, dtype=torch.float64))
+    if not bool(torch.isfinite(logits).all()):
+        raise InputError("logits must be finite numbers (got NaN or inf)")
+    labels = _softmax_labels(args.labels, logits.numel())
+    probs = softmax(logits, temperature=temperature)
+    out: dict[str, object] = {
+        "temperature": temperature,
+        "logits": logits.tolist(),
+        "probabilities": probs.tolist(),
+        "log_probabilities": log_softmax(logits, temperature=temperature).tolist(),
+        "top_k": _top_k_records(logits, labels, k=args.top_k, temperature=temperature),
+        "sum": float(probs.sum()),
+        "entropy": float(entropy(probs)),
+    }
+    report = None
+    if args.claimed is not None:
+        report = check_claims(logits, torch.tensor(args.claimed, dtype=torch.float64), temperature=temperature)
+        out["claims"] = [{"index": r.index, "claimed": r.claimed, "actual": r.actual, "difference": r.difference,
+                          "ok": r.ok} for r in report.rows]
+        out["claims_consistent"] = report.consistent
+        out["verdict"] = report.verdict()
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    print(f"softmax(z / {temperature:g}), sum {out['sum']:.6f}, entropy {out['entropy']:.4f} nats")
+    for label, z, p in zip(labels, logits.tolist(), probs.tolist(), strict=True):
+        print(f"  {label:>12}  logit {z:>10.4f}  p {p:.6f} ({p:.1%})")
+    print("top-k:")
+    for row in out["top_k"]:  # type: ignore[attr-defined]
+        print(f"  {row['rank']}. {row['label']} ({row['probability']:.1%})")
+    if report is not None:
+        print("claims:")
+        for r in report.rows:
+            mark = "ok" if r.ok else "NOT OK"
+            print(f"  {labels[r.index]:>12}  claimed {r.claimed:.4f}  actual {r.actual:.4f}  diff {r.difference:+.4f}  {mark}")
+        print(report.verdict())
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    rows = []
+    for name in list_models():
+        spec = get_spec(name)
+        status = spec.availability()
+        rows.append({"name": name, "source": spec.source, "classes": spec.num_classes,
+                     "available": status.available, "reason": status.reason,
+                     "preprocessing": spec.preprocessing.describe()})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            mark = "available" if row["available"] else f"unavailable: {row['reason']}"
+            print(f"{row['name']:<28} {row['source']:<12} {mark}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m core", description="logitscope: logits, softmax, top-k, temperature.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("predict", help="classify images and print the top-k")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", default=SETTINGS.default_model)
+    p.add_argument("--top-k", type=int, default=SETTINGS.default_top_k)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("softmax", help="softmax of logits typed on the command line")
+    s.add_argument("logits", nargs="+", type=float, metavar="LOGIT")
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--top-k", type=int, default=SETTINGS.default_top_k)
+    s.add_argument("--labels", help="names as a,b,c or a label file")
+    s.add_argument("--claimed", nargs="+", type=float, metavar="P", help="claimed probabilities to check")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_softmax)
+
+    m = sub.add_parser("models", help="list the models and whether each is available here")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "top_k", 1) < 1:
+        parser.error("--top-k must be at least 1")
+    try:
+        return int(args.func(args))
+    except (InputError, LabelError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except LogitscopeError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1

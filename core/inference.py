@@ -1,0 +1,47 @@
+"""Inference: images in, float32 logits out, batched, with no gradients, on the model's device."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from core.errors import InputError
+from core.registry import LoadedModel
+
+
+def preprocess_batch(model: LoadedModel, images: Sequence[Image.Image | Tensor]) -> Tensor:
+    """Stack images as model input: PIL images go through the spec's preprocessing, tensors pass as is."""
+    pre = model.spec.preprocessing
+    tensors = [image if isinstance(image, Tensor) else pre(image) for image in images]
+    return torch.stack(tensors)
+
+
+def predict(model: LoadedModel, images: Sequence[Image.Image | Tensor], *, batch_size: int = 32) -> Tensor:
+    """Logits of shape (len(images), num_classes), float32 on CPU.
+
+    Args:
+        model: a model from `core.registry.load_model`.
+        images: RGB PIL images, or tensors already preprocessed to the model's input shape.
+        batch_size: images per forward pass.
+    """
+    if not images:
+        raise InputError("no images to predict")
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    outputs: list[Tensor] = []
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            batch = preprocess_batch(model, images[start : start + batch_size]).to(model.device)
+            outputs.append(forward(model, batch))
+    return torch.cat(outputs)
+
+
+def forward(model: LoadedModel, batch: Tensor) -> Tensor:
+    """One forward pass of an already preprocessed batch: float32 CPU logits (call under inference_mode)."""
+    logits = model.module(batch.to(model.device))
+    if isinstance(logits, tuple):  # e.g. GoogLeNet/Inception aux outputs in some modes
+        logits = logits[0]
+    return logits.float().cpu()
