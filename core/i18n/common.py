@@ -70,4 +70,59 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{labels} labels for {classes} classes: indices map to the wrong names.",
         "zh": "{labels} 个标签对应 {classes} 个类别：索引会对应到错误的名称。",
     },
+    # shared sidebar and home page
+    "sidebar.model": {"en": "Model", "zh": "模型"},
+    "sidebar.model_help": {
+        "en": "efficientnet_lite0 works offline. torchvision models need their weights in the torch hub cache.",
+        "zh": "efficientnet_lite0 可离线使用。torchvision 模型需要其权重位于 torch hub 缓存中。",
+    },
+    "sidebar.labels": {"en": "Label language", "zh": "标签语言"},
+    "sidebar.labels.en": {"en": "English", "zh": "英文"},
+    "sidebar.labels.zh": {"en": "Chinese", "zh": "中文"},
+    "sidebar.labels.both": {"en": "Both", "zh": "双语"},
+    "home.title": {"en": "logitscope", "zh": "logitscope"},
+    "home.tagline": {
+        "en": "See what an image classifier really outputs: raw logits, softmax probabilities, top-k, and what temperature does to them.",
+        "zh": "看清图像分类器真正输出了什么：原始 logits、softmax 概率、top-k，以及温度对它们的影响。",
+    },
+    "home.pipeline": {"en": "The pipeline", "zh": "计算流程"},
+    "home.pages": {"en": "Pages", "zh": "页面"},
+    "home.page.inspector": {
+        "en": "Upload an image and see every step of its prediction; debug a misclassification.",
+        "zh": "上传图片，查看预测的每一步；排查误分类。",
+    },
+    "home.page.lab": {
+        "en": "Edit logits by hand: softmax, temperature, top-k/top-p and the math behind them.",
+        "zh": "手动编辑 logits：softmax、温度、top-k/top-p 及其背后的数学。",
+    },
+    "home.page.evaluate": {
+        "en": "Evaluate a labelled set: accuracy, confusion, mistakes, calibration, temperature fitting.",
+        "zh": "评估带标签的数据集：准确率、混淆矩阵、错误样本、校准和温度拟合。",
+    },
+    "home.facts": {"en": "What people get wrong", "zh": "常见误区"},
+    "home.fact.ranking": {
+        "en": "Softmax never changes the ranking: top-k of logits = top-k of probabilities, at any temperature.",
+        "zh": "softmax 从不改变排序：在任何温度下，logits 的 top-k 等于概率的 top-k。",
+    },
+    "home.fact.overflow": {
+        "en": "Naive exp overflows at large logits or low T: subtract the max first (or use log_softmax).",
+        "zh": "logits 很大或温度很低时，朴素的 exp 会溢出：先减去最大值（或使用 log_softmax）。",
+    },
+    "home.fact.sum": {
+        "en": "'Confidences' that sum above 100% cannot come from one softmax: they are sigmoid / multi-label scores.",
+        "zh": "总和超过 100% 的“置信度”不可能来自同一个 softmax：它们是 sigmoid / 多标签分数。",
+    },
+    "home.fact.double": {
+        "en": "Softmax applied to probabilities (double softmax) flattens everything.",
+        "zh": "对概率再做一次 softmax（双重 softmax）会把分布压平。",
+    },
+    "home.fact.normalize": {
+        "en": "A wrong Normalize mean/std silently changes predictions.",
+        "zh": "错误的 Normalize 均值/标准差会悄悄改变预测结果。",
+    },
+    "home.fact.labels": {
+        "en": "A label list of the wrong length maps indices to the wrong names.",
+        "zh": "长度不对的标签列表会把索引对应到错误的名称。",
+    },
+    "home.default_model": {"en": "Default model", "zh": "默认模型"},
 }
