@@ -6,7 +6,7 @@ from core.charts import pipeline_dot
 from core.i18n import t
 from ui.sidebar import shared_sidebar
 
-st.set_page_config(page_title="logitscope", page_icon="🔬", layout="wide")
+st.set_page_config(page_title="logitscope", page_icon=":material/biotech:", layout="wide")
 controls = shared_sidebar()
 lang = controls.lang
 
@@ -19,13 +19,13 @@ st.graphviz_chart(pipeline_dot(), width="stretch")
 st.subheader(t("home.pages", lang))
 left, middle, right = st.columns(3)
 with left:
-    st.page_link("pages/1_Image_Inspector.py", label="Image Inspector", icon="🔍")
+    st.page_link("pages/1_Image_Inspector.py", label="Image Inspector", icon=":material/image_search:")
     st.caption(t("home.page.inspector", lang))
 with middle:
-    st.page_link("pages/2_Logits_Lab.py", label="Logits Lab", icon="🧪")
+    st.page_link("pages/2_Logits_Lab.py", label="Logits Lab", icon=":material/science:")
     st.caption(t("home.page.lab", lang))
 with right:
-    st.page_link("pages/3_Dataset_Evaluation.py", label="Dataset Evaluation", icon="📊")
+    st.page_link("pages/3_Dataset_Evaluation.py", label="Dataset Evaluation", icon=":material/analytics:")
     st.caption(t("home.page.evaluate", lang))
 
 st.subheader(t("home.facts", lang))

@@ -1,4 +1,4 @@
-"""The shared sidebar: UI language, model and label language. Every page calls `shared_sidebar()`.
+"""The shared sidebar: UI language, model (or the user's checkpoint) and labels. Every page calls it.
 
 Streamlit forgets a widget's value when the page that drew it changes, so each choice is kept in a
 plain session-state key and the widget is re-seeded from it on every page.
@@ -11,9 +11,19 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import SETTINGS, get_spec, list_models
+from core.checkpoint import CHECKPOINT_SUFFIXES, checkpoint_architectures
 from core.i18n import LANGUAGES, t
 
-LABEL_MODES = ("en", "zh", "both")
+CHECKPOINT = "__checkpoint__"
+LABEL_MODES = ("en", "zh", "both", "file")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file's name and bytes (plain values, safe to keep in session state)."""
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -22,18 +32,23 @@ class SidebarControls:
 
     Attributes:
         lang: UI language, "en" or "zh".
-        model_name: registry name of the chosen model.
-        label_mode: "en", "zh" or "both" (both shows the other language in a second column).
+        model_name: registry name of the chosen model, or CHECKPOINT for the user's own.
+        label_mode: "en", "zh", "both" (the other language in a second column) or "file".
+        checkpoint_arch: architecture for the user's checkpoint.
+        checkpoint: the uploaded checkpoint, if any.
+        label_file: the uploaded label file, if any.
     """
 
     lang: str
     model_name: str
     label_mode: str
+    checkpoint_arch: str = "resnet18"
+    checkpoint: Upload | None = None
+    label_file: Upload | None = None
 
     @property
-    def label_lang(self) -> str:
-        """The language of the main label column."""
-        return "zh" if self.label_mode == "zh" else "en"
+    def uses_checkpoint(self) -> bool:
+        return self.model_name == CHECKPOINT
 
 
 def persistent_key(key: str, default: object) -> str:
@@ -49,32 +64,57 @@ def _keep(key: str) -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _model_choices() -> dict[str, str]:
+def _model_choices(lang: str) -> dict[str, str]:
     choices = {}
     for name in list_models():
         status = get_spec(name).availability()
-        choices[name] = name if status.available else f"{name} (weights not downloaded)"
+        choices[name] = name if status.available else f"{name} · {t('sidebar.not_downloaded', lang)}"
+    choices[CHECKPOINT] = t("sidebar.checkpoint", lang)
     return choices
+
+
+def _upload(label: str, types: list[str], key: str, help_text: str) -> Upload | None:
+    """A file uploader whose last file is kept in session state across pages."""
+    file = st.file_uploader(label, type=types, key=f"_w_{key}", help=help_text)
+    if file is not None:
+        st.session_state[key] = Upload(file.name, file.getvalue())
+    return st.session_state.get(key)
 
 
 def shared_sidebar() -> SidebarControls:
     """Draw the sidebar common to every page and return its values."""
     with st.sidebar:
-        lang_key = persistent_key("lang", "en")
         st.radio(
-            "Language / 语言", list(LANGUAGES), key=lang_key, format_func=LANGUAGES.__getitem__,
+            "Language / 语言", list(LANGUAGES), key=persistent_key("lang", "en"), format_func=LANGUAGES.__getitem__,
             horizontal=True, on_change=_keep, args=("lang",),
         )
         lang = st.session_state["lang"]
-        choices = _model_choices()
-        model_key = persistent_key("model", SETTINGS.default_model)
+        choices = _model_choices(lang)
         st.selectbox(
-            t("sidebar.model", lang), list(choices), key=model_key, format_func=choices.__getitem__,
-            on_change=_keep, args=("model",), help=t("sidebar.model_help", lang),
+            t("sidebar.model", lang), list(choices), key=persistent_key("model", SETTINGS.default_model),
+            format_func=choices.__getitem__, on_change=_keep, args=("model",), help=t("sidebar.model_help", lang),
         )
-        labels_key = persistent_key("label_mode", "en")
+        checkpoint = None
+        arch = st.session_state.get("checkpoint_arch", "resnet18")
+        if st.session_state["model"] == CHECKPOINT:
+            archs = checkpoint_architectures()
+            arch = st.selectbox(
+                t("sidebar.arch", lang), archs, key=persistent_key("checkpoint_arch", "resnet18"),
+                on_change=_keep, args=("checkpoint_arch",),
+            )
+            checkpoint = _upload(
+                t("sidebar.checkpoint_file", lang), [s.lstrip(".") for s in CHECKPOINT_SUFFIXES],
+                "checkpoint_upload", t("sidebar.checkpoint_help", lang),
+            )
         st.radio(
-            t("sidebar.labels", lang), LABEL_MODES, key=labels_key, horizontal=True,
+            t("sidebar.labels", lang), LABEL_MODES, key=persistent_key("label_mode", "en"), horizontal=True,
             format_func=lambda mode: t(f"sidebar.labels.{mode}", lang), on_change=_keep, args=("label_mode",),
         )
-    return SidebarControls(lang, st.session_state["model"], st.session_state["label_mode"])
+        label_file = None
+        if st.session_state["label_mode"] == "file":
+            label_file = _upload(
+                t("sidebar.label_file", lang), ["txt", "json", "csv"], "label_upload", t("sidebar.label_file_help", lang)
+            )
+    return SidebarControls(
+        lang, st.session_state["model"], st.session_state["label_mode"], arch, checkpoint, label_file
+    )

@@ -125,4 +125,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "长度不对的标签列表会把索引对应到错误的名称。",
     },
     "home.default_model": {"en": "Default model", "zh": "默认模型"},
+    "sidebar.not_downloaded": {"en": "weights not downloaded", "zh": "权重未下载"},
+    "sidebar.checkpoint": {"en": "Your checkpoint…", "zh": "你的检查点…"},
+    "sidebar.arch": {"en": "Architecture", "zh": "网络结构"},
+    "sidebar.checkpoint_file": {"en": "Checkpoint file", "zh": "检查点文件"},
+    "sidebar.checkpoint_help": {
+        "en": "A .safetensors file or a state_dict saved with torch.save (.pt/.pth). Pickled code is refused.",
+        "zh": ".safetensors 文件，或用 torch.save 保存的 state_dict（.pt/.pth）。含 pickle 代码的文件会被拒绝。",
+    },
+    "sidebar.labels.file": {"en": "File", "zh": "文件"},
+    "sidebar.label_file": {"en": "Label file", "zh": "标签文件"},
+    "sidebar.label_file_help": {
+        "en": ".txt (one name per line), .json (list or {\"0\": name}) or .csv (index,name); one name per class.",
+        "zh": ".txt（每行一个名称）、.json（列表或 {\"0\": 名称}）或 .csv（索引,名称）；每个类别一个名称。",
+    },
+    "sidebar.no_checkpoint": {
+        "en": "Upload a checkpoint in the sidebar to use your own model.",
+        "zh": "请在侧边栏上传检查点以使用你自己的模型。",
+    },
 }
