@@ -117,7 +117,9 @@ def _differences(model: nn.Module, state: Mapping[str, Tensor]) -> list[str]:
     problems = []
     for title, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)):
         if items:
-            listed = ", ".join(items[:_MAX_LISTED]) + (f" … (+{len(items) - _MAX_LISTED} more)" if len(items) > _MAX_LISTED else "")
+            listed = ", ".join(items[:_MAX_LISTED]) + (
+                f" … (+{len(items) - _MAX_LISTED} more)" if len(items) > _MAX_LISTED else ""
+            )
             problems.append(f"{len(items)} {title}: {listed}")
     return problems
 
@@ -150,7 +152,9 @@ def load_checkpoint(
             + "; ".join(_differences(probe, state))
         )
     num_classes = int(state[head].shape[0])
-    model, base_spec = (probe, None) if num_classes == 1000 and arch == "efficientnet_lite0" else _build(arch, num_classes)
+    model, base_spec = (
+        (probe, None) if num_classes == 1000 and arch == "efficientnet_lite0" else _build(arch, num_classes)
+    )
     if base_spec is None and arch != "efficientnet_lite0":  # pragma: no cover - _build always returns a spec
         raise CheckpointError(f"no preprocessing known for {arch}")
     problems = _differences(model, state)

@@ -38,13 +38,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _top_k_records(logits: torch.Tensor, labels: Sequence[str], *, k: int, temperature: float) -> list[dict[str, object]]:
+def _top_k_records(
+    logits: torch.Tensor, labels: Sequence[str], *, k: int, temperature: float
+) -> list[dict[str, object]]:
     table = top_k_table(logits, labels, k=k, temperature=temperature)
-    return [
-        {"rank": int(r.rank), "index": int(r.index), "label": str(r.label), "logit": float(r.logit),
-         "probability": float(r.probability)}
-        for r in table.itertuples()
-    ]
+    columns = ["rank", "index", "label", "logit", "probability"]
+    return [dict(zip(columns, row, strict=True)) for row in table[columns].itertuples(index=False, name=None)]
 
 
 def _model_labels(spec: ModelSpec, choice: str) -> list[str]:
@@ -74,8 +73,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
             continue
         top = _top_k_records(logits, labels, k=args.top_k, temperature=temperature)
         checks = run_checks(logits, labels=labels, num_classes=spec.num_classes, k=args.top_k, temperature=temperature)
-        results.append({"image": path, "model": spec.name, "temperature": temperature, "top_k": top,
-                        "checks": [c.to_dict() for c in checks], "notes": list(decoded.notes)})
+        results.append(
+            {
+                "image": path,
+                "model": spec.name,
+                "temperature": temperature,
+                "top_k": top,
+                "checks": [c.to_dict() for c in checks],
+                "notes": list(decoded.notes),
+            }
+        )
         if not args.json:
             print(path)
             for note in decoded.notes:
@@ -114,8 +121,10 @@ def cmd_softmax(args: argparse.Namespace) -> int:
     report = None
     if args.claimed is not None:
         report = check_claims(logits, torch.tensor(args.claimed, dtype=torch.float64), temperature=temperature)
-        out["claims"] = [{"index": r.index, "claimed": r.claimed, "actual": r.actual, "difference": r.difference,
-                          "ok": r.ok} for r in report.rows]
+        out["claims"] = [
+            {"index": r.index, "claimed": r.claimed, "actual": r.actual, "difference": r.difference, "ok": r.ok}
+            for r in report.rows
+        ]
         out["claims_consistent"] = report.consistent
         out["verdict"] = report.verdict()
     if args.json:
@@ -131,7 +140,8 @@ def cmd_softmax(args: argparse.Namespace) -> int:
         print("claims:")
         for r in report.rows:
             mark = "ok" if r.ok else "NOT OK"
-            print(f"  {labels[r.index]:>12}  claimed {r.claimed:.4f}  actual {r.actual:.4f}  diff {r.difference:+.4f}  {mark}")
+            numbers = f"claimed {r.claimed:.4f}  actual {r.actual:.4f}  diff {r.difference:+.4f}"
+            print(f"  {labels[r.index]:>12}  {numbers}  {mark}")
         print(report.verdict())
     return 0
 
@@ -141,9 +151,16 @@ def cmd_models(args: argparse.Namespace) -> int:
     for name in list_models():
         spec = get_spec(name)
         status = spec.availability()
-        rows.append({"name": name, "source": spec.source, "classes": spec.num_classes,
-                     "available": status.available, "reason": status.reason,
-                     "preprocessing": spec.preprocessing.describe()})
+        rows.append(
+            {
+                "name": name,
+                "source": spec.source,
+                "classes": spec.num_classes,
+                "available": status.available,
+                "reason": status.reason,
+                "preprocessing": spec.preprocessing.describe(),
+            }
+        )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

@@ -69,7 +69,8 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
         mode = "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = image.convert("RGBA")
-        if rgba.getextrema()[3][0] < 255:  # only say so when some pixel really is transparent
+        alpha_low = rgba.getchannel("A").getextrema()[0]
+        if isinstance(alpha_low, (int, float)) and alpha_low < 255:  # only say so when some pixel really is transparent
             notes.append("transparent areas were composited on white")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
@@ -97,7 +98,9 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
     if not data:
         raise ImageError(f"{name}: the file is empty")
     if len(data) > SETTINGS.max_upload_bytes:
-        raise ImageError(f"{name}: the file is {len(data) / 1e6:.0f} MB, over the {SETTINGS.max_upload_bytes / 1e6:.0f} MB limit")
+        raise ImageError(
+            f"{name}: the file is {len(data) / 1e6:.0f} MB, over the {SETTINGS.max_upload_bytes / 1e6:.0f} MB limit"
+        )
     kind = _sniff_non_image(data)
     if kind is not None:
         raise ImageError(f"{name}: this is {kind}, not an image")
@@ -121,18 +124,16 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
                 notes.append(f"the file has {frames} frames; the first one is used")
             original_mode, original_size = image.mode, image.size
             image.load()  # decode now, so truncation shows up here and not later in a transform
-            image = ImageOps.exif_transpose(image) or image
-            if image.size != original_size:
+            upright = ImageOps.exif_transpose(image) or image
+            if upright.size != original_size:
                 notes.append("rotated according to its EXIF orientation")
-            rgb = _to_rgb(image, notes)
+            rgb = _to_rgb(upright, notes)
     except ImageError:
         raise
     except Image.DecompressionBombError:
         raise ImageError(f"{name}: the image is too large to decode safely (decompression bomb)") from None
     except UnidentifiedImageError:
-        raise ImageError(
-            f"{name}: not a recognised image (supported: JPEG, PNG, WebP, GIF, BMP, TIFF)"
-        ) from None
+        raise ImageError(f"{name}: not a recognised image (supported: JPEG, PNG, WebP, GIF, BMP, TIFF)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         detail = str(exc) or type(exc).__name__
         if "truncated" in detail.lower() or isinstance(exc, EOFError):

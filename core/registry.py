@@ -183,9 +183,10 @@ def _torchvision_spec(name: str) -> ModelSpec:
         return model.eval()
 
     imagenet = _imagenet_categories()
+    top1 = weights.meta.get("_metrics", {}).get("ImageNet-1K", {}).get("acc@1", "?")
     return ModelSpec(
         name=name,
-        title=f"torchvision {name} ({weights.name}, top-1 {weights.meta.get('_metrics', {}).get('ImageNet-1K', {}).get('acc@1', '?')}%)",
+        title=f"torchvision {name} ({weights.name}, ImageNet top-1 {top1}%)",
         source="torchvision",
         num_classes=len(categories),
         preprocessing=pre,

@@ -85,35 +85,58 @@ def shared_sidebar() -> SidebarControls:
     """Draw the sidebar common to every page and return its values."""
     with st.sidebar:
         st.radio(
-            "Language / 语言", list(LANGUAGES), key=persistent_key("lang", "en"), format_func=LANGUAGES.__getitem__,
-            horizontal=True, on_change=_keep, args=("lang",),
+            "Language / 语言",
+            list(LANGUAGES),
+            key=persistent_key("lang", "en"),
+            format_func=LANGUAGES.__getitem__,
+            horizontal=True,
+            on_change=_keep,
+            args=("lang",),
         )
         lang = st.session_state["lang"]
         choices = _model_choices(lang)
         st.selectbox(
-            t("sidebar.model", lang), list(choices), key=persistent_key("model", SETTINGS.default_model),
-            format_func=choices.__getitem__, on_change=_keep, args=("model",), help=t("sidebar.model_help", lang),
+            t("sidebar.model", lang),
+            list(choices),
+            key=persistent_key("model", SETTINGS.default_model),
+            format_func=choices.__getitem__,
+            on_change=_keep,
+            args=("model",),
+            help=t("sidebar.model_help", lang),
         )
         checkpoint = None
         arch = st.session_state.get("checkpoint_arch", "resnet18")
         if st.session_state["model"] == CHECKPOINT:
             archs = checkpoint_architectures()
             arch = st.selectbox(
-                t("sidebar.arch", lang), archs, key=persistent_key("checkpoint_arch", "resnet18"),
-                on_change=_keep, args=("checkpoint_arch",),
+                t("sidebar.arch", lang),
+                archs,
+                key=persistent_key("checkpoint_arch", "resnet18"),
+                on_change=_keep,
+                args=("checkpoint_arch",),
             )
             checkpoint = _upload(
-                t("sidebar.checkpoint_file", lang), [s.lstrip(".") for s in CHECKPOINT_SUFFIXES],
-                "checkpoint_upload", t("sidebar.checkpoint_help", lang),
+                t("sidebar.checkpoint_file", lang),
+                [s.lstrip(".") for s in CHECKPOINT_SUFFIXES],
+                "checkpoint_upload",
+                t("sidebar.checkpoint_help", lang),
             )
         st.radio(
-            t("sidebar.labels", lang), LABEL_MODES, key=persistent_key("label_mode", "en"), horizontal=True,
-            format_func=lambda mode: t(f"sidebar.labels.{mode}", lang), on_change=_keep, args=("label_mode",),
+            t("sidebar.labels", lang),
+            LABEL_MODES,
+            key=persistent_key("label_mode", "en"),
+            horizontal=True,
+            format_func=lambda mode: t(f"sidebar.labels.{mode}", lang),
+            on_change=_keep,
+            args=("label_mode",),
         )
         label_file = None
         if st.session_state["label_mode"] == "file":
             label_file = _upload(
-                t("sidebar.label_file", lang), ["txt", "json", "csv"], "label_upload", t("sidebar.label_file_help", lang)
+                t("sidebar.label_file", lang),
+                ["txt", "json", "csv"],
+                "label_upload",
+                t("sidebar.label_file_help", lang),
             )
     return SidebarControls(
         lang, st.session_state["model"], st.session_state["label_mode"], arch, checkpoint, label_file

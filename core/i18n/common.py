@@ -136,8 +136,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "sidebar.labels.file": {"en": "File", "zh": "文件"},
     "sidebar.label_file": {"en": "Label file", "zh": "标签文件"},
     "sidebar.label_file_help": {
-        "en": ".txt (one name per line), .json (list or {\"0\": name}) or .csv (index,name); one name per class.",
-        "zh": ".txt（每行一个名称）、.json（列表或 {\"0\": 名称}）或 .csv（索引,名称）；每个类别一个名称。",
+        "en": '.txt (one name per line), .json (list or {"0": name}) or .csv (index,name); one name per class.',
+        "zh": '.txt（每行一个名称）、.json（列表或 {"0": 名称}）或 .csv（索引,名称）；每个类别一个名称。',
     },
     "sidebar.no_checkpoint": {
         "en": "Upload a checkpoint in the sidebar to use your own model.",
