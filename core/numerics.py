@@ -150,6 +150,8 @@ def sample(probs: Tensor, n: int, *, seed: int = 0) -> Tensor:
     p = as_logits(probs, name="probabilities").to(torch.float64)
     if p.ndim != 1:
         raise InputError("sampling takes one distribution (a 1-D tensor)")
+    if not bool(torch.isfinite(p).all()) or bool((p < 0).any()) or float(p.sum()) <= 0:
+        raise InputError("probabilities to sample from must be finite, >= 0 and not all zero")
     generator = torch.Generator().manual_seed(int(seed))
     return torch.multinomial(p, n, replacement=True, generator=generator)
 
@@ -258,9 +260,9 @@ def temperature_grid(low: float = 0.05, high: float = 20.0, *, steps: int = 121)
 def softmax_sweep(logits: Tensor, temperatures: Tensor) -> Tensor:
     """softmax(z / T) for every T in `temperatures`: shape (len(temperatures), num_classes)."""
     z = as_logits(logits).to(torch.float64).reshape(-1)
-    temps = temperatures.to(torch.float64).reshape(-1, 1)
-    if bool((temps <= 0).any()):
-        raise InputError("every temperature must be greater than 0")
+    temps = as_logits(temperatures, name="temperatures").to(torch.float64).reshape(-1, 1)
+    if not bool(torch.isfinite(temps).all()) or bool((temps <= 0).any()):
+        raise InputError("every temperature must be a finite number greater than 0")
     shifted = (z - z.max()) / temps  # one row per T, stable as in softmax()
     exp = shifted.exp()
     return exp / exp.sum(dim=-1, keepdim=True)
