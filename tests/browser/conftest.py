@@ -1,6 +1,7 @@
 """Real-browser fixtures: a `streamlit run app.py` server and Debian's chromium driven by Playwright.
 
-Skipped (not failed) only when chromium itself is missing; .ci/run installs it, so CI always runs these.
+Skipped only when chromium itself is missing on a developer machine; .ci/run installs it and sets
+LOGITSCOPE_REQUIRE_BROWSER=1, so in CI a missing browser fails instead.
 """
 
 from __future__ import annotations
@@ -88,7 +89,10 @@ def app_url() -> Iterator[str]:
 def browser():
     """One headless chromium for the session."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium not installed at {CHROMIUM} (apt-get install chromium)")
+        message = f"chromium not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("LOGITSCOPE_REQUIRE_BROWSER"):  # CI: a missing browser is a failure, not a skip
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
