@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,8 +131,14 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
             rgb = _to_rgb(upright, notes)
     except ImageError:
         raise
-    except Image.DecompressionBombError:
-        raise ImageError(f"{name}: the image is too large to decode safely (decompression bomb)") from None
+    except Image.DecompressionBombError as exc:
+        # Pillow itself refuses in Image.open above twice its own cap, before our check sees the size
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(claimed.group(1)) / 1e6:.0f} megapixels" if claimed else "too many pixels"
+        raise ImageError(
+            f"{name}: the header claims {size}, over the {max_pixels / 1e6:.0f} megapixel limit; "
+            "refused before decoding (possible decompression bomb)"
+        ) from None
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not a recognised image (supported: JPEG, PNG, WebP, GIF, BMP, TIFF)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
