@@ -80,7 +80,7 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
         array = np.asarray(image, dtype=np.float64)
         low, high = float(np.nanmin(array)), float(np.nanmax(array))
         scale = 255.0 / (high - low) if high > low else 0.0
-        array8 = np.clip((array - low) * scale, 0, 255).astype(np.uint8)
+        array8 = np.clip(np.rint((array - low) * scale), 0, 255).astype(np.uint8)  # round, don't truncate
         notes.append(f"{mode} grayscale was rescaled from [{low:g}, {high:g}] to 8 bits")
         return Image.fromarray(array8, mode="L").convert("RGB")
     if mode == "CMYK":
