@@ -32,16 +32,21 @@ def _decode_text(data: bytes, name: str) -> str:
         raise LabelError(f"{name}: not UTF-8 text (byte {exc.start}); save the label file as UTF-8") from None
 
 
+def _json_name(item: object) -> str:
+    # null is a missing name (reported as empty), not the class name "None"
+    return "" if item is None else str(item)
+
+
 def _from_json(text: str, name: str) -> list[str]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LabelError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if isinstance(data, list):
-        return [str(item) for item in data]
+        return [_json_name(item) for item in data]
     if isinstance(data, dict):
         try:
-            pairs = sorted((int(key), str(value)) for key, value in data.items())
+            pairs = sorted((int(key), _json_name(value)) for key, value in data.items())
         except ValueError:
             raise LabelError(f'{name}: a JSON object of labels needs integer keys, like {{"0": "tench"}}') from None
         return _dense(pairs, name)
