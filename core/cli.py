@@ -18,6 +18,7 @@ import torch
 from core.checks import run_checks
 from core.config import SETTINGS
 from core.errors import InputError, LabelError, LogitscopeError
+from core.evaluate import Progress
 from core.images import read_image_file
 from core.inference import predict
 from core.labels import LABEL_LANGUAGES, read_label_file, validate_labels
@@ -170,6 +171,62 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_line(progress: Progress) -> None:
+    end = "\n" if progress.done == progress.total else ""
+    print(
+        f"\r  {progress.done}/{progress.total} images · {progress.images_per_second:.0f} images/s",
+        end=end,
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from core.datasets import open_path, resolver_for
+    from core.evaluate import calibrate, evaluate, results_bytes, summary
+
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
+        raise InputError(f"--out must end in .csv or .parquet, got {out.name}")
+    spec = get_spec(args.model)
+    labels = _model_labels(spec, args.labels)
+    labelled = open_path(args.path, resolver_for(spec, labels))
+    model = load_model(spec)
+    # a live progress line only where a person watches (never mixed into --json or a log)
+    progress = _progress_line if sys.stderr.isatty() else None
+    result = evaluate(model, labelled, batch_size=args.batch_size, on_progress=progress)
+    if result.n == 0:
+        raise InputError(f"{args.path}: no image could be decoded ({len(result.errors)} errors)")
+    fit = calibrate(result.logits, result.targets)
+    if out is not None:
+        out.write_bytes(results_bytes(result, fmt=out.suffix.lower().lstrip("."), labels=labels))
+    report = summary(result, fit)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    before, after = fit.before, fit.after
+    print(f"{labelled.source}: {result.n} images, model {spec.name}, {result.images_per_second:.0f} images/s")
+    print(f"  top-1 {before.top1:.2%}  top-5 {before.top5:.2%}")
+    print(f"  T = 1:     NLL {before.nll:.4f}  ECE {before.ece:.2%}  MCE {before.mce:.2%}  Brier {before.brier:.4f}")
+    print(
+        f"  T = {fit.temperature:<6.3f} NLL {after.nll:.4f}  ECE {after.ece:.2%}  MCE {after.mce:.2%}  "
+        f"Brier {after.brier:.4f}  (fitted)"
+    )
+    if fit.probabilities_warning:
+        print("  warning: these outputs look like probabilities, not logits; temperature scaling cannot help them")
+    if result.errors:
+        print(f"  skipped {len(result.errors)}:")
+        for error in result.errors[:10]:
+            print(f"    {error.name}: {error.reason}")
+        if len(result.errors) > 10:
+            print(f"    ... and {len(result.errors) - 10} more (see --json)")
+    if out is not None:
+        print(f"  results written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="logitscope: logits, softmax, top-k, temperature.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -191,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--claimed", nargs="+", type=float, metavar="P", help="claimed probabilities to check")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_softmax)
+
+    e = sub.add_parser("evaluate", help="evaluate a labelled folder or zip: accuracy, calibration, fitted T")
+    e.add_argument("path", metavar="PATH", help="ImageFolder folder or zip (class/image.png), or a zip with labels.csv")
+    e.add_argument("--model", default=SETTINGS.default_model)
+    e.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
+    e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--out", help="write per-image results with logits to a .parquet or .csv file")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_evaluate)
 
     m = sub.add_parser("models", help="list the models and whether each is available here")
     m.add_argument("--json", action="store_true")

@@ -1,0 +1,566 @@
+"""Evaluating a model on a labelled set: batched inference, metrics, calibration, temperature scaling.
+
+`evaluate` runs the model once and keeps every image's full logits, so any temperature can be
+re-scored later without the model. Decoding runs in a DataLoader worker beside the model.
+
+Metrics follow the usual definitions:
+- NLL: mean of -log softmax(z / T)[y] (equal to `torch.nn.functional.cross_entropy`);
+- Brier: mean over images of sum over classes (p_c - 1[c = y])^2 (0 is perfect, 2 the worst);
+- ECE: equal-width confidence bins (lo, hi]; sum over bins of (count / n) * |accuracy - mean confidence|;
+  MCE: the largest such gap over the non-empty bins (Guo et al., 2017).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from core.datasets import LabelledSet, Skipped
+from core.errors import ImageError, InputError
+from core.images import decode_image
+from core.inference import forward
+from core.numerics import check_temperature, log_softmax, softmax, top_k
+from core.registry import LoadedModel
+
+DEFAULT_BINS = 15
+DEFAULT_BATCH_SIZE = 64
+TOP_K = 5
+LOGIT_PREFIX = "logit_"
+
+
+# ---------------------------------------------------------------- the data path
+class ImageFileDataset(Dataset[tuple[int, Tensor | None, str | None]]):
+    """Item i of a labelled set as (i, model input or None, error or None): a bad image never stops a run."""
+
+    def __init__(self, labelled: LabelledSet, transform: Callable[[object], Tensor]) -> None:
+        self.labelled = labelled
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.labelled)
+
+    def __getitem__(self, index: int) -> tuple[int, Tensor | None, str | None]:
+        name = self.labelled.files[index]
+        try:
+            decoded = decode_image(self.labelled.reader.read(name), name)
+            return index, self.transform(decoded.image), None
+        except (ImageError, InputError, OSError, KeyError) as exc:
+            return index, None, str(exc)
+
+
+def collate(
+    items: list[tuple[int, Tensor | None, str | None]],
+) -> tuple[list[int], Tensor | None, list[tuple[int, str]]]:
+    """A batch: the indices that decoded, their stacked inputs, and (index, error) for those that did not."""
+    good = [(i, x) for i, x, _ in items if x is not None]
+    errors = [(i, e) for i, x, e in items if x is None and e is not None]
+    batch = torch.stack([x for _, x in good]) if good else None
+    return [i for i, _ in good], batch, errors
+
+
+def default_workers(n_images: int, *, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """DataLoader workers: one decoding process beside the model per spare core (at most 2), none for tiny sets.
+
+    On 2 cores this is 1: the model keeps the main process, one worker decodes the next batches meanwhile.
+    """
+    if n_images <= batch_size:
+        return 0  # starting a worker costs more than decoding one batch
+    return max(0, min(2, (os.cpu_count() or 1) - 1))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run is: images done of total, and the rate so far."""
+
+    done: int
+    total: int
+    seconds: float
+
+    @property
+    def images_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Everything a run produced; metrics at any T are computed from it without the model.
+
+    Attributes:
+        files: the evaluated images' names, in order.
+        targets: their true class indices, int64 (n,).
+        logits: their full logits, float32 (n, num_classes).
+        errors: members skipped before the run and images that failed to decode, with reasons.
+        model: the model's registry name.
+        source: what was evaluated.
+        seconds: wall time of the run (0 for results loaded from a file).
+        attempted: images the run tried to decode (evaluated + failed).
+    """
+
+    files: tuple[str, ...]
+    targets: Tensor
+    logits: Tensor
+    errors: tuple[Skipped, ...] = ()
+    model: str = ""
+    source: str = ""
+    seconds: float = 0.0
+    attempted: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.files)
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.logits.shape[1])
+
+    @property
+    def images_per_second(self) -> float:
+        return self.attempted / self.seconds if self.seconds > 0 else 0.0
+
+
+def evaluate(
+    model: LoadedModel,
+    labelled: LabelledSet,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    num_workers: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> EvalResult:
+    """Run `model` over every image of `labelled`, keeping the full logits.
+
+    Args:
+        model: from `core.registry.load_model`; used read-only.
+        labelled: from `core.datasets` (open_zip, open_folder, digits_set).
+        batch_size: images per forward pass.
+        num_workers: decoding processes beside the model; None picks `default_workers`, 0 decodes inline.
+        on_progress: called after each batch; an exception it raises stops the run (nothing is returned).
+    """
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    if len(labelled) == 0:
+        raise InputError(f"{labelled.source}: no images to evaluate")
+    workers = default_workers(len(labelled), batch_size=batch_size) if num_workers is None else num_workers
+    if workers < 0:
+        raise InputError(f"num_workers must be 0 or more, got {workers}")
+    dataset = ImageFileDataset(labelled, model.spec.preprocessing.transform())
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=collate)
+    logits = torch.empty((len(labelled), model.spec.num_classes), dtype=torch.float32)
+    ok = torch.zeros(len(labelled), dtype=torch.bool)
+    failed: list[Skipped] = []
+    done = 0
+    start = time.perf_counter()
+    batches = iter(loader)
+    try:
+        with torch.inference_mode():
+            for indices, batch, errors in batches:
+                if batch is not None:
+                    out = forward(model, batch)
+                    if out.shape[1] != logits.shape[1]:
+                        raise InputError(
+                            f"{model.spec.name} returned {out.shape[1]} logits, expected {logits.shape[1]}"
+                        )
+                    logits[indices] = out
+                    ok[indices] = True
+                failed += [Skipped(labelled.files[i], error) for i, error in errors]
+                done += len(indices) + len(errors)
+                if on_progress is not None:
+                    on_progress(Progress(done, len(labelled), time.perf_counter() - start))
+    finally:
+        del batches  # shuts the workers down at once, also when the run is stopped half-way
+    seconds = time.perf_counter() - start
+    keep = ok.nonzero().flatten()
+    return EvalResult(
+        files=tuple(labelled.files[i] for i in keep.tolist()),
+        targets=torch.tensor(labelled.targets, dtype=torch.int64)[keep],
+        logits=logits[keep],
+        errors=labelled.skipped + tuple(failed),
+        model=model.spec.name,
+        source=labelled.source,
+        seconds=seconds,
+        attempted=done,
+    )
+
+
+# ---------------------------------------------------------------- metrics
+def _check(logits: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+    if logits.ndim != 2 or targets.ndim != 1 or logits.shape[0] != targets.shape[0]:
+        raise InputError(
+            f"need logits (n, classes) and targets (n,), got {tuple(logits.shape)} and {tuple(targets.shape)}"
+        )
+    if logits.shape[0] == 0:
+        raise InputError("no evaluated images")
+    if int(targets.min()) < 0 or int(targets.max()) >= logits.shape[1]:
+        raise InputError(f"targets must be class indices 0..{logits.shape[1] - 1}")
+    return logits.to(torch.float64), targets.to(torch.int64)
+
+
+def top_k_accuracy(logits: Tensor, targets: Tensor, *, k: int = 1) -> float:
+    """Fraction of images whose true class is among the k largest logits (k clipped to the class count)."""
+    z, y = _check(logits, targets)
+    indices = top_k(z, k).indices
+    return float((indices == y[:, None]).any(dim=1).double().mean())
+
+
+def nll(logits: Tensor, targets: Tensor, *, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood of the true class under softmax(z / T), in nats."""
+    z, y = _check(logits, targets)
+    log_p = log_softmax(z, temperature=temperature)
+    return float(-log_p.gather(1, y[:, None]).mean())
+
+
+def brier_score(probs: Tensor, targets: Tensor) -> float:
+    """Mean over images of the squared distance between the probabilities and the one-hot truth."""
+    p, y = _check(probs, targets)
+    one_hot = F.one_hot(y, p.shape[1]).to(p.dtype)
+    return float(((p - one_hot) ** 2).sum(dim=1).mean())
+
+
+def calibration_table(confidence: Tensor, correct: Tensor, *, n_bins: int = DEFAULT_BINS) -> pd.DataFrame:
+    """Equal-width confidence bins (lo, hi] (the first also holds 0).
+
+    Columns: bin, lower, upper, count, accuracy, confidence (mean in the bin), gap (accuracy - confidence);
+    accuracy, confidence and gap are NaN for an empty bin.
+    """
+    if n_bins < 1:
+        raise InputError(f"the number of bins must be at least 1, got {n_bins}")
+    conf = confidence.to(torch.float64).reshape(-1)
+    hit = correct.to(torch.float64).reshape(-1)
+    edges = torch.linspace(0.0, 1.0, n_bins + 1, dtype=torch.float64)
+    # bucketize(right=False) puts x in bin i when edges[i] < x <= edges[i + 1]
+    which = torch.bucketize(conf, edges[1:-1], right=False)
+    count = torch.bincount(which, minlength=n_bins).to(torch.float64)
+    sum_conf = torch.bincount(which, weights=conf, minlength=n_bins)
+    sum_hit = torch.bincount(which, weights=hit, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = (sum_hit / count).numpy()
+        mean_conf = (sum_conf / count).numpy()
+    return pd.DataFrame(
+        {
+            "bin": np.arange(n_bins),
+            "lower": edges[:-1].numpy(),
+            "upper": edges[1:].numpy(),
+            "count": count.numpy().astype(np.int64),
+            "accuracy": accuracy,
+            "confidence": mean_conf,
+            "gap": accuracy - mean_conf,
+        }
+    )
+
+
+def expected_calibration_error(table: pd.DataFrame) -> float:
+    """ECE of a `calibration_table`: the count-weighted mean |accuracy - confidence|."""
+    filled = table[table["count"] > 0]
+    total = filled["count"].sum()
+    return float((filled["count"] * filled["gap"].abs()).sum() / total) if total else 0.0
+
+
+def max_calibration_error(table: pd.DataFrame) -> float:
+    """MCE of a `calibration_table`: the largest |accuracy - confidence| of a non-empty bin."""
+    filled = table[table["count"] > 0]
+    return float(filled["gap"].abs().max()) if len(filled) else 0.0
+
+
+def confidence_and_correct(logits: Tensor, targets: Tensor, *, temperature: float = 1.0) -> tuple[Tensor, Tensor]:
+    """Each image's top probability at T and whether its top class is the true one."""
+    z, y = _check(logits, targets)
+    probs = softmax(z, temperature=temperature)
+    confidence, predicted = probs.max(dim=1)
+    return confidence, predicted == y
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Headline metrics of a set at one temperature (accuracies do not depend on T)."""
+
+    n: int
+    temperature: float
+    top1: float
+    top5: float
+    nll: float
+    brier: float
+    ece: float
+    mce: float
+
+
+def compute_metrics(
+    logits: Tensor, targets: Tensor, *, temperature: float = 1.0, n_bins: int = DEFAULT_BINS
+) -> Metrics:
+    """Top-1/top-5 accuracy, NLL, Brier, ECE and MCE of softmax(logits / T)."""
+    t = check_temperature(temperature)
+    z, y = _check(logits, targets)
+    probs = softmax(z, temperature=t)
+    confidence, predicted = probs.max(dim=1)
+    table = calibration_table(confidence, predicted == y, n_bins=n_bins)
+    return Metrics(
+        n=int(y.numel()),
+        temperature=t,
+        top1=float((predicted == y).double().mean()),
+        top5=top_k_accuracy(z, y, k=TOP_K),
+        nll=nll(z, y, temperature=t),
+        brier=brier_score(probs, y),
+        ece=expected_calibration_error(table),
+        mce=max_calibration_error(table),
+    )
+
+
+# ---------------------------------------------------------------- temperature scaling
+def looks_like_probabilities(logits: Tensor) -> bool:
+    """True when most rows are in [0, 1] and sum to 1: softmax outputs passed where logits belong.
+
+    Temperature scaling of probabilities (a double softmax) cannot calibrate and often makes ECE worse.
+    """
+    z = logits.to(torch.float64)
+    if z.ndim != 2 or z.shape[1] < 2:
+        return False
+    rows = ((z >= 0) & (z <= 1)).all(dim=1) & ((z.sum(dim=1) - 1).abs() <= 0.01)
+    return bool(rows.double().mean() > 0.9)
+
+
+def fit_temperature(logits: Tensor, targets: Tensor, *, max_iter: int = 100) -> float:
+    """The T > 0 minimising the NLL of softmax(logits / T), found by LBFGS on log T (so T stays positive)."""
+    z, y = _check(logits, targets)
+    z = z.detach()
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.LBFGS([log_t], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure() -> Tensor:
+        optimiser.zero_grad()
+        loss = F.cross_entropy(z / log_t.exp(), y)
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():  # also when called under inference_mode
+        optimiser.step(closure)
+    value = float(log_t.detach().exp())
+    if not math.isfinite(value) or value <= 0:
+        raise InputError("temperature fitting did not converge (are the logits finite?)")
+    return value
+
+
+@dataclass(frozen=True)
+class TemperatureFit:
+    """A fitted temperature and the metrics before (T = 1) and after it.
+
+    Attributes:
+        temperature: the fitted T.
+        before: metrics at T = 1.
+        after: metrics at the fitted T.
+        probabilities_warning: the inputs look like probabilities, not logits.
+    """
+
+    temperature: float
+    before: Metrics
+    after: Metrics
+    probabilities_warning: bool
+
+
+def calibrate(logits: Tensor, targets: Tensor, *, n_bins: int = DEFAULT_BINS) -> TemperatureFit:
+    """Fit T on these logits and report the metrics at T = 1 and at T."""
+    temperature = fit_temperature(logits, targets)
+    return TemperatureFit(
+        temperature=temperature,
+        before=compute_metrics(logits, targets, n_bins=n_bins),
+        after=compute_metrics(logits, targets, temperature=temperature, n_bins=n_bins),
+        probabilities_warning=looks_like_probabilities(logits),
+    )
+
+
+# ---------------------------------------------------------------- per image, per class, confusion
+def _name(labels: Sequence[str], index: int) -> str:
+    return labels[index] if 0 <= index < len(labels) else f"#{index}"
+
+
+def records_table(result: EvalResult, labels: Sequence[str], *, temperature: float = 1.0) -> pd.DataFrame:
+    """One row per image at T: file, target, target_label, prediction, prediction_label, confidence,
+    margin (top-1 minus top-2 probability), target_probability, correct."""
+    z, y = _check(result.logits, result.targets)
+    probs = softmax(z, temperature=temperature)
+    values, indices = top_k(probs, 2)
+    second = values[:, 1] if values.shape[1] > 1 else torch.zeros_like(values[:, 0])
+    predicted = indices[:, 0]
+    return pd.DataFrame(
+        {
+            "file": list(result.files),
+            "target": y.numpy(),
+            "target_label": [_name(labels, i) for i in y.tolist()],
+            "prediction": predicted.numpy(),
+            "prediction_label": [_name(labels, i) for i in predicted.tolist()],
+            "confidence": values[:, 0].numpy(),
+            "margin": (values[:, 0] - second).numpy(),
+            "target_probability": probs.gather(1, y[:, None]).flatten().numpy(),
+            "correct": (predicted == y).numpy(),
+        }
+    )
+
+
+def most_confident_mistakes(records: pd.DataFrame, *, n: int = 12) -> pd.DataFrame:
+    """The n wrong predictions made with the highest confidence."""
+    return records[~records["correct"]].sort_values(["confidence", "file"], ascending=[False, True]).head(n)
+
+
+def least_confident_correct(records: pd.DataFrame, *, n: int = 12) -> pd.DataFrame:
+    """The n right predictions made with the lowest confidence."""
+    return records[records["correct"]].sort_values(["confidence", "file"], ascending=[True, True]).head(n)
+
+
+def confusion_matrix(targets: Tensor, predictions: Tensor, *, num_classes: int) -> Tensor:
+    """Counts (num_classes, num_classes): row = true class, column = predicted class."""
+    flat = targets.to(torch.int64) * num_classes + predictions.to(torch.int64)
+    return torch.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def shown_classes(records: pd.DataFrame) -> list[int]:
+    """The classes that occur as a target or a prediction, sorted: the rows/columns worth drawing."""
+    return sorted(set(records["target"].tolist()) | set(records["prediction"].tolist()))
+
+
+def confused_pairs(records: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
+    """Wrong (true -> predicted) pairs with their counts, most frequent first.
+
+    Columns: target, target_label, prediction, prediction_label, count.
+    """
+    wrong = records[~records["correct"]]
+    columns = ["target", "target_label", "prediction", "prediction_label"]
+    pairs = wrong.groupby(columns, sort=False).size().reset_index(name="count")
+    pairs = pairs.sort_values(["count", "target", "prediction"], ascending=[False, True, True]).reset_index(drop=True)
+    return pairs if top is None else pairs.head(top)
+
+
+def per_class_table(records: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """One row per true class present: index, label, count, correct, accuracy, mean_confidence,
+    predicted (how often the class was predicted), most_confused_with (label of the top wrong prediction)."""
+    grouped = records.groupby("target")
+    table = pd.DataFrame(
+        {
+            "count": grouped.size(),
+            "correct": grouped["correct"].sum().astype(np.int64),
+            "mean_confidence": grouped["confidence"].mean(),
+        }
+    )
+    table["accuracy"] = table["correct"] / table["count"]
+    table["predicted"] = records["prediction"].value_counts().reindex(table.index, fill_value=0).astype(np.int64)
+    wrong = records[~records["correct"]]
+    top_wrong = wrong.groupby("target")["prediction_label"].agg(lambda s: s.value_counts().index[0])
+    table["most_confused_with"] = top_wrong.reindex(table.index).fillna("")
+    table.insert(0, "label", [_name(labels, int(i)) for i in table.index])
+    table.index.name = "index"
+    table = table.reset_index()
+    ordered = ["index", "label", "count", "correct", "accuracy", "mean_confidence", "predicted", "most_confused_with"]
+    return table[ordered].sort_values(["accuracy", "index"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- results files
+def results_frame(result: EvalResult, labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per-image results for export: file, target, prediction, confidence, correct, top5 indices and
+    probabilities (";"-joined), target/prediction labels when `labels` is given, model, and every logit
+    as columns logit_0 .. logit_{C-1} (enough to recompute everything at any T)."""
+    z = result.logits
+    probs = softmax(z.to(torch.float64))
+    values, indices = top_k(probs, TOP_K)
+    predicted = indices[:, 0]
+    frame = pd.DataFrame(
+        {
+            "file": list(result.files),
+            "target": result.targets.numpy(),
+            "prediction": predicted.numpy(),
+            "confidence": values[:, 0].numpy(),
+            "correct": (predicted == result.targets).numpy(),
+            "top5_indices": [";".join(str(i) for i in row) for row in indices.tolist()],
+            "top5_probabilities": [";".join(f"{p:.6g}" for p in row) for row in values.tolist()],
+        }
+    )
+    if labels is not None:
+        frame.insert(2, "target_label", [_name(labels, i) for i in result.targets.tolist()])
+        frame.insert(4, "prediction_label", [_name(labels, i) for i in predicted.tolist()])
+    frame["model"] = result.model
+    logit_columns = pd.DataFrame(z.numpy(), columns=[f"{LOGIT_PREFIX}{i}" for i in range(z.shape[1])])
+    return pd.concat([frame, logit_columns], axis=1)
+
+
+def results_bytes(result: EvalResult, *, fmt: str, labels: Sequence[str] | None = None) -> bytes:
+    """The results file as bytes: fmt "csv" (UTF-8) or "parquet"."""
+    frame = results_frame(result, labels)
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    raise InputError(f"results format must be csv or parquet, not {fmt!r}")
+
+
+def read_results(data: bytes, name: str = "results.csv", *, max_rows: int = 1_000_000) -> EvalResult:
+    """Load a results file written by `results_bytes` (CSV or Parquet; never unpickles anything).
+
+    Raises InputError when it is not such a file (missing columns, non-finite logits, bad targets).
+    """
+    is_parquet = data[:4] == b"PAR1" or name.lower().endswith(".parquet")
+    try:
+        frame = pd.read_parquet(io.BytesIO(data)) if is_parquet else pd.read_csv(io.BytesIO(data), low_memory=False)
+    except Exception as exc:  # pandas/pyarrow raise many types for a malformed file
+        kind = "Parquet" if is_parquet else "CSV"
+        raise InputError(f"{name}: not a readable {kind} results file ({type(exc).__name__}: {exc})") from None
+    logit_columns = [c for c in frame.columns if str(c).startswith(LOGIT_PREFIX)]
+    try:
+        order = sorted(logit_columns, key=lambda c: int(str(c)[len(LOGIT_PREFIX) :]))
+    except ValueError:
+        raise InputError(f"{name}: logit columns must be named logit_0, logit_1, ...") from None
+    if [f"{LOGIT_PREFIX}{i}" for i in range(len(order))] != order or len(order) < 2:
+        raise InputError(
+            f"{name}: needs logit columns logit_0 .. logit_(C-1) for at least 2 classes (a results file from this tool)"
+        )
+    missing = [c for c in ("file", "target") if c not in frame.columns]
+    if missing:
+        raise InputError(f"{name}: missing column(s) {', '.join(missing)}")
+    if len(frame) == 0:
+        raise InputError(f"{name}: the results file has no rows")
+    if len(frame) > max_rows:
+        raise InputError(f"{name}: {len(frame):,} rows, over the limit of {max_rows:,}")
+    try:
+        logits = torch.tensor(frame[order].to_numpy(dtype=np.float32))
+        targets = torch.tensor(frame["target"].to_numpy(dtype=np.int64))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name}: logits and targets must be numbers ({exc})") from None
+    if not bool(torch.isfinite(logits).all()):
+        raise InputError(f"{name}: some logits are NaN or infinite")
+    if int(targets.min()) < 0 or int(targets.max()) >= logits.shape[1]:
+        raise InputError(f"{name}: targets must be class indices 0..{logits.shape[1] - 1}")
+    model = str(frame["model"].iloc[0]) if "model" in frame.columns else ""
+    files = tuple(str(f) for f in frame["file"].tolist())
+    return EvalResult(files, targets, logits, model=model, source=name, attempted=len(files))
+
+
+# ---------------------------------------------------------------- the CLI's summary
+def summary(result: EvalResult, fit: TemperatureFit) -> dict[str, object]:
+    """The JSON the CLI prints: n, top1, top5, ece, nll, fitted_temperature, ece_after, nll_after,
+    images_per_second, errors [{file, error}] (plus brier and mce before/after, model, seconds)."""
+    return {
+        "n": result.n,
+        "top1": fit.before.top1,
+        "top5": fit.before.top5,
+        "ece": fit.before.ece,
+        "nll": fit.before.nll,
+        "fitted_temperature": fit.temperature,
+        "ece_after": fit.after.ece,
+        "nll_after": fit.after.nll,
+        "images_per_second": result.images_per_second,
+        "errors": [{"file": e.name, "error": e.reason} for e in result.errors],
+        "brier": fit.before.brier,
+        "brier_after": fit.after.brier,
+        "mce": fit.before.mce,
+        "mce_after": fit.after.mce,
+        "model": result.model,
+        "seconds": result.seconds,
+        "probabilities_warning": fit.probabilities_warning,
+    }
