@@ -255,3 +255,318 @@ def pipeline_dot(*, example: bool = True) -> str:
         '  node [fontname="Helvetica", fontsize=11, color="#8891A8"]; edge [color="#8891A8"];\n'
         f"{nodes}\n  {edges};\n}}"
     )
+
+
+# --- Logits Lab figures (added with pages/2_Logits_Lab.py) ------------------------------------
+
+FILTER_K_COLOUR = "#636EFA"
+FILTER_P_COLOUR = "#00A88F"
+SIGMOID_COLOUR = "#00CC96"
+
+
+def _lab_text(key: str, lang: str, **params: object) -> str:
+    from core.i18n import t  # imported here: core.i18n is light, but charts are also used by the CLI
+
+    return t(f"lab.chart.{key}", lang, **params)
+
+
+def logits_vs_sigmoid_figure(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    temperature: float = 1.0,
+    top_n: int = 10,
+    show_reference: bool = True,
+    lang: str = "en",
+    title: str = "Logits vs sigmoid scores",
+) -> go.Figure:
+    """Paired bars like `logits_vs_probs_figure`, with independent sigmoid(z / T) on the right axis."""
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    sig = sigmoid(z, temperature=temperature)
+    idx = top_k(z, top_n).indices.tolist()
+    names = _names(labels, idx)
+    fig = go.Figure()
+    fig.add_bar(
+        x=names,
+        y=[float(z[i]) for i in idx],
+        name="logit",
+        marker_color=LOGIT_COLOUR,
+        offsetgroup="logit",
+        yaxis="y",
+        hovertemplate="%{x}<br>logit %{y:.4f}<extra></extra>",
+    )
+    fig.add_bar(
+        x=names,
+        y=[float(sig[i]) for i in idx],
+        name=_lab_text("sigmoid_at", lang, t=f"{temperature:g}"),
+        marker_color=SIGMOID_COLOUR,
+        offsetgroup="sig",
+        yaxis="y2",
+        hovertemplate="%{x}<br>sigmoid %{y:.2%}<extra></extra>",
+    )
+    if show_reference and not math.isclose(temperature, 1.0):
+        ref = sigmoid(z)
+        fig.add_bar(
+            x=names,
+            y=[float(ref[i]) for i in idx],
+            name=_lab_text("sigmoid_at", lang, t="1"),
+            marker_color=REFERENCE_COLOUR,
+            offsetgroup="ref",
+            yaxis="y2",
+            hovertemplate="%{x}<br>sigmoid at T=1 %{y:.2%}<extra></extra>",
+        )
+    fig.update_layout(
+        barmode="group",
+        yaxis=dict(title=dict(text="logit", font=dict(color=LOGIT_COLOUR)), zeroline=True),
+        yaxis2=dict(
+            title=dict(text="sigmoid", font=dict(color=SIGMOID_COLOUR)),
+            overlaying="y",
+            side="right",
+            range=[0, 1],
+            tickformat=".0%",
+            showgrid=False,
+        ),
+    )
+    return _layout(fig, title)
+
+
+def _top_with_rest(values: Sequence[Tensor], order: list[int], top_n: int) -> tuple[list[int], list[list[float]]]:
+    """The first `top_n` indices of `order`, and each vector's values there plus the sum of the rest."""
+    shown = order[:top_n]
+    rest = order[top_n:]
+    columns = []
+    for v in values:
+        column = [float(v[i]) for i in shown]
+        if rest:
+            column.append(float(v[rest].sum()))
+        columns.append(column)
+    return shown, columns
+
+
+def filters_figure(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    temperature: float = 1.0,
+    k: int = 5,
+    top_p: float = 0.9,
+    top_n: int = 15,
+    lang: str = "en",
+    title: str = "Top-k and top-p",
+) -> go.Figure:
+    """Each class's probability, and what top-k and top-p leave of it after renormalising.
+
+    Classes are sorted by probability; a dotted line is the running total, with top-p marked on it.
+    Classes past `top_n` are one "other" bar.
+    """
+    from core.numerics import renormalise, top_p_mask
+
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    probs = softmax(z, temperature=temperature)
+    keep_k = torch.zeros_like(probs, dtype=torch.bool)
+    keep_k[top_k(z, k).indices] = True
+    keep_p = top_p_mask(probs, top_p)
+    order = torch.argsort(z, descending=True, stable=True).tolist()
+    shown, (p, pk, pp) = _top_with_rest([probs, renormalise(probs, keep_k), renormalise(probs, keep_p)], order, top_n)
+    names = _names(labels, shown)
+    if len(order) > top_n:
+        names.append(safe_text(_lab_text("other_n", lang, n=len(order) - top_n)))
+    fig = go.Figure()
+    fig.add_bar(
+        x=names,
+        y=p,
+        name=_lab_text("p_all", lang),
+        marker_color=REFERENCE_COLOUR,
+        hovertemplate="%{x}<br>p %{y:.2%}<extra></extra>",
+    )
+    fig.add_bar(
+        x=names,
+        y=pk,
+        name=_lab_text("after_top_k", lang, k=int(keep_k.sum())),
+        marker_color=FILTER_K_COLOUR,
+        hovertemplate="%{x}<br>top-k %{y:.2%}<extra></extra>",
+    )
+    fig.add_bar(
+        x=names,
+        y=pp,
+        name=_lab_text("after_top_p", lang, p=f"{top_p:g}"),
+        marker_color=FILTER_P_COLOUR,
+        hovertemplate="%{x}<br>top-p %{y:.2%}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=names,
+        y=list(torch.tensor(p, dtype=torch.float64).cumsum(0).tolist()),
+        mode="lines+markers",
+        name=_lab_text("cumulative", lang),
+        line=dict(color="#444", dash="dot", shape="hv"),
+        marker=dict(size=5),
+        hovertemplate="%{x}<br>Σ %{y:.2%}<extra></extra>",
+    )
+    fig.add_hline(y=top_p, line_dash="dash", line_color=FILTER_P_COLOUR, opacity=0.7)
+    fig.add_annotation(
+        x=1.0,
+        xref="paper",
+        y=top_p,
+        text=f"top-p = {top_p:g}",
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
+        font=dict(color=FILTER_P_COLOUR),
+    )
+    fig.update_layout(
+        barmode="group", yaxis=dict(title=_lab_text("probability", lang), range=[0, 1.05], tickformat=".0%")
+    )
+    return _layout(fig, title)
+
+
+def sampling_figure(
+    probs: Tensor,
+    counts: Tensor,
+    labels: Sequence[str],
+    *,
+    top_n: int = 15,
+    lang: str = "en",
+    title: str = "Sampling",
+) -> go.Figure:
+    """Observed frequency of each class in N draws next to its probability (the expected frequency)."""
+    p = as_logits(probs, name="probabilities").reshape(-1).to(torch.float64)
+    c = counts.reshape(-1).to(torch.float64)
+    n = float(c.sum())
+    order = torch.argsort(p, descending=True, stable=True).tolist()
+    shown, (expected, observed) = _top_with_rest([p, c / n], order, top_n)
+    names = _names(labels, shown)
+    if len(order) > top_n:
+        names.append(safe_text(_lab_text("other_n", lang, n=len(order) - top_n)))
+    counts_shown = [round(v * n) for v in observed]
+    fig = go.Figure()
+    fig.add_bar(
+        x=names,
+        y=expected,
+        name=_lab_text("expected", lang),
+        marker_color=REFERENCE_COLOUR,
+        hovertemplate="%{x}<br>p %{y:.2%}<extra></extra>",
+    )
+    fig.add_bar(
+        x=names,
+        y=observed,
+        name=_lab_text("observed", lang, n=f"{int(n):,}"),
+        marker_color=PROB_COLOUR,
+        customdata=counts_shown,
+        hovertemplate="%{x}<br>%{y:.2%} (%{customdata} draws)<extra></extra>",
+    )
+    fig.update_layout(
+        barmode="group", yaxis=dict(title=_lab_text("frequency", lang), tickformat=".0%", rangemode="tozero")
+    )
+    return _layout(fig, title)
+
+
+def dim_softmax_figure(matrix: Tensor, *, lang: str = "en", title: str = "softmax over dim=0 and dim=1") -> go.Figure:
+    """Two heatmaps of softmax(x, dim=0) and softmax(x, dim=1), cells annotated, with the sums that are 1.
+
+    Column sums of the dim=0 map are written under its columns, row sums of the dim=1 map beside its rows.
+    """
+    from plotly.subplots import make_subplots
+
+    x = as_logits(matrix).to(torch.float64)
+    if x.ndim != 2:
+        raise ValueError("dim_softmax_figure takes a 2-D matrix")
+    rows, cols = x.shape
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.16, subplot_titles=(_lab_text("dim0", lang), _lab_text("dim1", lang))
+    )
+    for col, p in enumerate((softmax(x, dim=0), softmax(x, dim=1)), start=1):
+        fig.add_trace(
+            go.Heatmap(
+                z=p.tolist(),
+                x=list(range(cols)),
+                y=list(range(rows)),
+                zmin=0,
+                zmax=1,
+                colorscale=[[0, "#FFFFFF"], [1, PROB_COLOUR]],
+                text=[[f"{v:.3f}" for v in row] for row in p.tolist()],
+                texttemplate="%{text}",
+                customdata=x.tolist(),
+                showscale=False,
+                xgap=2,
+                ygap=2,
+                hovertemplate="x[%{y}, %{x}] = %{customdata:.4g}<br>p = %{z:.4f}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        if col == 1:  # dim=0: the column sums, under the columns
+            ticks = [f"{j}<br><b>Σ = {s:.2f}</b>" for j, s in enumerate(p.sum(dim=0).tolist())]
+        else:
+            ticks = [str(j) for j in range(cols)]
+            for i, s in enumerate(p.sum(dim=1).tolist()):  # dim=1: the row sums, beside the rows
+                fig.add_annotation(
+                    x=1.02,
+                    xref="x2 domain",
+                    y=i,
+                    yref="y2",
+                    text=f"<b>Σ = {s:.2f}</b>",
+                    showarrow=False,
+                    xanchor="left",
+                )
+        fig.update_xaxes(
+            title_text=_lab_text("column", lang), tickvals=list(range(cols)), ticktext=ticks, row=1, col=col
+        )
+        fig.update_yaxes(
+            title_text=_lab_text("row", lang) if col == 1 else None,
+            tickvals=list(range(rows)),
+            autorange="reversed",
+            row=1,
+            col=col,
+        )
+    fig = _layout(fig, title, height=max(260, 120 + 46 * rows))
+    fig.update_layout(margin=dict(r=90))
+    return fig
+
+
+def lab_headline_figure(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    mode: str = "softmax",
+    temperature: float = 1.0,
+    top_n: int = 12,
+    lang: str = "en",
+    title: str = "Logits and their probabilities",
+) -> go.Figure:
+    """The Logits Lab's main chart: logits next to softmax (or sigmoid) scores at T, T = 1 for reference.
+
+    The right axis gets its own round ticks (0%, 20%, ...) instead of ticks synced to the logit axis.
+    """
+    if mode == "sigmoid":
+        fig = logits_vs_sigmoid_figure(logits, labels, temperature=temperature, top_n=top_n, lang=lang, title=title)
+    else:
+        fig = logits_vs_probs_figure(logits, labels, temperature=temperature, top_n=top_n, title=title)
+    fig.update_layout(yaxis2=dict(tickmode="auto"))
+    return fig
+
+
+LAB_T_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
+
+
+def _lab_t_axis(fig: go.Figure) -> go.Figure:
+    """Round temperature ticks on the log x axis, and the legend beside the plot so it never hides the title."""
+    fig.update_xaxes(tickvals=list(LAB_T_TICKS), ticktext=[f"{v:g}" for v in LAB_T_TICKS])
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top"))
+    return fig
+
+
+def lab_sweep_figure(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    current_temperature: float = 1.0,
+    title: str = "Each class's probability as T changes",
+) -> go.Figure:
+    """`temperature_sweep_figure` for the Logits Lab: top-5 classes, round T ticks, legend on the right."""
+    fig = temperature_sweep_figure(logits, labels, current_temperature=current_temperature, title=title)
+    return _lab_t_axis(fig)
+
+
+def lab_entropy_figure(logits: Tensor, *, current_temperature: float = 1.0, title: str = "Entropy") -> go.Figure:
+    """`entropy_figure` for the Logits Lab, with round T ticks."""
+    return _lab_t_axis(entropy_figure(logits, current_temperature=current_temperature, title=title))

@@ -1,0 +1,782 @@
+"""core.lab (and the lab's figures in core.charts) against torch as the oracle; parsing good and bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import string
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import lab
+from core.charts import (
+    dim_softmax_figure,
+    filters_figure,
+    lab_entropy_figure,
+    lab_headline_figure,
+    lab_sweep_figure,
+    sampling_figure,
+)
+from core.config import SETTINGS
+from core.errors import InputError
+from core.i18n import STRINGS
+
+ROOT = Path(__file__).resolve().parent.parent
+TEN = [2.1, -1.3, 5.8, 0.9, -3.2, 4.7, 1.0, -0.5, 6.2, -2.1]
+
+finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
+logit_lists = st.lists(finite, min_size=2, max_size=40)
+temperatures = st.floats(min_value=lab.T_MIN, max_value=lab.T_MAX)
+
+
+def f64(values) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def table_of(values, labels=None, **kwargs) -> lab.LabTable:
+    return lab.make_table(values, labels, **kwargs)
+
+
+def raises(key: str, *fragments: str):
+    """Context manager: a LabInputError with i18n `key` whose English message holds every fragment."""
+
+    class _Check:
+        def __enter__(self):
+            self.ctx = pytest.raises(lab.LabInputError)
+            self.info = self.ctx.__enter__()
+            return self.info
+
+        def __exit__(self, *exc):
+            handled = self.ctx.__exit__(*exc)
+            error = self.info.value
+            assert error.key == key, (error.key, str(error))
+            assert isinstance(error, InputError)
+            for fragment in fragments:
+                assert fragment in str(error), (fragment, str(error))
+            assert error.message("zh") != str(error)  # translated, not the English text again
+            return handled
+
+    return _Check()
+
+
+# --- presets and the Inspector handoff ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "logits"),
+    [
+        ("news", [2.0, 1.0, 0.1]),
+        ("pets", [2.0, 1.0, 0.5]),
+        ("four", [2.0, 1.0, 0.1, 0.5]),
+        ("ten", TEN),
+        ("near_tie", [12.1, 11.9, 11.8]),
+        ("overflow", [1000.0, 1001.0, 1002.0]),
+    ],
+)
+def test_presets_hold_the_issue_numbers(name, logits):
+    table = lab.preset_table(name)
+    assert list(table.logits) == logits
+    assert len(table.labels) == len(logits) and not table.rest_logits
+
+
+def test_preset_labels():
+    assert lab.preset_table("news").labels == ("news", "entertainment", "technology")
+    assert lab.preset_table("news", lang="zh").labels == ("新闻", "娱乐", "科技")
+    assert lab.preset_table("pets").labels == ("cat", "dog", "bird")
+    # the ten-class example is labelled in Chinese whatever the UI language
+    assert lab.preset_table("ten", lang="en").labels == (
+        "猫", "狗", "笔记本电脑", "椅子", "天空", "办公室工作场景", "咖啡杯", "窗台", "白领女性", "楼梯",
+    )  # fmt: skip
+    uniform = lab.preset_table("uniform")
+    assert len(set(uniform.logits)) == 1 and uniform.size >= 2
+
+
+def test_random_preset_is_seeded():
+    a, b, c = lab.preset_table("random", seed=3), lab.preset_table("random", seed=3), lab.preset_table("random", seed=4)
+    assert a.logits == b.logits and a.logits != c.logits
+    assert a.size == lab.RANDOM_CLASSES
+    assert all(round(x, 2) == x for x in a.logits)  # short, exact in a link
+    assert "seed 3" in a.source
+
+
+def test_unknown_preset():
+    with raises("lab.err.preset", "bogus"):
+        lab.preset_table("bogus")
+
+
+def _handoff(n=1000, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    logits = (torch.randn(n, generator=generator) * 3).tolist()  # float32 values, as a model gives
+    return {"labels": [f"name {i}" for i in range(n)], "logits": logits, "source": "cat.jpg"}, logits
+
+
+def test_inspector_handoff_keeps_every_class():
+    payload, logits = _handoff()
+    table = lab.table_from_inspector(payload, editable=10)
+    assert table.shown == 10 and len(table.rest_logits) == 990 and table.source == "cat.jpg"
+    z = torch.tensor(logits, dtype=torch.float64)
+    order = torch.argsort(z, descending=True)
+    # the 10 editable rows are the 10 highest logits, largest first, with their own names
+    assert list(table.logits) == z[order[:10]].tolist()
+    assert list(table.labels) == [f"name {int(i)}" for i in order[:10]]
+    # nothing is lost: the full distribution is the image's, class by class
+    expected = torch.softmax(z, dim=0)
+    got = torch.softmax(table.all_logits(), dim=0)
+    by_name = dict(zip(table.all_labels(), got.tolist(), strict=True))
+    for i in range(0, 1000, 97):
+        assert by_name[f"name {i}"] == pytest.approx(float(expected[i]), rel=1e-12)
+
+
+def test_inspector_nothing_handed_over_and_bad_payloads():
+    with raises("lab.err.no_handoff", "Image Inspector"):
+        lab.table_from_inspector(None)
+    with raises("lab.err.bad_handoff", "labels"):
+        lab.table_from_inspector(["not", "a", "dict"])
+    with raises("lab.err.bad_handoff", "NaN"):
+        lab.table_from_inspector({"labels": ["a", "b"], "logits": [1.0, float("nan")]})
+    with raises("lab.err.bad_handoff"):
+        lab.table_from_inspector({"labels": ["a", "b"], "logits": ["x", "y"]})
+
+
+def test_handoff_fingerprint_changes_with_the_image():
+    a, _ = _handoff(seed=0)
+    b, _ = _handoff(seed=1)
+    assert lab.handoff_fingerprint(a) == lab.handoff_fingerprint(dict(a))
+    assert lab.handoff_fingerprint(a) != lab.handoff_fingerprint(b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(head=logit_lists, tail=st.lists(finite, min_size=1, max_size=30), temperature=temperatures)
+def test_display_logits_carry_the_tail_exactly(head, tail, temperature):
+    tail = np.asarray(tail, dtype=np.float32).astype(np.float64).tolist()
+    table = table_of(head, rest_logits=tail)
+    full = torch.softmax(table.all_logits() / temperature, dim=0)
+    shown = torch.softmax(lab.display_logits(table, temperature=temperature) / temperature, dim=0)
+    expected = torch.cat([full[: len(head)], full[len(head) :].sum().reshape(1)])
+    torch.testing.assert_close(shown, expected, rtol=1e-9, atol=1e-12)
+
+
+# --- tables of the math against torch ----------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=logit_lists, temperature=temperatures, k=st.integers(1, 50), top_p=st.floats(0.01, 1.0))
+def test_class_table_matches_torch(values, temperature, k, top_p):
+    table = table_of(values)
+    z = torch.tensor(values, dtype=torch.float64)
+    frame = lab.class_table(table, temperature=temperature, k=k, top_p=top_p)
+    torch.testing.assert_close(f64(frame["score"].tolist()), torch.softmax(z / temperature, 0), atol=1e-12, rtol=1e-9)
+    torch.testing.assert_close(f64(frame["score_t1"].tolist()), torch.softmax(z, 0), atol=1e-12, rtol=1e-9)
+    kept = set(torch.topk(z, min(k, len(values))).indices.tolist())
+    assert {i for i, keep in enumerate(frame["top_k"]) if keep} == kept
+    # top-p reference: sort, keep while the mass strictly before an entry is < p
+    p = torch.softmax(z / temperature, 0)
+    values_sorted, order = torch.sort(p, descending=True)
+    before = torch.cumsum(values_sorted, 0) - values_sorted
+    assert {int(order[i]) for i in range(len(values)) if before[i] < top_p} == {
+        i for i, keep in enumerate(frame["top_p"]) if keep
+    }
+    assert sorted(frame["rank"].tolist()) == list(range(1, len(values) + 1))
+    assert int(frame["rank"][int(torch.argmax(z))]) == 1
+
+
+def test_class_table_sigmoid_and_tail_row():
+    table = table_of([2.0, 1.0], rest_logits=[0.5, -1.0, 3.0], rest_labels=["x", "y", "z"])
+    frame = lab.class_table(table, temperature=2.0, mode="sigmoid", rest_label="all other classes (3)")
+    z = torch.tensor([2.0, 1.0, 0.5, -1.0, 3.0], dtype=torch.float64)
+    sig = torch.sigmoid(z / 2)
+    assert frame["label"].tolist() == ["class 0", "class 1", "all other classes (3)"]
+    assert frame["score"].tolist()[:2] == pytest.approx(sig[:2].tolist())
+    assert frame["score"].iloc[2] == pytest.approx(float(sig[2:].sum()))
+    assert pd.isna(frame["rank"].iloc[2]) and pd.isna(frame["top_k"].iloc[2])
+    with raises("lab.err.mode", "relu"):
+        lab.scores(z, mode="relu")  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=logit_lists, temperature=temperatures)
+def test_step_table_matches_torch(values, temperature):
+    z = torch.tensor(values, dtype=torch.float64)
+    steps = lab.step_table(table_of(values), temperature=temperature)
+    frame = steps.table
+    assert steps.max_logit == float(z.max())
+    assert frame["shifted"].tolist() == (z - z.max()).tolist()
+    assert max(frame["scaled"]) == 0.0  # the max entry is exactly 0: exp never overflows
+    assert steps.total == pytest.approx(float(torch.exp((z - z.max()) / temperature).sum()), rel=1e-12)
+    torch.testing.assert_close(f64(frame["p"].tolist()), torch.softmax(z / temperature, 0), atol=1e-12, rtol=1e-9)
+    torch.testing.assert_close(
+        f64(frame["log_p"].tolist()), torch.log_softmax(z / temperature, 0), atol=1e-9, rtol=1e-9
+    )
+
+
+def test_step_table_with_a_tail_sums_it():
+    table = table_of([1.0, 2.0], rest_logits=[0.0, 3.0])
+    steps = lab.step_table(table, temperature=1.0, rest_label="rest")
+    p = torch.softmax(torch.tensor([1.0, 2.0, 0.0, 3.0], dtype=torch.float64), 0)
+    assert steps.table["label"].tolist() == ["class 0", "class 1", "rest"]
+    assert steps.table["p"].iloc[2] == pytest.approx(float(p[2:].sum()))
+    assert steps.table["log_p"].iloc[2] == pytest.approx(math.log(float(p[2:].sum())))
+    assert steps.table["p"].sum() == pytest.approx(1.0)
+
+
+def test_overflow_table_shows_nan_only_in_the_naive_columns():
+    frame = lab.overflow_table(lab.preset_table("overflow"))
+    assert frame["exp32"].tolist() == ["inf", "inf", "inf"]
+    assert frame["naive32"].tolist() == ["NaN", "NaN", "NaN"]
+    stable = torch.softmax(torch.tensor([1000.0, 1001.0, 1002.0]), 0).tolist()
+    assert frame["stable32"].tolist() == [lab.format_value(v) for v in stable]
+    assert frame["stable32"].tolist() == ["0.0900306", "0.244728", "0.665241"]
+    assert lab.overflows(lab.preset_table("overflow"), dtype=torch.float32)
+
+
+def test_float16_overflows_before_float32():
+    table = lab.preset_table("near_tie")  # exp(12.1) > 65504, the largest float16
+    frame = lab.overflow_table(table)
+    assert "inf" in frame["exp16"].tolist() and "NaN" in frame["naive16"].tolist()
+    assert "NaN" not in frame["naive32"].tolist()
+    expected16 = torch.softmax(torch.tensor([12.1, 11.9, 11.8]).half().float(), 0).half().double().tolist()
+    assert frame["stable16"].tolist() == [lab.format_value(v) for v in expected16]
+    assert lab.overflows(table, dtype=torch.float16) and not lab.overflows(table, dtype=torch.float32)
+
+
+def test_top_two_ratio_is_the_probability_ratio():
+    table = lab.preset_table("ten")
+    ratio = lab.top_two_ratio(table, temperature=2.0)
+    p = torch.softmax(torch.tensor(TEN, dtype=torch.float64) / 2.0, 0)
+    assert (ratio.first, ratio.second) == ("白领女性", "笔记本电脑")
+    assert ratio.at_t == pytest.approx(float(p[8] / p[2]))
+    assert ratio.gap == pytest.approx(0.4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=logit_lists, temperature=temperatures, k=st.integers(1, 50), top_p=st.floats(0.01, 1.0))
+def test_filter_table_renormalises_the_survivors(values, temperature, k, top_p):
+    frame = lab.filter_table(table_of(values), temperature=temperature, k=k, top_p=top_p)
+    assert frame["p"].is_monotonic_decreasing
+    for keep, column in (("top_k", "p_top_k"), ("top_p", "p_top_p")):
+        kept = frame[frame[keep]]
+        assert frame.loc[~frame[keep], column].eq(0).all()
+        assert kept[column].sum() == pytest.approx(1.0)
+        # renormalising keeps the ratios between survivors
+        expected = kept["p"] / kept["p"].sum()
+        assert kept[column].tolist() == pytest.approx(expected.tolist(), rel=1e-9, abs=1e-300)
+    assert int(frame["top_k"].sum()) == min(k, len(values))
+    assert frame["cumulative"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_sampling_is_seeded_and_converges():
+    table = lab.preset_table("four")
+    probs = lab.filtered_probs(table, which="full")
+    a = lab.sampling_counts(probs, n=5000, seed=7)
+    assert torch.equal(a, lab.sampling_counts(probs, n=5000, seed=7))
+    assert not torch.equal(a, lab.sampling_counts(probs, n=5000, seed=8))
+    assert int(a.sum()) == 5000 and a.numel() == 4
+    big = lab.sampling_counts(probs, n=400_000, seed=0)
+    assert lab.sampling_error(probs, big) < 0.004  # ~ 1/sqrt(N) = 0.0016
+    top1 = lab.filtered_probs(table, k=1, which="top_k")
+    assert top1.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert lab.sampling_counts(top1, n=100, seed=0).tolist() == [100, 0, 0, 0]
+    with raises("lab.err.draws", "0"):
+        lab.sampling_counts(probs, n=0)
+    with raises("lab.err.filter", "nope"):
+        lab.filtered_probs(table, which="nope")
+
+
+def test_dim_softmax_matches_torch():
+    x = torch.tensor(lab.DEFAULT_MATRIX, dtype=torch.float64)
+    p0, p1 = lab.dim_softmax(x)
+    torch.testing.assert_close(p0, torch.softmax(x, dim=0))
+    torch.testing.assert_close(p1, torch.softmax(x, dim=1))
+    torch.testing.assert_close(p0.sum(0), torch.ones(4, dtype=torch.float64))
+    torch.testing.assert_close(p1.sum(1), torch.ones(2, dtype=torch.float64))
+    assert lab.matrix_from_frame(lab.matrix_frame()).tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+
+
+def test_matrix_editor_refuses_bad_cells():
+    frame = lab.matrix_frame()
+    frame.iloc[1, 2] = float("nan")
+    with raises("lab.err.matrix_cell", "row 2", "column 3"):
+        lab.matrix_from_frame(frame)
+    with raises("lab.err.matrix_empty"):
+        lab.matrix_from_frame(frame.iloc[:0])
+    with raises("lab.err.matrix_large", "21"):
+        lab.matrix_from_frame(pd.DataFrame(np.zeros((21, 2))))
+
+
+def test_sigmoid_softmax_table_matches_torch():
+    frame = lab.sigmoid_softmax_table(lab.preset_table("ten"), temperature=0.5)
+    z = torch.tensor(TEN, dtype=torch.float64)
+    assert frame["softmax"].tolist() == pytest.approx(torch.softmax(z / 0.5, 0).tolist())
+    assert frame["sigmoid"].tolist() == pytest.approx(torch.sigmoid(z / 0.5).tolist())
+    assert frame["sigmoid"].sum() > 1.5  # independent scores: no reason to sum to 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=1e-6, max_value=1.0), min_size=2, max_size=30), st.floats(0.1, 10.0))
+def test_invert_gives_logits_whose_softmax_is_p(probs, scale):
+    inverse = lab.invert([p * scale for p in probs])  # unnormalised input: same logits after centring
+    target = torch.tensor(probs, dtype=torch.float64)
+    target = target / target.sum()
+    torch.testing.assert_close(torch.softmax(f64(inverse.logits), 0), target, rtol=1e-9, atol=1e-12)
+    assert sum(inverse.logits) == pytest.approx(0.0, abs=1e-9)
+    assert inverse.total == pytest.approx(sum(probs) * scale)
+    assert inverse.roundtrip_error < 1e-12
+
+
+def test_invert_bad_and_edge_input():
+    assert lab.invert([0.5, 0.5, 0.0]).zeros == 1
+    with raises("lab.err.negative_prob"):
+        lab.invert([0.5, -0.1])
+    with raises("lab.err.zero_probs"):
+        lab.invert([0.0, 0.0])
+    with raises("lab.err.too_few", "1"):
+        lab.invert([1.0])
+
+
+# --- parsing -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2.0, 1.0, 0.1",
+        "2.0 1.0 0.1",
+        "2.0\n1.0\n0.1\n",
+        "2.0\t1.0;0.1",
+        "2.0，1.0，0.1",  # Chinese comma
+        "[2.0, 1.0, 0.1]",
+        "tensor([[2.0000, 1.0000, 0.1000]])",
+        "array([2. , 1. , 0.1], dtype=float32)",
+    ],
+)
+def test_parse_numbers_accepts_what_people_paste(text):
+    assert lab.parse_numbers(text) == [2.0, 1.0, 0.1]
+
+
+def test_parse_numbers_unicode_minus_percent_and_exponent():
+    assert lab.parse_numbers("−1.5, 1e3, -2") == [-1.5, 1000.0, -2.0]
+    assert lab.parse_numbers("65.9% 24.2%", allow_percent=True) == pytest.approx([0.659, 0.242])
+
+
+def test_parse_numbers_refuses_bad_input():
+    with raises("lab.err.nothing_pasted"):
+        lab.parse_numbers("  \n ")
+    with raises("lab.err.not_a_number", "Value 2", "'abc'"):
+        lab.parse_numbers("1, abc, 3")
+    with raises("lab.err.not_finite", "Value 2", "NaN"):
+        lab.parse_numbers("1, nan, 3")
+    with raises("lab.err.not_finite", "inf"):
+        lab.parse_numbers("1 -inf")
+    with raises("lab.err.not_a_number", "'50%'"):
+        lab.parse_numbers("50%")  # percentages only where they make sense (claims, inverse)
+
+
+def test_hundred_thousand_rows_pasted_are_capped_with_a_message():
+    text = "\n".join(str(i % 7) for i in range(100_000))
+    with raises("lab.err.too_many", "100,000", f"{SETTINGS.max_logits:,}"):
+        lab.parse_numbers(text)
+    with raises("lab.err.too_many", "100,000"):
+        lab.parse_pasted(text)
+
+
+@settings(max_examples=80, deadline=None)
+@given(logit_lists)
+def test_parse_numbers_round_trips_repr(values):
+    assert lab.parse_numbers(", ".join(repr(v) for v in values)) == values
+
+
+def test_parse_pasted_labelled_lines_and_header():
+    table = lab.parse_pasted("label,logit\ncat, 2.0\ndog\t1.0\ncoffee mug: −0.5\n")
+    assert table.labels == ("cat", "dog", "coffee mug")
+    assert table.logits == (2.0, 1.0, -0.5)
+    plain = lab.parse_pasted("3 2 1")
+    assert plain.labels == ("class 0", "class 1", "class 2") and plain.logits == (3.0, 2.0, 1.0)
+    with raises("lab.err.too_few", "1"):
+        lab.parse_pasted("42")
+
+
+def test_parse_csv_layouts():
+    assert lab.parse_csv(b"logit\n2\n1\n0.1\n").logits == (2.0, 1.0, 0.1)
+    two = lab.parse_csv(b"cat,2\ndog,1\n")
+    assert two.labels == ("cat", "dog") and two.logits == (2.0, 1.0)
+    named = lab.parse_csv(b'index,logit,label\n0,2,"a, b"\n1,1,c\n')
+    assert named.labels == ("a, b", "c") and named.logits == (2.0, 1.0)
+    assert lab.parse_csv(b"2,1,0.1\n").logits == (2.0, 1.0, 0.1)
+    assert lab.parse_csv("\ufefflabel;logit\n猫;2,5\n狗;1\n".replace(",5", ".5").encode()).labels == ("猫", "狗")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    values=logit_lists,
+    names=st.lists(st.text(string.ascii_letters + ',"; 猫-', min_size=1, max_size=12), min_size=40, max_size=40),
+)
+def test_csv_and_json_exports_read_back_exactly(values, names):
+    labels = [n.strip() or "x" for n in names[: len(values)]]
+    table = table_of(values, labels)
+    for data, parse in ((lab.export_csv(table), lab.parse_csv), (lab.export_json(table), lab.parse_json)):
+        back = parse(data)
+        assert back.logits == table.logits
+        assert back.labels == table.labels
+
+
+def test_parse_csv_refuses_bad_files():
+    with raises("lab.err.file_empty", "t.csv"):
+        lab.parse_csv(b"\n\n", file_name="t.csv")
+    with raises("lab.err.csv_ragged", "row 3", "3 cells"):
+        lab.parse_csv(b"a,1\nb,2\nc,3,4\n")
+    with raises("lab.err.csv_cell", "row 3", "column 2", "'two'"):  # row 3 of the file, header included
+        lab.parse_csv(b"label,logit\na,1\nb,two\n")
+    with raises("lab.err.csv_columns", "3 columns"):
+        lab.parse_csv(b"a,1,2\nb,3,4\n")
+    with raises("lab.err.not_utf8", "byte"):
+        lab.parse_csv(b"a,1\n\xff\xfe,2\n")
+    with raises("lab.err.csv_not_finite", "inf"):
+        lab.parse_csv(b"a,1\nb,inf\n")
+
+
+def test_parse_json_layouts():
+    assert lab.parse_json(b"[2, 1, 0.1]").logits == (2.0, 1.0, 0.1)
+    doc = lab.parse_json(json.dumps({"labels": ["a", "b"], "logits": [1, 2]}).encode())
+    assert doc.labels == ("a", "b") and doc.logits == (1.0, 2.0)
+    mapping = lab.parse_json('{"猫": 2.1, "狗": -1.3}'.encode())
+    assert mapping.labels == ("猫", "狗") and mapping.logits == (2.1, -1.3)
+    records = lab.parse_json(b'[{"label": "a", "logit": 1}, {"label": "b", "logit": 3}]')
+    assert records.labels == ("a", "b") and records.logits == (1.0, 3.0)
+
+
+def test_parse_json_refuses_bad_files():
+    with raises("lab.err.json", "line 1", "column"):
+        lab.parse_json(b"[1, 2,")
+    with raises("lab.err.json_item", "logit 2", '"x"'):
+        lab.parse_json(b'[1, "x"]')
+    with raises("lab.err.json_item", "true"):
+        lab.parse_json(b"[1, true]")
+    with raises("lab.err.json_item", "[2, 3]"):
+        lab.parse_json(b"[1, [2, 3]]")
+    with raises("lab.err.json_labels"):
+        lab.parse_json(b'{"labels": [1, 2], "logits": [1, 2]}')
+    with raises("lab.err.not_finite", "NaN"):
+        lab.parse_json(b"[1, NaN]")
+    with raises("lab.err.json_layout"):
+        lab.parse_json(b'"just a string"')
+    with raises("lab.err.label_count", "3 labels for 2 logits"):
+        lab.parse_json(b'{"labels": ["a", "b", "c"], "logits": [1, 2]}')
+
+
+def _npy(array: np.ndarray, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, **kwargs)
+    return buffer.getvalue()
+
+
+def test_parse_npy_good_files():
+    assert lab.parse_npy(_npy(np.array([2.0, 1.0, 0.1], dtype=np.float32))).logits == tuple(
+        float(v) for v in np.array([2.0, 1.0, 0.1], dtype=np.float32)
+    )
+    assert lab.parse_npy(_npy(np.array([[3, 1, 2]], dtype=np.int64))).logits == (3.0, 1.0, 2.0)
+    assert lab.parse_npy(_npy(np.array([[1.5], [0.5]], dtype=np.float16))).logits == (1.5, 0.5)
+
+
+def test_parse_npy_refuses_bad_files_without_unpickling():
+    with raises("lab.err.npy_object", "pickles"):
+        lab.parse_npy(_npy(np.array([{"a": 1}, 2], dtype=object), allow_pickle=True))
+    with raises("lab.err.npy_shape", "(3, 4)"):
+        lab.parse_npy(_npy(np.zeros((3, 4))))
+    with raises("lab.err.npy_dtype", "bool"):
+        lab.parse_npy(_npy(np.array([True, False])))
+    with raises("lab.err.npy_dtype", "complex"):
+        lab.parse_npy(_npy(np.array([1 + 2j, 3j])))
+    with raises("lab.err.npy", "logits.npy"):
+        lab.parse_npy(b"not a numpy file at all")
+    with raises("lab.err.npy"):
+        lab.parse_npy(_npy(np.arange(100, dtype=np.float64))[:-40])  # truncated
+    with raises("lab.err.not_finite", "inf"):
+        lab.parse_npy(_npy(np.array([1.0, np.inf])))
+
+
+def test_parse_npy_checks_the_size_before_reading_the_data():
+    # a header that claims 10^9 floats and no data: refused from the header alone, no 8 GB allocation
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**9,)})
+    with raises("lab.err.too_many", "1,000,000,000"):
+        lab.parse_npy(header.getvalue())
+
+
+def test_parse_upload_dispatches_and_refuses():
+    assert lab.parse_upload("x.csv", b"1\n2\n").logits == (1.0, 2.0)
+    assert lab.parse_upload("x.json", b"[1, 2]").logits == (1.0, 2.0)
+    assert lab.parse_upload("x.npy", _npy(np.array([1.0, 2.0]))).logits == (1.0, 2.0)
+    assert lab.parse_upload("x.TXT", b"a 1\nb 2").labels == ("a", "b")
+    with raises("lab.err.file_type", "x.png"):
+        lab.parse_upload("x.png", b"\x89PNG")
+    with raises("lab.err.file_large", "big.csv"):
+        lab.parse_upload("big.csv", b"1\n" * 10, max_bytes=5)
+
+
+# --- the editor's rows ---------------------------------------------------------------------------------
+
+
+def test_table_from_frame_reads_the_editor():
+    base = lab.preset_table("news")
+    frame = base.frame()
+    frame.loc[1, "logit"] = 3.5
+    frame.loc[3] = [None, 0.25]  # a row added with no label
+    table = lab.table_from_frame(frame, base)
+    assert table.logits == (2.0, 3.5, 0.1, 0.25)
+    assert table.labels == ("news", "entertainment", "technology", "class 3")
+
+
+def test_table_from_frame_refuses_bad_rows_with_row_and_label():
+    base = lab.preset_table("news")
+    empty_cell = base.frame()
+    empty_cell.loc[1, "logit"] = float("nan")  # what the grid sends for text typed in a number cell
+    with raises("lab.err.cell_empty", "Row 2", "entertainment"):
+        lab.table_from_frame(empty_cell, base)
+    text_cell = base.frame().astype({"logit": object})
+    text_cell.loc[2, "logit"] = "abc"
+    with raises("lab.err.cell_text", "Row 3", "'abc'"):
+        lab.table_from_frame(text_cell, base)
+    inf_cell = base.frame()
+    inf_cell.loc[0, "logit"] = float("inf")
+    with raises("lab.err.cell_not_finite", "Row 1", "inf"):
+        lab.table_from_frame(inf_cell, base)
+    with raises("lab.err.empty"):
+        lab.table_from_frame(base.frame().iloc[:0], base)
+    with raises("lab.err.too_few", "1"):
+        lab.table_from_frame(base.frame().iloc[:1], base)
+    big = pd.DataFrame({"label": ["x"] * 10_001, "logit": [0.0] * 10_001})
+    with raises("lab.err.too_many", "10,001", "10,000"):
+        lab.table_from_frame(big, base)
+
+
+def test_table_from_frame_keeps_the_tail():
+    payload, _ = _handoff(n=50)
+    base = lab.table_from_inspector(payload, editable=5)
+    frame = base.frame()
+    frame.loc[0, "logit"] = -20.0
+    table = lab.table_from_frame(frame, base)
+    assert table.logits[0] == -20.0 and table.rest_logits == base.rest_logits and table.size == 50
+
+
+def test_make_table_checks():
+    with raises("lab.err.label_count", "1 labels for 2 logits"):
+        table_of([1, 2], ["a"])
+    with raises("lab.err.label_long", "row 2", "201"):
+        table_of([1, 2], ["a", "b" * 201])
+    assert table_of([1, 2], ["  ", None]).labels == ("class 0", "class 1")
+
+
+# --- share: URL round trip ------------------------------------------------------------------------------
+
+
+def _through_the_browser(query):
+    """Encode as the address bar would, and parse it back as Streamlit does (key -> all values)."""
+    return parse_qs(lab.query_string(query), keep_blank_values=True)
+
+
+label_text = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=15).filter(
+    lambda s: s.strip() == s and s
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=logit_lists,
+    data=st.data(),
+    temperature=temperatures,
+    top_p=st.floats(0.01, 1.0),
+    mode=st.sampled_from(lab.MODES),
+)
+def test_url_round_trip_is_exact(values, data, temperature, top_p, mode):
+    labels = data.draw(st.lists(label_text, min_size=len(values), max_size=len(values)))
+    k = data.draw(st.integers(1, len(values)))
+    table = table_of(values, labels)
+    controls = lab.LabControls(temperature, k, top_p, mode)
+    link = lab.decode_query(_through_the_browser(lab.encode_query(table, controls)))
+    assert link.problems == []
+    assert link.table is not None
+    assert link.table.logits == table.logits  # bit for bit
+    assert link.table.labels == table.labels
+    assert link.controls == controls
+
+
+def test_url_round_trip_with_the_inspector_tail():
+    payload, _ = _handoff(n=1000)
+    table = lab.table_from_inspector(payload)
+    query = lab.encode_query(table, lab.LabControls(0.5, 7, 0.8, "softmax"))
+    assert len(lab.query_string(query)) < lab.MAX_URL_CHARS  # 990 float32 in base64: ~5 300 characters
+    link = lab.decode_query(_through_the_browser(query))
+    assert link.problems == [] and link.table is not None
+    assert link.table.logits == table.logits and link.table.rest_logits == table.rest_logits
+    assert link.controls.k == 7
+
+
+def test_a_readable_hand_written_link():
+    link = lab.decode_query({"logits": ["2,1,0.1"], "labels": ["a", "b", "c"], "T": ["0.5"], "mode": ["sigmoid"]})
+    assert link.table.logits == (2.0, 1.0, 0.1) and link.table.labels == ("a", "b", "c")
+    assert link.controls == lab.LabControls(temperature=0.5, mode="sigmoid")
+    assert lab.has_lab_state({"T": ["1"]}) and not lab.has_lab_state({"other": ["1"]})
+
+
+@pytest.mark.parametrize(
+    ("params", "key", "fragment"),
+    [
+        ({"logits": ["1,abc"]}, "lab.err.link_logits", "'abc'"),
+        ({"logits": ["5"]}, "lab.err.link_logits", "at least 2"),
+        ({"logits": ["1,nan"]}, "lab.err.link_logits", "NaN"),
+        ({"logits": [",".join(["1"] * 10_001)]}, "lab.err.link_logits", "10,001"),
+        ({"logits": ["1,2"], "labels": ["a"]}, "lab.err.link_labels", "1 labels for 2"),
+        ({"labels": ["a", "b"]}, "lab.err.link_no_logits", "no logits"),
+        ({"T": ["hot"]}, "lab.err.link_t", "'hot'"),
+        ({"T": ["0"]}, "lab.err.link_t", "0.05"),
+        ({"T": ["100"]}, "lab.err.link_t", "20"),
+        ({"k": ["0"]}, "lab.err.link_k", "'0'"),
+        ({"k": ["2.5"]}, "lab.err.link_k", "'2.5'"),
+        ({"logits": ["1,2,3"], "k": ["9"]}, "lab.err.link_k_large", "k = 3"),
+        ({"top_p": ["1.5"]}, "lab.err.link_top_p", "'1.5'"),
+        ({"mode": ["relu"]}, "lab.err.link_mode", "'relu'"),
+        ({"logits": ["1,2"], "rest": ["!!!"]}, "lab.err.link_rest", "cannot be read"),
+        ({"logits": ["1,2"], "rest": ["AAA"]}, "lab.err.link_rest", "cannot be read"),
+    ],
+)
+def test_broken_link_parameters_fall_back_with_a_message(params, key, fragment):
+    link = lab.decode_query(params)
+    assert [p.key for p in link.problems] == [key]
+    assert fragment in str(link.problems[0])
+    assert link.problems[0].message("zh") != str(link.problems[0])
+    defaults = lab.LabControls()
+    if key == "lab.err.link_t":
+        assert link.controls.temperature == defaults.temperature
+    if key == "lab.err.link_labels":
+        assert link.table.labels == ("class 0", "class 1") and link.table.logits == (1.0, 2.0)
+    if key == "lab.err.link_k_large":
+        assert link.controls.k == 3
+    if key == "lab.err.link_rest":
+        assert link.table is not None and link.table.rest_logits == ()
+
+
+def test_temperature_choices_are_log_spaced_and_take_a_linked_value():
+    assert lab.TEMPERATURES[0] == 0.05 and lab.TEMPERATURES[-1] == 20.0
+    assert list(lab.TEMPERATURES) == sorted(lab.TEMPERATURES)
+    ratios = np.diff(np.log(lab.TEMPERATURES))
+    assert ratios.max() < 0.45  # no big jumps on the log scale
+    assert 0.73 in lab.temperature_choices(0.73)
+    assert 30.0 not in lab.temperature_choices(30.0)
+
+
+# --- claims, text safety ---------------------------------------------------------------------------------
+
+
+def test_parse_claims_needs_one_per_class():
+    assert lab.parse_claims("65.9% 24.2% 9.9%", count=3) == pytest.approx([0.659, 0.242, 0.099])
+    with raises("lab.err.claims_count", "2 claimed values for 3 classes"):
+        lab.parse_claims("0.5 0.5", count=3)
+
+
+def test_claims_frame_names_the_rows():
+    from core.numerics import check_claims
+
+    z = torch.tensor([2.0, 1.0, 0.1])
+    report = check_claims(z, torch.tensor([0.659, 0.242, 0.099]))
+    frame = lab.claims_frame(["a", "b", "c"], report.rows)
+    assert frame["label"].tolist() == ["a", "b", "c"] and frame["ok"].all()
+    assert frame["actual"].tolist() == pytest.approx(torch.softmax(z.double(), 0).tolist())
+
+
+def test_escape_markdown_leaves_no_live_syntax():
+    raw = "**bold** _it_ [x](javascript:alert(1)) <img src=x onerror=alert(1)> $x^2$ :red[r] `c` # h"
+    escaped = lab.escape_markdown(raw)
+    # every ASCII punctuation mark is preceded by a backslash
+    assert re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped)) is None
+    assert escaped.replace("\\", "") == raw
+    assert lab.escape_markdown("猫\n狗") == "猫 狗"
+
+
+# --- figures ---------------------------------------------------------------------------------------------
+
+
+def test_headline_figure_in_both_modes():
+    z = torch.tensor(TEN, dtype=torch.float64)
+    labels = list(lab.TEN_LABELS)
+    soft = lab_headline_figure(z, labels, temperature=2.0)
+    assert soft.layout.yaxis2.tickmode == "auto"
+    assert list(soft.data[1].y) == pytest.approx(torch.softmax(z / 2, 0)[torch.argsort(z, descending=True)].tolist())
+    sig = lab_headline_figure(z, labels, mode="sigmoid", temperature=2.0)
+    order = torch.argsort(z, descending=True)
+    assert list(sig.data[1].y) == pytest.approx(torch.sigmoid(z / 2)[order].tolist())
+    assert list(sig.data[2].y) == pytest.approx(torch.sigmoid(z)[order].tolist())  # the T = 1 reference
+    assert len(lab_headline_figure(z, labels, mode="sigmoid", temperature=1.0).data) == 2
+
+
+def test_filters_figure_values():
+    z = torch.tensor(TEN, dtype=torch.float64)
+    fig = filters_figure(z, [f"<b>{i}</b>" for i in range(10)], temperature=1.0, k=3, top_p=0.9, top_n=5)
+    p = torch.softmax(z, 0)
+    order = torch.argsort(z, descending=True)
+    assert list(fig.data[0].y)[:5] == pytest.approx(p[order[:5]].tolist())
+    assert fig.data[0].y[5] == pytest.approx(float(p[order[5:]].sum()))  # "other 5"
+    kept = p[order[:3]] / p[order[:3]].sum()
+    assert list(fig.data[1].y)[:3] == pytest.approx(kept.tolist()) and fig.data[1].y[3] == 0
+    assert sum(fig.data[2].y) == pytest.approx(1.0)
+    assert fig.data[0].x[0] == "&lt;b&gt;8&lt;/b&gt;"  # labels are escaped
+    assert fig.data[3].y[-1] == pytest.approx(1.0)  # the cumulative line ends at 100%
+
+
+def test_sampling_figure_values():
+    probs = torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64)
+    counts = torch.tensor([48, 33, 19])
+    fig = sampling_figure(probs, counts, ["a", "b", "c"])
+    assert list(fig.data[0].y) == pytest.approx([0.5, 0.3, 0.2])
+    assert list(fig.data[1].y) == pytest.approx([0.48, 0.33, 0.19])
+    assert list(fig.data[1].customdata) == [48, 33, 19]
+
+
+def test_dim_figure_values_and_sums():
+    x = torch.tensor(lab.DEFAULT_MATRIX, dtype=torch.float64)
+    fig = dim_softmax_figure(x)
+    torch.testing.assert_close(f64(fig.data[0].z), torch.softmax(x, dim=0))
+    torch.testing.assert_close(f64(fig.data[1].z), torch.softmax(x, dim=1))
+    assert all("Σ = 1.00" in tick for tick in fig.layout.xaxis.ticktext)
+    assert [a.text for a in fig.layout.annotations if "Σ" in a.text] == ["<b>Σ = 1.00</b>"] * 2
+
+
+def test_temperature_figures_use_round_ticks():
+    z = torch.tensor([2.0, 1.0, 0.1])
+    for fig in (lab_sweep_figure(z, ["a", "b", "c"], current_temperature=0.5), lab_entropy_figure(z)):
+        assert list(fig.layout.xaxis.tickvals) == [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]
+
+
+# --- every lab string exists in both languages with the same placeholders ------------------------------
+
+
+def _used_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in ("core/lab.py", "core/charts.py", "pages/2_Logits_Lab.py"):
+        text = (ROOT / path).read_text("utf-8")
+        keys |= set(re.findall(r"[\"'](lab\.[a-z0-9_.]+)[\"']", text))
+        keys |= {f"lab.chart.{k}" for k in re.findall(r"_lab_text\(\s*\"([a-z0-9_]+)\"", text)}
+    keys |= {f"lab.preset.{name}" for name in lab.PRESETS}
+    keys |= {f"lab.preset.{name}.labels" for name in ("news", "pets", "four", "near_tie")}
+    keys |= {f"lab.tab.{name}" for name in ("temperature", "filters", "steps", "dim", "sigmoid", "claims", "inverse")}
+    keys |= {f"lab.sampling.from.{w}" for w in ("full", "top_k", "top_p")}
+    return keys
+
+
+def test_every_lab_string_is_translated():
+    missing = sorted(k for k in _used_keys() if k not in STRINGS)
+    assert missing == []
+    for key, entry in STRINGS.items():
+        if not key.startswith("lab."):
+            continue
+        assert entry.get("en") and entry.get("zh"), key
+        fields = [set(re.findall(r"{(\w+)", entry[lang].replace("{{", ""))) for lang in ("en", "zh")]
+        assert fields[0] == fields[1], key
