@@ -1,8 +1,576 @@
-"""Placeholder until the page lands."""
+"""Logits Lab: edit logits by hand and watch softmax, temperature, top-k/top-p and the math update.
+
+Recipe: read the table and the knobs → call core.lab → render. The last valid table is kept in
+session state, so bad input shows a message and never loses the user's work.
+"""
+
+from __future__ import annotations
+
+import math
 
 import streamlit as st
+import torch
 
+from core import lab
+from core.charts import (
+    dim_softmax_figure,
+    filters_figure,
+    lab_entropy_figure,
+    lab_headline_figure,
+    lab_sweep_figure,
+    sampling_figure,
+    scores_comparison_figure,
+)
+from core.errors import InputError
+from core.i18n import t
+from core.numerics import check_claims, entropy, softmax
 from ui.sidebar import shared_sidebar
 
-shared_sidebar()
-st.info("This page is being built.")
+st.set_page_config(page_title="Logits Lab · logitscope", layout="wide")
+controls = shared_sidebar()
+lang = controls.lang
+ss = st.session_state
+TOP_N = 12  # classes drawn in the bar charts
+md = lab.escape_markdown  # labels are text: never let them render as markdown
+
+
+# --- state: the last valid table, the editor's seed, the knobs ------------------------------------
+
+
+def set_table(table: lab.LabTable) -> None:
+    """Make `table` the lab's table and re-seed the editor with it."""
+    ss["lab_table"] = table
+    ss["lab_editor_version"] = ss.get("lab_editor_version", 0) + 1
+    ss["lab_k"] = max(1, min(ss.get("lab_k", lab.LabControls().k), table.size))
+
+
+def notify(kind: str, text: str) -> None:
+    ss.setdefault("lab_notices", []).append((kind, text))
+
+
+def load_inspector() -> None:
+    try:
+        set_table(lab.table_from_inspector(ss.get("lab_from_inspector"), editable=ss.get("lab_inspector_n", 10)))
+    except InputError as exc:
+        notify("warning", lab.error_text(exc, lang))
+
+
+def on_preset() -> None:
+    name = ss["lab_preset"]
+    ss["lab_preset"] = None  # back to the placeholder, so the same example can be loaded again
+    if name == "inspector":
+        load_inspector()
+    elif name is not None:
+        seed = ss.get("lab_seed", 0)
+        ss["lab_seed"] = seed + 1 if name == "random" else seed
+        set_table(lab.preset_table(name, lang=lang, seed=seed))
+
+
+def on_paste() -> None:
+    try:
+        set_table(lab.parse_pasted(ss.get("lab_paste", ""), source=t("lab.source.pasted", lang)))
+        notify("success", t("lab.loaded", lang, n=ss["lab_table"].size))
+    except InputError as exc:
+        notify("error", t("lab.import_failed", lang, error=lab.error_text(exc, lang)))
+
+
+def on_upload() -> None:
+    upload = ss.get("lab_upload")
+    if upload is None:
+        return
+    try:
+        set_table(lab.parse_upload(upload.name, upload.getvalue()))
+        notify("success", t("lab.loaded", lang, n=ss["lab_table"].size))
+    except InputError as exc:
+        notify("error", t("lab.import_failed", lang, error=lab.error_text(exc, lang)))
+
+
+def on_use_inverse(logits: list[float]) -> None:
+    table = ss["lab_table"]
+    labels = list(table.labels) if len(logits) == table.shown and not table.rest_logits else None
+    set_table(lab.make_table(logits, labels, source=t("lab.source.inverse", lang)))
+
+
+def on_fill_claims(values: list[float]) -> None:
+    ss["lab_claims"] = ", ".join(f"{v:.4f}" for v in values)
+
+
+if "lab_table" not in ss:
+    # first run in this session: restore a shared link, else start from the first example
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    start = lab.preset_table("news", lang=lang)
+    knobs = lab.LabControls()
+    if lab.has_lab_state(params):
+        link = lab.decode_query(params)
+        start, knobs = link.table or start, link.controls
+        for problem in link.problems:
+            notify("warning", t("lab.link_problem", lang, error=problem.message(lang)))
+        # a link opened on purpose wins over an older Inspector handoff
+        ss["lab_inspector_seen"] = lab.handoff_fingerprint(ss.get("lab_from_inspector"))
+    ss.update(lab_T=knobs.temperature, lab_k=knobs.k, lab_top_p=knobs.top_p, lab_mode=knobs.mode)
+    set_table(start)
+
+handoff = ss.get("lab_from_inspector")
+if handoff is not None and lab.handoff_fingerprint(handoff) != ss.get("lab_inspector_seen"):
+    ss["lab_inspector_seen"] = lab.handoff_fingerprint(handoff)  # a new image from the Inspector
+    load_inspector()
+
+# --- header and toolbar ----------------------------------------------------------------------------
+
+st.title(f":material/experiment: {t('lab.title', lang)}")
+st.caption(t("lab.intro", lang))
+
+bar = st.columns([3.2, 1, 1, 1], vertical_alignment="bottom")
+bar[0].selectbox(
+    t("lab.preset", lang),
+    lab.PRESETS,
+    index=None,
+    key="lab_preset",
+    on_change=on_preset,
+    placeholder=t("lab.preset.placeholder", lang),
+    format_func=lambda name: t(f"lab.preset.{name}", lang),
+    help=t("lab.preset.help", lang),
+)
+with bar[1].popover(t("lab.import", lang), icon=":material/upload:", width="stretch"):
+    st.text_area(
+        t("lab.paste", lang),
+        key="lab_paste",
+        height=120,
+        placeholder="2.0, 1.0, 0.1\n— or —\ncat  2.0\ndog  1.0",
+        help=t("lab.paste.help", lang),
+    )
+    st.button(t("lab.paste.load", lang), on_click=on_paste, type="primary", icon=":material/input:")
+    st.file_uploader(
+        t("lab.upload", lang),
+        type=["csv", "tsv", "json", "npy", "txt"],
+        key="lab_upload",
+        on_change=on_upload,
+        help=t("lab.upload.help", lang),
+    )
+export_box = bar[2].popover(t("lab.export", lang), icon=":material/download:", width="stretch")
+share_box = bar[3].popover(t("lab.share", lang), icon=":material/link:", width="stretch")
+
+for kind, text in ss.pop("lab_notices", []):
+    getattr(st, kind)(text)
+
+# --- knobs -----------------------------------------------------------------------------------------
+
+table: lab.LabTable = ss["lab_table"]
+knob_cols = st.columns([4, 1.4, 2.4, 1.8], vertical_alignment="bottom")
+temperature = knob_cols[0].select_slider(
+    t("lab.temperature", lang),
+    options=lab.temperature_choices(ss["lab_T"]),
+    key="lab_T",
+    format_func=lambda v: f"{v:g}",
+    help=t("lab.temperature.help", lang),
+    persist_state="session",
+)
+ss["lab_k"] = max(1, min(ss["lab_k"], table.size))
+k = knob_cols[1].number_input(
+    "k", min_value=1, max_value=table.size, step=1, key="lab_k", help=t("lab.k.help", lang), persist_state="session"
+)
+top_p = knob_cols[2].slider(
+    "top-p",
+    min_value=0.01,
+    max_value=1.0,
+    step=0.01,
+    key="lab_top_p",
+    help=t("lab.top_p.help", lang),
+    persist_state="session",
+)
+mode = knob_cols[3].segmented_control(
+    t("lab.mode", lang),
+    lab.MODES,
+    key="lab_mode",
+    required=True,
+    help=t("lab.mode.help", lang),
+    persist_state="session",
+)
+
+# --- the table: editor | what it turns into | chart ------------------------------------------------
+
+rest_label = t("lab.rest", lang, n=len(table.rest_logits))
+editor_key = f"lab_editor_{ss['lab_editor_version']}_{lang}"
+if editor_key not in ss:
+    ss["lab_base"] = table  # the editor holds edits relative to this seed
+left, right = st.columns([1, 1.55])
+with left:
+    edited = st.data_editor(
+        ss["lab_base"].frame(),
+        key=editor_key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "label": st.column_config.TextColumn(t("lab.col.label", lang), max_chars=lab.MAX_LABEL_CHARS),
+            "logit": st.column_config.NumberColumn(t("lab.col.logit", lang), help=t("lab.col.logit.help", lang)),
+        },
+    )
+    try:
+        table = lab.table_from_frame(edited, ss["lab_base"])
+        ss["lab_table"] = table
+    except InputError as exc:
+        st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
+    st.caption(t("lab.source", lang, source=md(table.source), n=table.size))
+    if table.rest_logits:
+        st.number_input(
+            t("lab.inspector_n", lang),
+            min_value=1,
+            max_value=min(50, table.size - 1),
+            key="lab_inspector_n",
+            value=10,
+            on_change=load_inspector,
+        )
+
+k, top_p = min(int(k), table.size), float(top_p)
+mode = mode or "softmax"
+z = table.all_logits()
+labels = table.all_labels()
+with right:
+    results = lab.class_table(table, temperature=temperature, k=k, top_p=top_p, mode=mode, rest_label=rest_label)
+    score_name = "p" if mode == "softmax" else "σ"
+    hidden = ["logit"] + (["score_t1"] if temperature == 1.0 else [])
+    st.dataframe(
+        results.drop(columns=hidden),
+        hide_index=True,
+        width="stretch",
+        key="lab_results",
+        column_config={
+            "label": st.column_config.TextColumn(t("lab.col.label", lang)),
+            "score": st.column_config.ProgressColumn(
+                f"{score_name} (T = {temperature:g})",
+                min_value=0.0,
+                max_value=1.0,
+                format="%.4f",
+                width="medium",
+            ),
+            "score_t1": st.column_config.NumberColumn(f"{score_name} (T = 1)", format="%.4f"),
+            "rank": st.column_config.NumberColumn(t("lab.col.rank", lang), width="small"),
+            "top_k": st.column_config.CheckboxColumn(f"top-{k}", width="small"),
+            "top_p": st.column_config.CheckboxColumn(f"top-p {top_p:g}", width="small"),
+        },
+    )
+    probs = softmax(z, temperature=temperature)
+    h_bits = float(entropy(probs, base=2))
+    total = float(results["score"].sum())
+    st.caption(
+        t(
+            "lab.summary",
+            lang,
+            top=md(labels[int(probs.argmax())]),
+            p=f"{float(probs.max()):.1%}",
+            h=f"{h_bits:.2f}",
+            h_max=f"{math.log2(table.size):.2f}",
+            total=f"{total:.1%}",
+        )
+        + (" " + t("lab.sigmoid_sum", lang) if mode == "sigmoid" else "")
+    )
+title_key = "lab.fig.headline" if mode == "softmax" else "lab.fig.headline_sigmoid"
+st.plotly_chart(
+    lab_headline_figure(
+        z, labels, mode=mode, temperature=temperature, top_n=TOP_N, lang=lang, title=t(title_key, lang)
+    ),
+    width="stretch",
+    key="lab_headline",
+)
+
+# --- export and share (filled now that the table is known) -----------------------------------------
+
+with export_box:
+    st.download_button(
+        "CSV",
+        lab.export_csv(table, temperature=temperature),
+        file_name="logits.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        on_click="ignore",
+        width="stretch",
+    )
+    st.download_button(
+        "JSON",
+        lab.export_json(table, temperature=temperature),
+        file_name="logits.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        on_click="ignore",
+        width="stretch",
+    )
+    st.caption(t("lab.export.help", lang, n=table.size))
+
+query = lab.encode_query(table, lab.LabControls(temperature, k, top_p, mode))
+link_text = lab.query_string(query)
+with share_box:
+    if len(link_text) > lab.MAX_URL_CHARS:
+        st.warning(t("lab.share.too_long", lang, n=table.size))
+    else:
+        st.code(f"{st.context.url or ''}?{link_text}", language=None, wrap_lines=True)
+        st.caption(t("lab.share.help", lang))
+        if table.rest_logits:
+            st.caption(t("lab.share.rest", lang, n=len(table.rest_logits)))
+current = {key: st.query_params.get_all(key) for key in st.query_params}
+wanted = {key: [value] if isinstance(value, str) else value for key, value in query.items()}
+if len(link_text) > lab.MAX_URL_CHARS:
+    st.query_params.clear()
+elif current != wanted:
+    st.query_params.from_dict(query)  # the address bar is always the share link
+
+# --- the sections: only the open tab is computed ---------------------------------------------------
+
+icons = {
+    "temperature": "thermostat", "filters": "filter_alt", "steps": "calculate", "dim": "grid_on",
+    "sigmoid": "stacked_bar_chart", "claims": "fact_check", "inverse": "undo",
+}  # fmt: skip
+tab_labels = [f":material/{icon}: {t(f'lab.tab.{name}', lang)}" for name, icon in icons.items()]
+tabs = dict(zip(icons, st.tabs(tab_labels, key=f"lab_tab_{lang}", on_change="rerun"), strict=True))
+
+with tabs["temperature"]:
+    if tabs["temperature"].open:
+        st.latex(
+            r"p_i = \frac{e^{z_i / T}}{\sum_j e^{z_j / T}} \qquad\Rightarrow\qquad \frac{p_i}{p_j} = e^{(z_i - z_j)/T}"
+        )
+        ratio = lab.top_two_ratio(table, temperature=temperature)
+        st.markdown(
+            t(
+                "lab.ratio",
+                lang,
+                a=md(ratio.first),
+                b=md(ratio.second),
+                gap=f"{ratio.gap:.4g}",
+                t=f"{temperature:g}",
+                r=f"{ratio.at_t:.4g}",
+                r1=f"{ratio.at_1:.4g}",
+            )
+        )
+        sweep_col, entropy_col = st.columns([3, 2])
+        sweep_col.plotly_chart(
+            lab_sweep_figure(z, labels, current_temperature=temperature, title=t("lab.fig.sweep", lang)),
+            width="stretch",
+        )
+        entropy_col.plotly_chart(
+            lab_entropy_figure(z, current_temperature=temperature, title=t("lab.fig.entropy", lang)), width="stretch"
+        )
+        st.caption(t("lab.temperature.caption", lang))
+
+with tabs["filters"]:
+    if tabs["filters"].open:
+        st.caption(t("lab.filters.caption", lang, k=k, p=f"{top_p:g}"))
+        filters = lab.filter_table(table, temperature=temperature, k=k, top_p=top_p, rest_label=rest_label)
+        survivors = st.columns(2)
+        survivors[0].metric(t("lab.filters.k_survivors", lang, k=k), int(filters["top_k"].sum()))
+        survivors[1].metric(t("lab.filters.p_survivors", lang, p=f"{top_p:g}"), int(filters["top_p"].sum()))
+        st.plotly_chart(
+            filters_figure(
+                z,
+                labels,
+                temperature=temperature,
+                k=k,
+                top_p=top_p,
+                top_n=TOP_N,
+                lang=lang,
+                title=t("lab.fig.filters", lang),
+            ),
+            width="stretch",
+        )
+        st.dataframe(
+            filters,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "label": st.column_config.TextColumn(t("lab.col.label", lang)),
+                "p": st.column_config.ProgressColumn("p", min_value=0.0, max_value=1.0, format="percent"),
+                "cumulative": st.column_config.NumberColumn(t("lab.col.cumulative", lang), format="percent"),
+                "top_k": st.column_config.CheckboxColumn(f"top-{k}"),
+                "p_top_k": st.column_config.NumberColumn(t("lab.col.p_top_k", lang), format="percent"),
+                "top_p": st.column_config.CheckboxColumn(f"top-p {top_p:g}"),
+                "p_top_p": st.column_config.NumberColumn(t("lab.col.p_top_p", lang), format="percent"),
+            },
+        )
+        st.subheader(t("lab.sampling", lang))
+        s_cols = st.columns([1.4, 1, 2.4], vertical_alignment="bottom")
+        draws = s_cols[0].number_input(t("lab.sampling.n", lang), 1, lab.MAX_DRAWS, 1000, step=100, key="lab_draws")
+        seed = s_cols[1].number_input(t("lab.sampling.seed", lang), 0, 2**31 - 1, 0, key="lab_sample_seed")
+        source = s_cols[2].segmented_control(
+            t("lab.sampling.from", lang),
+            ["full", "top_k", "top_p"],
+            default="top_p",
+            required=True,
+            key="lab_sample_from",
+            format_func=lambda w: t(f"lab.sampling.from.{w}", lang, k=k, p=f"{top_p:g}"),
+        )
+        target = lab.filtered_probs(table, temperature=temperature, k=k, top_p=top_p, which=source or "full")
+        counts = lab.sampling_counts(target, n=int(draws), seed=int(seed))
+        st.plotly_chart(
+            sampling_figure(target, counts, labels, top_n=TOP_N, lang=lang, title=t("lab.fig.sampling", lang)),
+            width="stretch",
+        )
+        st.caption(
+            t(
+                "lab.sampling.error",
+                lang,
+                gap=f"{lab.sampling_error(target, counts) * 100:.2f}",
+                scale=f"{100 / math.sqrt(int(draws)):.2f}",
+            )
+        )
+
+with tabs["steps"]:
+    if tabs["steps"].open:
+        st.latex(
+            r"m = \max_j z_j \qquad p_i = \frac{e^{(z_i - m)/T}}{\sum_j e^{(z_j - m)/T}} \qquad "
+            r"\log p_i = \frac{z_i - m}{T} - \log \sum_j e^{(z_j - m)/T}"
+        )
+        steps = lab.step_table(table, temperature=temperature, rest_label=rest_label)
+        m_cols = st.columns(3)
+        m_cols[0].metric("max(z)", f"{steps.max_logit:.6g}")
+        m_cols[1].metric(t("lab.steps.sum", lang), f"{steps.total:.6g}")
+        m_cols[2].metric("Σ p", f"{steps.table['p'].sum():.6f}")
+        number = st.column_config.NumberColumn
+        st.dataframe(
+            steps.table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "label": st.column_config.TextColumn(t("lab.col.label", lang)),
+                "z": number("z", format="%.6g"),
+                "shifted": number("z − max", format="%.6g"),
+                "scaled": number("(z − max) / T", format="%.6g"),
+                "exp": number("exp((z − max) / T)", format="%.6g"),
+                "p": number("p = exp / Σ", format="%.6g"),
+                "log_p": number("log p", format="%.6g"),
+            },
+        )
+        st.subheader(t("lab.naive", lang))
+        st.caption(t("lab.naive.caption", lang))
+        st.dataframe(
+            lab.overflow_table(table, temperature=temperature, rest_label=rest_label),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "label": st.column_config.TextColumn(t("lab.col.label", lang)),
+                "exp32": "exp(z/T) · float32",
+                "naive32": t("lab.col.naive", lang, bits=32),
+                "stable32": t("lab.col.stable", lang, bits=32),
+                "exp16": "exp(z/T) · float16",
+                "naive16": t("lab.col.naive", lang, bits=16),
+                "stable16": t("lab.col.stable", lang, bits=16),
+            },
+        )
+        if lab.overflows(table, temperature=temperature, dtype=torch.float32):
+            st.warning(t("lab.naive.overflow32", lang))
+        elif lab.overflows(table, temperature=temperature, dtype=torch.float16):
+            st.info(t("lab.naive.overflow16", lang))
+        else:
+            st.success(t("lab.naive.fine", lang))
+
+with tabs["dim"]:
+    if tabs["dim"].open:
+        st.caption(t("lab.dim.caption", lang))
+        matrix_key = f"lab_matrix_{ss.get('lab_matrix_version', 0)}"
+        if matrix_key not in ss:
+            ss["lab_matrix_base"] = ss.get("lab_matrix_valid", lab.matrix_frame())
+        d_left, d_right = st.columns([1.3, 2.4])
+        with d_left:
+            matrix_edit = st.data_editor(ss["lab_matrix_base"], key=matrix_key, num_rows="dynamic", hide_index=False)
+            try:
+                matrix = lab.matrix_from_frame(matrix_edit)
+                ss["lab_matrix_valid"] = matrix_edit.copy()
+            except InputError as exc:
+                st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
+                matrix = lab.matrix_from_frame(ss.get("lab_matrix_valid", lab.matrix_frame()))
+            st.caption(t("lab.dim.help", lang))
+        with d_right:
+            st.plotly_chart(dim_softmax_figure(matrix, lang=lang, title=t("lab.fig.dim", lang)), width="stretch")
+        st.code(
+            "torch.softmax(x, dim=0)  # "
+            + t("lab.dim.code0", lang)
+            + "\ntorch.softmax(x, dim=1)  # "
+            + t("lab.dim.code1", lang),
+            language="python",
+        )
+
+with tabs["sigmoid"]:
+    if tabs["sigmoid"].open:
+        st.caption(t("lab.sigmoid.caption", lang))
+        both = lab.sigmoid_softmax_table(table, temperature=temperature, rest_label=rest_label)
+        sums = st.columns(2)
+        sums[0].metric(t("lab.sigmoid.softmax_sum", lang), f"{both['softmax'].sum():.1%}")
+        sums[1].metric(t("lab.sigmoid.sigmoid_sum", lang), f"{both['sigmoid'].sum():.1%}")
+        st.plotly_chart(
+            scores_comparison_figure(z, labels, temperature=temperature, top_n=TOP_N, title=t("lab.fig.sigmoid", lang)),
+            width="stretch",
+        )
+        st.dataframe(
+            both,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "label": st.column_config.TextColumn(t("lab.col.label", lang)),
+                "logit": st.column_config.NumberColumn("logit", format="%.4g"),
+                "softmax": st.column_config.ProgressColumn("softmax", min_value=0.0, max_value=1.0, format="percent"),
+                "sigmoid": st.column_config.ProgressColumn("sigmoid", min_value=0.0, max_value=1.0, format="percent"),
+            },
+        )
+
+with tabs["claims"]:
+    if tabs["claims"].open:
+        shown_labels = lab.display_labels(table, rest_label=rest_label)
+        shown_logits = lab.display_logits(table, temperature=temperature)
+        st.caption(t("lab.claims.caption", lang, n=len(shown_labels), t=f"{temperature:g}"))
+        st.text_area(
+            t("lab.claims.input", lang),
+            key="lab_claims",
+            height=90,
+            placeholder="0.659, 0.242, 0.099   ·   65.9% 24.2% 9.9%",
+        )
+        truth = softmax(shown_logits, temperature=temperature).tolist()
+        st.button(t("lab.claims.fill", lang), on_click=on_fill_claims, args=(truth,), icon=":material/edit_note:")
+        if ss.get("lab_claims", "").strip():
+            try:
+                claimed = lab.parse_claims(ss["lab_claims"], count=len(shown_labels))
+                report = check_claims(shown_logits, torch.tensor(claimed), temperature=temperature)
+                (st.success if report.all_ok else st.error)(report.verdict(lang))
+                st.markdown(t("lab.claims.one_softmax_yes" if report.consistent else "lab.claims.one_softmax_no", lang))
+                st.dataframe(
+                    lab.claims_frame(shown_labels, report.rows),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "label": st.column_config.TextColumn(t("lab.col.label", lang)),
+                        "claimed": st.column_config.NumberColumn(t("lab.col.claimed", lang), format="%.4f"),
+                        "actual": st.column_config.NumberColumn(t("lab.col.actual", lang), format="%.4f"),
+                        "difference": st.column_config.NumberColumn(t("lab.col.difference", lang), format="%+.4f"),
+                        "ok": st.column_config.CheckboxColumn("ok"),
+                    },
+                )
+            except InputError as exc:
+                st.error(lab.error_text(exc, lang))
+
+with tabs["inverse"]:
+    if tabs["inverse"].open:
+        st.caption(t("lab.inverse.caption", lang))
+        st.latex(r"z_i = \log p_i - \frac{1}{C}\sum_j \log p_j")
+        st.text_area(t("lab.inverse.input", lang), key="lab_inverse", height=90, placeholder="0.7, 0.2, 0.1")
+        if ss.get("lab_inverse", "").strip():
+            try:
+                inverse = lab.invert(lab.parse_numbers(ss["lab_inverse"], allow_percent=True))
+                if not math.isclose(inverse.total, 1.0, abs_tol=1e-6):
+                    st.info(t("lab.inverse.normalised", lang, total=f"{inverse.total:.6g}"))
+                if inverse.zeros:
+                    st.warning(t("lab.inverse.zeros", lang, n=inverse.zeros))
+                st.dataframe(
+                    {"p": inverse.probs, "logit": inverse.logits},
+                    width="stretch",
+                    column_config={
+                        "p": st.column_config.NumberColumn("p", format="%.6g"),
+                        "logit": st.column_config.NumberColumn("logit", format="%.6g"),
+                    },
+                )
+                st.caption(t("lab.inverse.check", lang, gap=f"{inverse.roundtrip_error:.1e}"))
+                st.button(
+                    t("lab.inverse.use", lang),
+                    on_click=on_use_inverse,
+                    args=(inverse.logits,),
+                    type="primary",
+                    icon=":material/arrow_upward:",
+                )
+            except InputError as exc:
+                st.error(lab.error_text(exc, lang))
