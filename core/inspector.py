@@ -1,0 +1,672 @@
+"""What the Image Inspector computes: per-image results, score tables, the preprocessing check,
+"what about class X?", the summary of many images, exports and the Logits Lab handoff.
+
+Everything here is pure (tensors, PIL images, DataFrames, dicts in and out) so the page only lays
+results out. The functions that need the model (`normalisation_logits`) take a `LoadedModel` and never
+change it; the page caches what they return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+import torch
+from PIL import Image
+from torch import Tensor
+
+from core.charts import (
+    distribution_figure,
+    entropy_figure,
+    logits_vs_probs_figure,
+    scores_comparison_figure,
+    temperature_sweep_figure,
+)
+from core.checks import Check, run_checks, worst_status
+from core.errors import ImageError, LogitscopeError
+from core.i18n import t
+from core.images import DecodedImage, decode_image
+from core.inference import predict
+from core.numerics import as_logits, check_temperature, sigmoid, softmax, top_k
+from core.preprocess import Preprocessing, normalisation_variants
+from core.registry import LoadedModel
+from core.tables import full_table, prediction_lines, top_k_table
+
+Scores = Literal["softmax", "sigmoid"]
+
+# a picture needs at least two pixels each way to have any structure; a 1x1 "image" is one colour
+MIN_SIDE = 2
+PREVIEW_SIDE = 640
+THUMBNAIL_SIDE = 160
+# the three normalisations compared, in the order of core.preprocess.normalisation_variants
+VARIANT_IDS = ("own", "imagenet", "none")
+# unexpected errors from a model are shown to the user, shortened
+_MAX_ERROR_CHARS = 300
+
+
+# ---------------------------------------------------------------- controls
+def temperature_options(*, low: float = 0.05, high: float = 20.0, steps_per_decade: int = 10) -> list[float]:
+    """Log-spaced temperatures from `low` to `high`, rounded to 2 significant digits, always including 1.
+
+    With 10 steps per decade the values are 1, 1.3, 1.6, 2, 2.5, 3.2, 4, 5, 6.3, 7.9, 10, ... so a slider over
+    them moves on a log scale, the way temperature acts.
+    """
+    check_temperature(low)
+    if high <= low:
+        raise LogitscopeError(f"high ({high:g}) must be above low ({low:g})")
+    first = math.ceil(round(math.log10(low) * steps_per_decade, 6))
+    last = math.floor(round(math.log10(high) * steps_per_decade, 6))
+    values = {float(f"{10 ** (i / steps_per_decade):.2g}") for i in range(first, last + 1)}
+    values |= {low, high, 1.0} if low <= 1.0 <= high else {low, high}
+    return sorted(v for v in values if low <= v <= high)
+
+
+def digest(data: bytes) -> str:
+    """A short stable id of some bytes (widget keys, file names)."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- images
+@dataclass(frozen=True)
+class ImageView:
+    """What the page shows of one image besides the numbers.
+
+    Attributes:
+        preview: the decoded image, shrunk to at most PREVIEW_SIDE pixels (for display only).
+        model_input: the exact tensor the model sees, de-normalised back to an image.
+        original_size: (width, height) after EXIF rotation.
+        original_mode: the PIL mode of the file.
+        input_shape: the model input's shape (C, H, W).
+        notes: conversions made while decoding (first frame, alpha, EXIF, ...).
+    """
+
+    preview: Image.Image
+    model_input: Image.Image
+    original_size: tuple[int, int]
+    original_mode: str
+    input_shape: tuple[int, ...]
+    notes: tuple[str, ...] = ()
+
+
+def image_view(decoded: DecodedImage, pre: Preprocessing, *, preview_side: int = PREVIEW_SIDE) -> ImageView:
+    """The original (shrunk) and the model's input of a decoded image.
+
+    Raises ImageError when the image is too small to mean anything (under MIN_SIDE pixels on a side).
+    """
+    width, height = decoded.image.size
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(
+            f"{decoded.name}: the image is only {width} x {height} pixels, a single line or dot with nothing to "
+            f"classify; use an image at least {MIN_SIDE} pixels on each side"
+        )
+    tensor = pre(decoded.image)
+    preview = decoded.image.copy()
+    preview.thumbnail((preview_side, preview_side))
+    notes = tuple(n for n in decoded.notes if "pixels; the prediction" not in n)
+    return ImageView(
+        preview=preview,
+        model_input=pre.to_display_image(tensor),
+        original_size=(width, height),
+        original_mode=decoded.original_mode,
+        input_shape=tuple(tensor.shape),
+        notes=notes,
+    )
+
+
+def thumbnail(image: Image.Image, *, side: int = THUMBNAIL_SIDE) -> Image.Image:
+    """A square, centre-cropped thumbnail `side` pixels wide (the sample gallery)."""
+    rgb = image.convert("RGB")
+    short = min(rgb.size)
+    left, top = (rgb.width - short) // 2, (rgb.height - short) // 2
+    return rgb.crop((left, top, left + short, top + short)).resize((side, side), Image.Resampling.LANCZOS)
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """One image's outcome: its view and logits, or the message saying why it could not be analysed.
+
+    Attributes:
+        name: the file name.
+        data: the file's bytes (the cache key of everything computed from it).
+        view: the image as shown, None on error.
+        logits: the model's raw output (1-D), None on error.
+        error: a sentence for the user, None on success.
+    """
+
+    name: str
+    data: bytes = field(repr=False)
+    view: ImageView | None = None
+    logits: Tensor | None = field(default=None, repr=False)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def key(self) -> str:
+        return digest(self.data)
+
+
+def _error_message(name: str, exc: Exception) -> str:
+    if isinstance(exc, LogitscopeError):
+        return str(exc)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(detail) > _MAX_ERROR_CHARS:
+        detail = detail[:_MAX_ERROR_CHARS] + "…"
+    return f"{name}: the model could not process this image ({type(exc).__name__}: {detail})"
+
+
+def inspect_images(
+    items: Sequence[tuple[str, bytes]],
+    *,
+    view_of: Callable[[str, bytes], ImageView],
+    logits_of: Callable[[str, bytes], Tensor],
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> list[ImageResult]:
+    """Analyse each (name, bytes) on its own: a bad file becomes a result with `error`, the others go on.
+
+    Args:
+        items: the files to analyse, in display order.
+        view_of: decodes one file into its `ImageView` (raises a LogitscopeError for a bad file).
+        logits_of: the model's logits for one file (the page passes its cached loader).
+        on_progress: called after each image with (done, total, name), e.g. to move a progress bar.
+    """
+    results = []
+    for done, (name, data) in enumerate(items, start=1):
+        try:
+            view = view_of(name, data)
+            logits = as_logits(logits_of(name, data)).reshape(-1)
+            results.append(ImageResult(name, data, view, logits))
+        except Exception as exc:  # one bad image must never take down the others or the page
+            results.append(ImageResult(name, data, error=_error_message(name, exc)))
+        if on_progress is not None:
+            on_progress(done, len(items), name)
+    return results
+
+
+def direct_inspect(model: LoadedModel, items: Sequence[tuple[str, bytes]]) -> list[ImageResult]:
+    """`inspect_images` with no cache: decode and run `model` directly (tests, scripts)."""
+
+    def view_of(name: str, data: bytes) -> ImageView:
+        return image_view(decode_image(data, name), model.spec.preprocessing)
+
+    def logits_of(name: str, data: bytes) -> Tensor:
+        return predict(model, [decode_image(data, name).image])[0]
+
+    return inspect_images(items, view_of=view_of, logits_of=logits_of)
+
+
+# ---------------------------------------------------------------- tables
+def scores_of(logits: Tensor, *, temperature: float = 1.0, scores: Scores = "softmax") -> Tensor:
+    """softmax(z / T) (one distribution, sums to 1) or sigmoid(z / T) (independent per class), float64."""
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    if scores == "sigmoid":
+        return sigmoid(z, temperature=temperature)
+    return softmax(z, temperature=temperature)
+
+
+def score_table(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    k: int = 5,
+    temperature: float = 1.0,
+    scores: Scores = "softmax",
+    other_labels: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The top-k table in the chosen view.
+
+    softmax: `core.tables.top_k_table` (rank, index, label, [label_2], logit, probability, probability_t1,
+    cumulative). sigmoid: rank, index, label, [label_2], logit, score, score_t1; no cumulative column, since
+    independent scores do not add up to anything.
+    """
+    if scores == "softmax":
+        return top_k_table(logits, labels, k=k, temperature=temperature, other_labels=other_labels)
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    now, at_one = sigmoid(z, temperature=temperature), sigmoid(z)
+    table = top_k_table(z, labels, k=k, other_labels=other_labels)
+    indices = table["index"].tolist()
+    table = table.drop(columns=["probability", "probability_t1", "cumulative"])
+    table["score"] = [float(now[i]) for i in indices]
+    table["score_t1"] = [float(at_one[i]) for i in indices]
+    return table
+
+
+def score_lines(table: pd.DataFrame) -> list[str]:
+    """The seed-style lines "1. espresso (95.7%)" for either view of `score_table`."""
+    if "probability" in table.columns:
+        return prediction_lines(table)
+    return [f"{row.rank}. {row.label} ({row.score:.1%})" for row in table.itertuples()]
+
+
+def summary_table(
+    results: Sequence[ImageResult],
+    labels: Sequence[str],
+    *,
+    temperature: float = 1.0,
+    scores: Scores = "softmax",
+    num_classes: int | None = None,
+) -> pd.DataFrame:
+    """One row per image: file, top1 (label), index, score (at T), status (worst check, or "error"), message."""
+    rows: list[dict[str, object]] = []
+    for result in results:
+        if result.logits is None:
+            rows.append(
+                {
+                    "file": result.name,
+                    "top1": "",
+                    "index": None,
+                    "score": None,
+                    "status": "error",
+                    "message": result.error or "",
+                }
+            )
+            continue
+        values = scores_of(result.logits, temperature=temperature, scores=scores)
+        best = int(torch.argmax(result.logits))
+        checks = run_checks(result.logits, labels=labels, num_classes=num_classes, temperature=temperature)
+        failing = [c.message for c in checks if c.status != "pass"]
+        rows.append(
+            {
+                "file": result.name,
+                "top1": labels[best] if best < len(labels) else f"#{best}",
+                "index": best,
+                "score": float(values[best]),
+                "status": worst_status(checks),
+                "message": " ".join(failing),
+            }
+        )
+    return pd.DataFrame(rows, columns=["file", "top1", "index", "score", "status", "message"])
+
+
+# ---------------------------------------------------------------- preprocessing check
+def normalisation_logits(model: LoadedModel, image: Image.Image) -> dict[str, Tensor]:
+    """The model's logits for one image under its own normalisation, ImageNet mean/std, and none.
+
+    Keys are VARIANT_IDS ("own", "imagenet", "none"); one batched forward pass, the model unchanged.
+    """
+    variants = normalisation_variants(model.spec.preprocessing)
+    tensors = [pre(image) for pre in variants.values()]
+    logits = predict(model, tensors)
+    return dict(zip(VARIANT_IDS, logits, strict=True))
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """The top-k under one normalisation.
+
+    Attributes:
+        id: "own", "imagenet" or "none".
+        description: how pixels were scaled, e.g. "scale to [-1, 1]".
+        table: rank, index, label, logit, probability.
+        top1: index of the top class.
+        changed: whether top-1 differs from the model's own normalisation.
+    """
+
+    id: str
+    description: str
+    table: pd.DataFrame
+    top1: int
+    changed: bool
+
+
+def compare_preprocessing(
+    logits_by_variant: dict[str, Tensor],
+    labels: Sequence[str],
+    pre: Preprocessing,
+    *,
+    k: int = 5,
+    temperature: float = 1.0,
+) -> list[VariantResult]:
+    """Top-k tables side by side for the outputs of `normalisation_logits`, flagging a changed top-1."""
+    descriptions = [p.normalisation_text() for p in normalisation_variants(pre).values()]
+    own_top = int(torch.argmax(logits_by_variant["own"]))
+    results = []
+    for variant, description in zip(VARIANT_IDS, descriptions, strict=True):
+        z = logits_by_variant[variant]
+        table = top_k_table(z, labels, k=k, temperature=temperature)[["rank", "index", "label", "logit", "probability"]]
+        top1 = int(torch.argmax(z))
+        results.append(VariantResult(variant, description, table, top1, top1 != own_top))
+    return results
+
+
+# ---------------------------------------------------------------- what about class X?
+@dataclass(frozen=True)
+class ClassQuery:
+    """Where one class stands.
+
+    Attributes:
+        index: the class asked about.
+        rank: its rank by logit (1 = top); ties are broken as torch.argsort does.
+        logit: its logit.
+        score: its probability (softmax) or score (sigmoid) at T.
+        top1: index of the top class.
+        top1_score: the top class's probability or score at T.
+        margin: logit of top-1 minus this class's logit (>= 0).
+        odds: p(top-1) / p(X) under softmax at T, exp(margin / T) (inf if it overflows).
+        num_classes: how many classes there are.
+    """
+
+    index: int
+    rank: int
+    logit: float
+    score: float
+    top1: int
+    top1_score: float
+    margin: float
+    odds: float
+    num_classes: int
+
+
+def query_class(logits: Tensor, index: int, *, temperature: float = 1.0, scores: Scores = "softmax") -> ClassQuery:
+    """Rank, logit, score and margin to top-1 of class `index`. No T > 0 changes the rank or the margin."""
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    if not 0 <= index < z.numel():
+        raise LogitscopeError(f"class {index} does not exist: the model has {z.numel()} classes (0 to {z.numel() - 1})")
+    values = scores_of(z, temperature=temperature, scores=scores)
+    order = torch.argsort(z, descending=True, stable=True)
+    rank = int((order == index).nonzero()[0, 0]) + 1
+    top1 = int(order[0])
+    margin = float(z[top1] - z[index])
+    ratio = margin / check_temperature(temperature)
+    return ClassQuery(
+        index=index,
+        rank=rank,
+        logit=float(z[index]),
+        score=float(values[index]),
+        top1=top1,
+        top1_score=float(values[top1]),
+        margin=margin,
+        odds=math.exp(ratio) if ratio < 700 else math.inf,
+        num_classes=z.numel(),
+    )
+
+
+def class_option_text(index: int, *label_lists: Sequence[str] | None) -> str:
+    """The picker's text for a class: "967 · espresso · 浓咖啡" (each distinct name once)."""
+    names: list[str] = []
+    for labels in label_lists:
+        if labels is not None and index < len(labels) and labels[index] not in names:
+            names.append(labels[index])
+    return " · ".join([str(index), *names])
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[\s_\-·,]+", " ", text.casefold()).strip()
+
+
+def search_labels(query: str, *label_lists: Sequence[str] | None, limit: int = 20) -> list[int]:
+    """Class indices whose name (in any of `label_lists`) matches `query`, best first.
+
+    A number matches that index; otherwise exact names come first, then names starting with the query,
+    then names containing it, then names containing every word of it. Case and separators are ignored.
+    """
+    q = _normalise(query)
+    if not q:
+        return []
+    size = max((len(labels) for labels in label_lists if labels is not None), default=0)
+    if q.isdigit():
+        return [int(q)] if int(q) < size else []
+    words = q.split()
+    best: dict[int, int] = {}
+    for labels in label_lists:
+        for index, name in enumerate(labels or ()):
+            n = _normalise(name)
+            if n == q:
+                tier = 0
+            elif n.startswith(q):
+                tier = 1
+            elif q in n:
+                tier = 2
+            elif all(w in n for w in words):
+                tier = 3
+            else:
+                continue
+            best[index] = min(tier, best.get(index, tier))
+    return sorted(best, key=lambda i: (best[i], i))[:limit]
+
+
+# ---------------------------------------------------------------- comparing two models
+def compare_models(
+    first: tuple[str, Tensor, Sequence[str]],
+    second: tuple[str, Tensor, Sequence[str]],
+    *,
+    k: int = 5,
+    temperature: float = 1.0,
+) -> pd.DataFrame:
+    """Top-k of two models on the same image, side by side: rank, then label and probability of each.
+
+    Each tuple is (model name, logits, labels). Columns: rank, <name>, <name> p, ... for both.
+    """
+    columns: dict[str, list[object]] = {}
+    for name, logits, labels in (first, second):
+        table = top_k_table(logits, labels, k=k, temperature=temperature)
+        columns.setdefault("rank", table["rank"].tolist())
+        columns[name] = table["label"].tolist()
+        columns[f"{name} p"] = table["probability"].tolist()
+    size = min(len(v) for v in columns.values())
+    return pd.DataFrame({key: values[:size] for key, values in columns.items()})
+
+
+# ---------------------------------------------------------------- figures
+_AXIS_KEYS = {
+    "logit": "inspector.axis.logit",
+    "probability": "inspector.axis.probability",
+    "rank": "inspector.axis.rank",
+    "temperature T": "inspector.axis.temperature",
+    "entropy (bits)": "inspector.axis.entropy",
+    "score": "inspector.axis.score",
+}
+
+
+def _relabel(fig: go.Figure, lang: str, *, y_title: str | None = None) -> go.Figure:
+    """Translate the axis titles and trace names the chart builders write in English."""
+
+    def translate(axis: go.layout.XAxis | go.layout.YAxis) -> None:
+        text = axis.title.text if axis.title is not None else None
+        if axis.plotly_name == "yaxis" and y_title is not None:
+            text = y_title
+        if text is not None:
+            axis.title.text = t(_AXIS_KEYS[text], lang) if text in _AXIS_KEYS else text
+
+    fig.for_each_xaxis(translate)
+    fig.for_each_yaxis(translate)
+    if lang != "en":
+        for trace in fig.data:
+            name = trace.name or ""
+            for english in ("probability", "logit"):
+                if name.startswith(english):
+                    trace.name = t(_AXIS_KEYS[english], lang) + name[len(english) :]
+    return fig
+
+
+def prediction_figures(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    k: int = 5,
+    temperature: float = 1.0,
+    scores: Scores = "softmax",
+    lang: str = "en",
+) -> dict[str, go.Figure]:
+    """The four charts of one prediction, titled in `lang`.
+
+    Keys: "bars" (logits vs probabilities of the top-k, or softmax vs sigmoid in the sigmoid view),
+    "distribution" (every class, sorted, log scale), "sweep" (top classes' probability vs T),
+    "entropy" (entropy vs T).
+    """
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    top_n = max(1, min(k, z.numel()))
+    if scores == "sigmoid":
+        bars = scores_comparison_figure(
+            z,
+            labels,
+            temperature=temperature,
+            top_n=top_n,
+            title=t("inspector.chart.softmax_vs_sigmoid", lang, k=top_n),
+        )
+    else:
+        bars = logits_vs_probs_figure(
+            z,
+            labels,
+            temperature=temperature,
+            top_n=top_n,
+            title=t("inspector.chart.bars", lang, k=top_n, temperature=temperature),
+        )
+    distribution = distribution_figure(
+        scores_of(z, temperature=temperature, scores=scores),
+        labels,
+        title=t(f"inspector.chart.distribution.{scores}", lang, n=z.numel(), temperature=temperature),
+    )
+    sweep = temperature_sweep_figure(
+        z,
+        labels,
+        classes=top_k(z, min(top_n, 5)).indices.tolist(),
+        current_temperature=temperature,
+        title=t("inspector.chart.sweep", lang),
+    )
+    ent = entropy_figure(z, current_temperature=temperature, title=t("inspector.chart.entropy", lang))
+    if scores == "softmax":
+        # the probability axis on its own round ticks (not synced to the logit axis' grid)
+        bars.update_layout(yaxis2=dict(tickmode="array", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    return {
+        "bars": _relabel(bars, lang),
+        "distribution": _relabel(distribution, lang, y_title="score" if scores == "sigmoid" else None),
+        "sweep": _relabel(_tidy_temperature_axis(sweep, legend_below=True), lang),
+        "entropy": _relabel(_tidy_temperature_axis(ent), lang),
+    }
+
+
+_T_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
+
+
+def _tidy_temperature_axis(fig: go.Figure, *, legend_below: bool = False) -> go.Figure:
+    """Readable ticks on a log T axis (0.05 … 20, no stray minor labels); a long legend under the plot."""
+    fig.update_xaxes(tickmode="array", tickvals=list(_T_TICKS), ticktext=[f"{v:g}" for v in _T_TICKS])
+    if legend_below:
+        fig.update_layout(
+            legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0),
+            margin=dict(b=110),
+            height=fig.layout.height + 50 if fig.layout.height else 430,
+        )
+    return fig
+
+
+def class_sweep_figure(
+    logits: Tensor, labels: Sequence[str], classes: Sequence[int], *, temperature: float, lang: str = "en"
+) -> go.Figure:
+    """Top-1 and class X's probability vs T: the lines never cross, whatever T."""
+    chosen = list(dict.fromkeys(classes))
+    fig = temperature_sweep_figure(
+        logits, labels, classes=chosen, current_temperature=temperature, title=t("inspector.chart.class_sweep", lang)
+    )
+    return _relabel(_tidy_temperature_axis(fig), lang)
+
+
+# ---------------------------------------------------------------- exports and the Logits Lab handoff
+def export_stem(image_name: str, model_name: str) -> str:
+    """A safe file-name stem for downloads, e.g. "coffee_efficientnet_lite0"."""
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", image_name)
+    text = f"{stem}_{model_name}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:120] or "prediction"
+
+
+def export_table(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    temperature: float = 1.0,
+    other_labels: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every class: index, label, [label_2], logit, probability (at T), log_probability, rank,
+    probability_t1 and sigmoid (at T)."""
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    table = full_table(z, labels, temperature=temperature)
+    if other_labels is not None:
+        table.insert(2, "label_2", [other_labels[i] if i < len(other_labels) else f"#{i}" for i in range(z.numel())])
+    table["probability_t1"] = softmax(z).tolist()
+    table["sigmoid"] = sigmoid(z, temperature=temperature).tolist()
+    return table
+
+
+def export_csv(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    temperature: float = 1.0,
+    other_labels: Sequence[str] | None = None,
+) -> str:
+    """The full logits/probabilities as CSV text (floats written exactly, so they read back equal)."""
+    return export_table(logits, labels, temperature=temperature, other_labels=other_labels).to_csv(index=False)
+
+
+def prediction_record(
+    *,
+    image: str,
+    model: str,
+    logits: Tensor,
+    labels: Sequence[str],
+    k: int = 5,
+    temperature: float = 1.0,
+    checks: Sequence[Check] = (),
+    notes: Sequence[str] = (),
+    preprocessing: str | None = None,
+    other_labels: Sequence[str] | None = None,
+) -> dict[str, object]:
+    """The prediction as JSON-ready data, in the shape of `python -m core predict --json`.
+
+    Each top-k entry has rank, index, label, [label_2], logit, probability (at T), probability_t1 and
+    sigmoid (at T).
+    """
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    table = top_k_table(z, labels, k=k, temperature=temperature, other_labels=other_labels)
+    sig = sigmoid(z, temperature=temperature)
+    top = []
+    for row in table.to_dict(orient="records"):
+        entry: dict[str, object] = {
+            str(key): row[key]
+            for key in ("rank", "index", "label", "label_2", "logit", "probability", "probability_t1")
+            if key in row
+        }
+        entry["sigmoid"] = float(sig[int(row["index"])])
+        top.append({key: (v.item() if hasattr(v, "item") else v) for key, v in entry.items()})
+    record: dict[str, object] = {
+        "image": image,
+        "model": model,
+        "temperature": temperature,
+        "num_classes": z.numel(),
+        "top_k": top,
+        "checks": [c.to_dict() for c in checks],
+        "notes": list(notes),
+    }
+    if preprocessing is not None:
+        record["preprocessing"] = preprocessing
+    return record
+
+
+def export_json(record: dict[str, object]) -> str:
+    """A `prediction_record` as pretty JSON text (UTF-8 names kept readable)."""
+    return json.dumps(record, ensure_ascii=False, indent=2)
+
+
+def lab_payload(logits: Tensor, labels: Sequence[str], *, source: str) -> dict[str, object]:
+    """What "Open in Logits Lab" hands over: {"labels": [...], "logits": [...], "source": "..."}, all classes."""
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    names = [labels[i] if i < len(labels) else f"#{i}" for i in range(z.numel())]
+    return {"labels": names, "logits": [float(v) for v in z.tolist()], "source": source}
+
+
+def image_bytes(image: Image.Image, *, fmt: str = "PNG") -> bytes:
+    """Encode a PIL image (e.g. a thumbnail) for caching or download."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
