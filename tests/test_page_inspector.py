@@ -1,0 +1,237 @@
+"""AppTest of the Image Inspector page: uploads, the cached logits, bad input, tabs, the Logits Lab handoff."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import streamlit as st
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import core.inference
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+PAGE = "pages/1_Image_Inspector.py"
+CATS = {"tabby", "tiger cat", "Egyptian cat"}
+
+
+@pytest.fixture
+def forward_calls(monkeypatch) -> list[int]:
+    """Counts every forward pass of any model (core.inference.forward is what predict calls)."""
+    calls: list[int] = []
+    real = core.inference.forward
+
+    def counting(model, batch):
+        calls.append(int(batch.shape[0]))
+        return real(model, batch)
+
+    monkeypatch.setattr(core.inference, "forward", counting)
+    st.cache_data.clear()  # so the first run really computes, and the count means something
+    return calls
+
+
+def _page(**state: object) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    return at.switch_page(PAGE).run()
+
+
+def _table(at: AppTest):
+    """The per-image top-k table (the summary, when shown, comes first)."""
+    return at.dataframe[-1].value if len(at.dataframe) == 1 else at.dataframe[1].value
+
+
+def _upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    at.file_uploader(key="inspector_w_uploads").set_value([(name, data, "image/png") for name, data in files])
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.code), *(t.value for t in at.text)])
+
+
+def test_opens_on_a_sample_with_its_prediction() -> None:
+    at = _page()
+    assert not at.exception
+    assert at.checkbox(key="inspector_w_sample_coffee").value is True
+    table = _table(at)
+    assert table["label"].iloc[0] == "espresso" and table["probability"].iloc[0] > 0.9
+    assert len(table) == 5
+    assert "1. espresso (95.7%)" in _texts(at)
+    assert "Resize 256 (bilinear) → CenterCrop 224 → scale to [-1, 1]" in _texts(at)
+    assert [b.label for b in at.get("download_button")] == ["All logits (CSV)", "Prediction (JSON)"]
+
+
+def test_upload_coffee_finds_espresso(sample) -> None:
+    at = _page()
+    at = _upload(at, ("my_upload.png", sample("coffee").read_bytes()))
+    assert not at.exception
+    # the upload replaced the sample shown by default: one image, the uploaded one
+    assert at.checkbox(key="inspector_w_sample_coffee").value is False
+    assert [s.value for s in at.main.subheader] == [r"my\_upload\.png"]
+    table = _table(at)
+    assert table["label"].iloc[0] == "espresso"
+    assert table["index"].iloc[0] == 967
+
+
+def test_temperature_and_k_change_the_table_but_never_rerun_the_model(forward_calls) -> None:
+    at = _page()
+    assert len(forward_calls) == 1  # coffee, once
+    before = _table(at)
+    assert len(before) == 5
+
+    at.select_slider(key="inspector_w_temperature").set_value(2.5).run()
+    at.slider(key="inspector_w_k").set_value(12).run()
+    after = _table(at)
+    assert not at.exception
+    assert len(after) == 12
+    assert after["label"].tolist()[:5] == before["label"].tolist()  # no T changes the ranking
+    assert after["probability"].iloc[0] < before["probability"].iloc[0] - 0.2  # T = 2.5 flattens
+    z = torch.tensor(after["logit"].tolist(), dtype=torch.float64)
+    full = torch.softmax(z / 2.5, 0)  # ratios between shown classes are softmax's, whatever the rest
+    assert (after["probability"] / after["probability"].iloc[0]).tolist() == pytest.approx((full / full[0]).tolist())
+    assert "probability_t1" in after.columns
+
+    at.segmented_control(key="inspector_w_scores").set_value("sigmoid").run()
+    sig = _table(at)
+    assert "score" in sig.columns and "cumulative" not in sig.columns
+    assert sig["score"].tolist() == pytest.approx(torch.sigmoid(torch.tensor(sig["logit"].tolist()) / 2.5).tolist())
+    assert sum(i.value.startswith("Sigmoid view") for i in at.info) == 1
+    assert len(forward_calls) == 1, "moving k, T or softmax/sigmoid ran the model again"
+
+
+def test_bad_files_get_a_message_and_the_good_ones_still_work(sample) -> None:
+    at = _page()
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")
+    coffee = sample("coffee").read_bytes()
+    at = _upload(
+        at,
+        ("broken.png", b"this is not an image at all"),
+        ("coffee.png", coffee),
+        ("half.png", coffee[: len(coffee) // 2]),
+        ("dot.png", buffer.getvalue()),
+    )
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 3
+    assert errors[0].startswith("broken.png: not a recognised image")
+    assert errors[1].startswith("half.png: the file is truncated")
+    assert errors[2].startswith("dot.png: the image is only 1 x 1 pixels")
+    summary = at.dataframe[0].value
+    assert summary["file"].tolist() == ["broken.png", "coffee.png", "half.png", "dot.png"]
+    assert summary["top1"].tolist()[1] == "espresso"
+    assert _table(at)["label"].iloc[0] == "espresso"  # the good image's details are still there
+
+
+def test_several_images_summary_and_details(sample) -> None:
+    at = _page()
+    at.checkbox(key="inspector_w_sample_chelsea").check().run()
+    assert not at.exception
+    summary = at.dataframe[0].value
+    assert summary["file"].tolist() == ["coffee.png", "chelsea.png"]  # in gallery order
+    assert summary["top1"].iloc[0] == "espresso" and summary["top1"].iloc[1] in CATS
+    assert (summary["status"] == "✓ checks pass").all()
+    assert _table(at)["label"].iloc[0] == "espresso"  # details of the first image by default
+    at.selectbox(key="inspector_detail").select_index(1).run()
+    assert _table(at)["label"].iloc[0] in CATS
+
+
+def test_labels_in_chinese_both_and_literal_markup() -> None:
+    at = _page(label_mode="both")
+    table = _table(at)
+    assert table["label"].iloc[0] == "espresso" and table["label_2"].iloc[0] == "浓咖啡"
+    at = _page(label_mode="zh", lang="zh")
+    assert _table(at)["label"].iloc[0] == "浓咖啡"
+    assert "1. 浓咖啡 (95.7%)" in _texts(at)
+    assert at.title[0].value == "图像检查器"
+
+
+def test_a_label_file_of_the_wrong_length_is_reported(monkeypatch) -> None:
+    at = _page(label_mode="file")
+    at.file_uploader(key="_w_label_upload").set_value(("three.txt", b"a\nb\nc\n", "text/plain")).run()
+    assert not at.exception
+    assert any("3 names but the model has 1000 classes" in w.value for w in at.warning)
+    assert _table(at)["label"].iloc[0] == "espresso"  # fell back to the model's own labels
+
+    html = "<img src=x onerror=alert(1)>"
+    names = "\n".join([html if i == 967 else f"class {i}" for i in range(1000)]).encode()
+    at.file_uploader(key="_w_label_upload").set_value(("evil.txt", names, "text/plain")).run()
+    assert not at.warning
+    assert _table(at)["label"].iloc[0] == html  # a dataframe cell: text, never markup
+    assert f"1. {html} (95.7%)" in [c.value for c in at.code][1]
+
+
+def test_a_checkpoint_that_does_not_fit_is_a_message() -> None:
+    from safetensors.torch import save
+
+    at = _page(model="__checkpoint__", checkpoint_arch="resnet18")
+    assert not at.exception
+    assert any("Upload a checkpoint" in e.value for e in at.error)
+    data = save({"fc.weight": torch.zeros(10, 7), "fc.bias": torch.zeros(10)})
+    at.file_uploader(key="_w_checkpoint_upload").set_value(("mine.safetensors", data, "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert any("mine.safetensors does not fit resnet18" in e.value for e in at.error)
+
+
+def test_tabs_preprocessing_class_x_and_compare(forward_calls) -> None:
+    at = _page()
+    at.session_state["inspector_tab"] = "Preprocessing check"
+    at.run()
+    assert not at.exception
+    assert len(forward_calls) == 2  # coffee, then one batch of the three normalisations
+    assert forward_calls[1] == 3
+    assert any(s.value.startswith("Top-1 stays espresso under all three") for s in at.success)
+
+    at.session_state["inspector_tab"] = "What about class X?"
+    at.run()
+    assert not at.exception
+    picker = at.selectbox(key="inspector_x_efficientnet_lite0_" + _coffee_key(at))
+    assert picker.value == 968  # the runner-up, cup
+    assert [m.label for m in at.metric][:4] == ["Rank", "Logit", "Probability (T = 1)", "Logit margin to top-1"]
+    assert at.metric[0].value == "2 / 1000"
+    assert any(t.value.startswith("cup is ranked 2; espresso leads it by 4.239") for t in at.text)
+    assert any("No temperature can change the ranking" in i.value for i in at.info)
+    picker.set_value(0).run()
+    assert at.metric[0].value.endswith("/ 1000") and at.metric[0].value != "2 / 1000"
+
+    at.toggle(key="inspector_gradcam").set_value(True).run()
+    assert not at.exception
+    assert any(t.value == "Top-1: espresso" for t in at.text) and any(t.value == "X: tench" for t in at.text)
+
+    at.session_state["inspector_tab"] = "Compare two models"
+    at.run()
+    at.selectbox(key="inspector_compare_model").set_value("digits_cnn").run()
+    assert not at.exception
+    both = at.dataframe[-1].value
+    assert list(both.columns) == ["rank", "efficientnet_lite0", "efficientnet_lite0 p", "digits_cnn", "digits_cnn p"]
+    assert both["efficientnet_lite0"].iloc[0] == "espresso"
+
+    at.selectbox(key="inspector_compare_model").set_value("resnet18").run()
+    assert not at.exception
+    assert any("resnet18" in e.value and "offline" in e.value for e in at.error)
+
+
+def _coffee_key(at: AppTest) -> str:
+    from core.inspector import digest
+    from core.samples import sample_path
+
+    return digest(sample_path("coffee").read_bytes())
+
+
+def test_open_in_logits_lab_hands_over_every_class() -> None:
+    at = _page()
+    at.button(key="inspector_open_lab").click().run()
+    assert not at.exception
+    payload = at.session_state["lab_from_inspector"]
+    assert set(payload) == {"labels", "logits", "source"}
+    assert len(payload["labels"]) == len(payload["logits"]) == 1000
+    assert payload["labels"][967] == "espresso"
+    assert max(range(1000), key=payload["logits"].__getitem__) == 967
+    assert payload["source"] == "coffee.png · efficientnet_lite0"

@@ -1,0 +1,210 @@
+"""UI helpers of the Image Inspector page: its controls, its image inputs and its caches.
+
+Each helper returns plain values (a dataclass, a list of (name, bytes)); the page passes them to `core`.
+Widget values the page must remember across pages live in "inspector_*" session-state keys, and the
+widgets are re-seeded from them (Streamlit forgets a widget's value once its page is left).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import LoadedModel, Preprocessing, decode_image
+from core.attribution import grad_cam
+from core.i18n import t
+from core.inspector import (
+    ImageView,
+    Scores,
+    image_bytes,
+    image_view,
+    normalisation_logits,
+    temperature_options,
+    thumbnail,
+)
+from core.samples import sample_images
+from ui.sidebar import Upload
+
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
+K_RANGE = (1, 20)
+DEFAULT_SAMPLE = "coffee"
+TEMPERATURES = temperature_options()
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
+
+
+@dataclass(frozen=True)
+class InspectorControls:
+    """The page's own knobs (none of them re-runs the model).
+
+    Attributes:
+        k: how many top classes to show (1-20).
+        temperature: T of softmax(z / T).
+        scores: "softmax" (one distribution) or "sigmoid" (independent per-class scores).
+    """
+
+    k: int
+    temperature: float
+    scores: Scores
+
+
+def md_escape(text: str) -> str:
+    """Backslash-escape Markdown so a file or class name is shown literally in st.markdown/subheader."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def _seed(key: str, default: object) -> str:
+    """Seed widget key "inspector_w_<name>" from the kept value `key`; returns the widget key."""
+    st.session_state.setdefault(key, default)
+    widget_key = key.replace("inspector_", "inspector_w_", 1)
+    st.session_state[widget_key] = st.session_state[key]
+    return widget_key
+
+
+def _keep(key: str) -> None:
+    st.session_state[key] = st.session_state[key.replace("inspector_", "inspector_w_", 1)]
+
+
+def inspector_controls(lang: str) -> InspectorControls:
+    """k, temperature (log-scale slider) and softmax/sigmoid, in the sidebar under the shared controls."""
+    with st.sidebar:
+        st.divider()
+        st.subheader(t("inspector.controls", lang))
+        k = st.slider(
+            t("inspector.k", lang),
+            *K_RANGE,
+            key=_seed("inspector_k", 5),
+            on_change=_keep,
+            args=("inspector_k",),
+            help=t("inspector.k_help", lang),
+        )
+        temperature = st.select_slider(
+            t("inspector.temperature", lang),
+            TEMPERATURES,
+            key=_seed("inspector_temperature", 1.0),
+            format_func=lambda v: f"{v:g}",
+            on_change=_keep,
+            args=("inspector_temperature",),
+            help=t("inspector.temperature_help", lang),
+        )
+        scores = st.segmented_control(
+            t("inspector.scores", lang),
+            ["softmax", "sigmoid"],
+            key=_seed("inspector_scores", "softmax"),
+            format_func=lambda s: t(f"inspector.scores.{s}", lang),
+            on_change=_keep,
+            args=("inspector_scores",),
+            required=True,
+            help=t("inspector.scores_help", lang),
+        )
+        if scores == "sigmoid":
+            st.caption(t("inspector.sigmoid_note", lang))
+    return InspectorControls(int(k), float(temperature), "sigmoid" if scores == "sigmoid" else "softmax")
+
+
+# ---------------------------------------------------------------- image inputs
+def _store_uploads() -> None:
+    files = st.session_state.get("inspector_w_uploads") or []
+    st.session_state["inspector_uploads"] = [Upload(f.name, f.getvalue()) for f in files]
+    if files and not st.session_state.get("inspector_samples_touched"):
+        # the sample shown by default was only there so the page is not empty: the user's images replace it
+        st.session_state["inspector_samples"] = []
+
+
+def _forget_uploads() -> None:
+    st.session_state["inspector_uploads"] = []
+
+
+def _toggle_sample(name: str) -> None:
+    chosen = list(st.session_state["inspector_samples"])
+    if st.session_state[f"inspector_w_sample_{name}"]:
+        chosen = [*chosen, name] if name not in chosen else chosen
+    else:
+        chosen = [n for n in chosen if n != name]
+    st.session_state["inspector_samples"] = chosen
+    st.session_state["inspector_samples_touched"] = True
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _sample_thumbnail(name: str) -> bytes:
+    sample = next(s for s in sample_images() if s.name == name)
+    return image_bytes(thumbnail(decode_image(sample.path.read_bytes(), sample.path.name).image), fmt="JPEG")
+
+
+def _gallery(lang: str) -> list[tuple[str, bytes]]:
+    samples = sample_images()
+    st.session_state.setdefault(
+        "inspector_samples", [DEFAULT_SAMPLE] if any(s.name == DEFAULT_SAMPLE for s in samples) else []
+    )
+    chosen = st.session_state["inspector_samples"]
+    columns = st.columns(max(len(samples), 1), gap="small")
+    for column, sample in zip(columns, samples, strict=False):
+        with column:
+            st.image(_sample_thumbnail(sample.name), width="stretch", alt=t(f"inspector.sample.{sample.name}", lang))
+            st.session_state[f"inspector_w_sample_{sample.name}"] = sample.name in chosen
+            st.checkbox(
+                t(f"inspector.sample_name.{sample.name}", lang),
+                key=f"inspector_w_sample_{sample.name}",
+                on_change=_toggle_sample,
+                args=(sample.name,),
+            )
+    return [(s.path.name, s.path.read_bytes()) for s in samples if s.name in chosen]
+
+
+def image_inputs(lang: str) -> list[tuple[str, bytes]]:
+    """Uploads, a camera photo and the chosen samples, as (file name, bytes), in that order."""
+    st.session_state.setdefault("inspector_uploads", [])
+    upload_column, camera_column = st.columns([3, 1], vertical_alignment="center")
+    with upload_column:
+        st.file_uploader(
+            t("inspector.upload", lang),
+            type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            key="inspector_w_uploads",
+            on_change=_store_uploads,
+            help=t("inspector.upload_help", lang),
+        )
+    with camera_column:
+        camera_on = st.toggle(t("inspector.camera", lang), key="inspector_camera_on")
+    items = [(u.name, u.data) for u in st.session_state["inspector_uploads"]]
+    if items and not st.session_state.get("inspector_w_uploads"):
+        # back from another page: the uploader is empty again, but the files are still here
+        note, forget = st.columns([4, 1], vertical_alignment="center")
+        note.caption(t("inspector.earlier_uploads", lang, names=", ".join(name for name, _ in items)))
+        forget.button(t("inspector.forget_uploads", lang), on_click=_forget_uploads, key="inspector_forget")
+    if camera_on:
+        photo = st.camera_input(t("inspector.camera_label", lang), key="inspector_w_camera", width=480)
+        if photo is not None:
+            items.append((f"camera-{photo.file_id[:6]}.jpg" if photo.file_id else "camera.jpg", photo.getvalue()))
+    with st.expander(t("inspector.gallery", lang), expanded=True, icon=":material/photo_library:"):
+        items += _gallery(lang)
+    return items
+
+
+# ---------------------------------------------------------------- caches (bounded; keyed by model and image bytes)
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_view(model_key: str, data: bytes, file_name: str, _pre: Preprocessing) -> ImageView:
+    """The decoded preview and the model's input of one file (ImageError for a bad one, never cached)."""
+    return image_view(decode_image(data, file_name), _pre)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_variant_logits(model_key: str, data: bytes, file_name: str, _model: LoadedModel) -> dict[str, np.ndarray]:
+    """Logits under the three normalisations of the preprocessing check."""
+    logits = normalisation_logits(_model, decode_image(data, file_name).image)
+    return {name: z.numpy() for name, z in logits.items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_gradcam(model_key: str, data: bytes, file_name: str, target: int, _model: LoadedModel) -> np.ndarray:
+    """The Grad-CAM map (H, W) in [0, 1] of class `target` on this file's model input."""
+    tensor = _model.spec.preprocessing(decode_image(data, file_name).image)
+    return grad_cam(_model, tensor, target).numpy()
+
+
+def tensor_of(array: np.ndarray) -> torch.Tensor:
+    """A tensor copy of a cached array (the cached value itself is never modified)."""
+    return torch.from_numpy(np.array(array, copy=True))
