@@ -144,7 +144,7 @@ def load_checkpoint(
     if arch not in checkpoint_architectures():
         raise InputError(f"unknown architecture {arch!r} for a checkpoint")
     state = read_state_dict(data, filename)
-    probe, _ = _build(arch, 1000)
+    probe, probe_spec = _build(arch, 1000)
     head = _head_key(probe)
     if head not in state:
         raise CheckpointError(
@@ -152,11 +152,8 @@ def load_checkpoint(
             + "; ".join(_differences(probe, state))
         )
     num_classes = int(state[head].shape[0])
-    model, base_spec = (
-        (probe, None) if num_classes == 1000 and arch == "efficientnet_lite0" else _build(arch, num_classes)
-    )
-    if base_spec is None and arch != "efficientnet_lite0":  # pragma: no cover - _build always returns a spec
-        raise CheckpointError(f"no preprocessing known for {arch}")
+    # the probe already has the right head for 1000 classes; build again only for another count
+    model, base_spec = (probe, probe_spec) if num_classes == 1000 else _build(arch, num_classes)
     problems = _differences(model, state)
     if problems:
         raise CheckpointError(f"{filename} does not fit {arch} ({num_classes} classes): " + "; ".join(problems))

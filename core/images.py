@@ -125,9 +125,10 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
                 notes.append(f"the file has {frames} frames; the first one is used")
             original_mode, original_size = image.mode, image.size
             image.load()  # decode now, so truncation shows up here and not later in a transform
+            orientation = image.getexif().get(0x0112, 1)  # the EXIF Orientation tag; 1 means upright
             upright = ImageOps.exif_transpose(image) or image
-            if upright.size != original_size:
-                notes.append("rotated according to its EXIF orientation")
+            if orientation not in (None, 1):
+                notes.append(f"turned upright according to its EXIF orientation ({orientation})")
             rgb = _to_rgb(upright, notes)
     except ImageError:
         raise

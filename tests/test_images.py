@@ -218,7 +218,16 @@ def test_exif_orientation_rotates(fmt: str, orientation: int, turns: int) -> Non
     other = (55, 5) if orientation == 6 else (5, 25)
     assert np.abs(pixels(decoded)[corner] - [255, 0, 0]).max() <= tolerance
     assert np.abs(pixels(decoded)[other] - [0, 0, 255]).max() <= tolerance
-    assert "rotated according to its EXIF orientation" in decoded.notes
+    assert f"turned upright according to its EXIF orientation ({orientation})" in decoded.notes
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_exif_orientation_3_turns_upside_down_and_says_so(fmt: str) -> None:
+    data, stored = oriented(fmt, 3)
+    decoded = decode_image(data, f"phone.{fmt.lower()}")
+    assert decoded.image.size == (60, 30)  # same size: only a note can tell the user it was turned
+    assert np.abs(pixels(decoded) - np.rot90(stored, k=2).astype(int)).mean() <= (4 if fmt == "JPEG" else 0)
+    assert "turned upright according to its EXIF orientation (3)" in decoded.notes
 
 
 def test_exif_orientation_1_changes_nothing() -> None:
