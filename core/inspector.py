@@ -465,6 +465,7 @@ _AXIS_KEYS = {
     "temperature T": "inspector.axis.temperature",
     "entropy (bits)": "inspector.axis.entropy",
     "score": "inspector.axis.score",
+    "sigmoid score": "inspector.axis.sigmoid_score",
 }
 
 
@@ -538,9 +539,14 @@ def prediction_figures(
     if scores == "softmax":
         # the probability axis on its own round ticks (not synced to the logit axis' grid)
         bars.update_layout(yaxis2=dict(tickmode="array", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    # the legend on its own line between the title and the plot, so a third entry (T = 1) never hits the title
+    bars.update_layout(legend=dict(yanchor="bottom", y=1.02, xanchor="left", x=0.0), margin=dict(t=95))
+    values = [v for v in distribution.data[0].y if v > 0]
+    if values and math.log10(max(values) / min(values)) >= 1:
+        distribution.update_yaxes(dtick=1)  # one label per power of ten, no stray "2" and "5" in between
     return {
         "bars": _relabel(bars, lang),
-        "distribution": _relabel(distribution, lang, y_title="score" if scores == "sigmoid" else None),
+        "distribution": _relabel(distribution, lang, y_title="sigmoid score" if scores == "sigmoid" else None),
         "sweep": _relabel(_tidy_temperature_axis(sweep, legend_below=True), lang),
         "entropy": _relabel(_tidy_temperature_axis(ent), lang),
     }

@@ -62,7 +62,7 @@ st.caption(t("inspector.intro", lang))
 try:
     model = current_model(controls)
 except LogitscopeError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(md_escape(str(exc)), icon=":material/error:")
     st.stop()
 spec = model.spec
 label_file = controls.label_file
@@ -73,7 +73,7 @@ choice = choose_labels(
     file_name=label_file.name if label_file else "labels.txt",
 )
 if choice.warning:
-    st.warning(choice.warning, icon=":material/label_off:")
+    st.warning(md_escape(choice.warning), icon=":material/label_off:")
 labels, other_labels = choice.labels, choice.other
 # every name a class is known by, for the "what about class X?" search (English and Chinese both)
 search_names = [labels, spec_labels(spec, "en"), spec_labels(spec, "zh") if spec.label_set else None]
@@ -89,7 +89,9 @@ progress = st.progress(0.0, text=t("inspector.running", lang, n=len(items))) if 
 
 def show_progress(done: int, total: int, name: str) -> None:
     if progress is not None:
-        progress.progress(done / total, text=t("inspector.progress", lang, done=done, total=total, name=name))
+        progress.progress(
+            done / total, text=t("inspector.progress", lang, done=done, total=total, name=md_escape(name))
+        )
 
 
 results = inspect_images(
@@ -124,7 +126,7 @@ if len(results) > 1:
         },
     )
 for failed in (r for r in results if not r.ok):
-    st.error(failed.error, icon=":material/broken_image:")
+    st.error(md_escape(failed.error or ""), icon=":material/broken_image:")
 good = [r for r in results if r.ok]
 if not good:
     st.stop()
@@ -215,30 +217,27 @@ record = prediction_record(
     preprocessing=spec.preprocessing.describe(),
     other_labels=other_labels,
 )
-csv_column, json_column, lab_column, _ = st.columns([1, 1, 1, 2])
-csv_column.download_button(
+actions = st.container(horizontal=True, gap="small")
+actions.download_button(
     t("inspector.download_csv", lang),
     export_csv(logits, labels, temperature=temperature, other_labels=other_labels),
     file_name=f"{stem}_logits.csv",
     mime="text/csv",
     icon=":material/download:",
     on_click="ignore",
-    width="stretch",
 )
-json_column.download_button(
+actions.download_button(
     t("inspector.download_json", lang),
     export_json(record),
     file_name=f"{stem}_prediction.json",
     mime="application/json",
     icon=":material/data_object:",
     on_click="ignore",
-    width="stretch",
 )
-if lab_column.button(
+if actions.button(
     t("inspector.open_lab", lang),
     icon=":material/science:",
     key="inspector_open_lab",
-    width="stretch",
     help=t("inspector.open_lab_help", lang),
 ):
     st.session_state["lab_from_inspector"] = lab_payload(logits, labels, source=f"{result.name} · {spec.name}")
@@ -296,7 +295,7 @@ if preprocessing_tab.open:
                     },
                 )
         changed = [v for v in variants if v.changed]
-        own_top = labels[variants[0].top1]
+        own_top = md_escape(labels[variants[0].top1])
         if changed:
             for variant in changed:
                 st.warning(
@@ -305,7 +304,7 @@ if preprocessing_tab.open:
                         lang,
                         variant=t(f"inspector.variant.{variant.id}", lang),
                         own=own_top,
-                        other=labels[variant.top1],
+                        other=md_escape(labels[variant.top1]),
                     ),
                     icon=":material/warning:",
                 )
@@ -330,7 +329,7 @@ if class_tab.open:
         if isinstance(picked_x, str):  # typed text that is not an option: take the best match
             matches = search_labels(picked_x, *search_names, limit=1)
             if not matches:
-                st.warning(t("inspector.class_no_match", lang, query=picked_x), icon=":material/search_off:")
+                st.warning(t("inspector.class_no_match", lang, query=md_escape(picked_x)), icon=":material/search_off:")
             picked_x = matches[0] if matches else default_x
         x = query_class(logits, int(picked_x), temperature=temperature, scores=scores)
         name_x, name_top = labels[x.index], labels[x.top1]
@@ -374,7 +373,7 @@ if class_tab.open:
                         with st.spinner(t("inspector.gradcam_running", lang)):
                             heat = cached_gradcam(spec.name, result.data, result.name, target, model)
                     except LogitscopeError as exc:
-                        st.warning(str(exc), icon=":material/warning:")
+                        st.warning(md_escape(str(exc)), icon=":material/warning:")
                         continue
                     st.image(overlay(view.model_input, tensor_of(heat)), width="stretch")
                     st.text(f"{title}: {labels[target]}")
@@ -401,7 +400,7 @@ if compare_tab.open:
                 second = get_model(second_name)
                 second_logits = as_tensor(cached_logits(second.spec.name, result.data, result.name, second))
             except LogitscopeError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(md_escape(str(exc)), icon=":material/error:")
             else:
                 second_mode = controls.label_mode if controls.label_mode in ("en", "zh") else "en"
                 second_labels = choose_labels(second.spec, second_mode).labels

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import streamlit as st
@@ -51,6 +52,11 @@ def _upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     return at.run()
 
 
+def _plain(markdown: str) -> str:
+    """Undo the page's Markdown escaping (file names and labels are shown literally)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def _texts(at: AppTest) -> str:
     return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.code), *(t.value for t in at.text)])
 
@@ -79,6 +85,21 @@ def test_upload_coffee_finds_espresso(sample) -> None:
     assert table["index"].iloc[0] == 967
 
 
+def test_uploads_and_settings_survive_a_visit_to_another_page(sample) -> None:
+    at = _page()
+    at = _upload(at, ("mine.png", sample("chelsea").read_bytes()))
+    at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
+    at.switch_page("pages/2_Logits_Lab.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.select_slider(key="inspector_w_temperature").value == 2.0
+    assert [s.value for s in at.main.subheader] == [r"mine\.png"]
+    assert any("Still analysing your earlier uploads: mine" in _plain(c.value) for c in at.caption)
+    at.button(key="inspector_forget").click().run()
+    assert not at.main.subheader  # nothing left to analyse: the page says how to start
+    assert any("Upload an image" in i.value for i in at.info)
+
+
 def test_temperature_and_k_change_the_table_but_never_rerun_the_model(forward_calls) -> None:
     at = _page()
     assert len(forward_calls) == 1  # coffee, once
@@ -105,6 +126,18 @@ def test_temperature_and_k_change_the_table_but_never_rerun_the_model(forward_ca
     assert len(forward_calls) == 1, "moving k, T or softmax/sigmoid ran the model again"
 
 
+def test_a_camera_photo_is_analysed(sample) -> None:
+    at = _page()
+    assert not at.camera_input  # no camera widget (and no permission prompt) until asked for
+    at.toggle(key="inspector_camera_on").set_value(True).run()
+    jpeg = io.BytesIO()
+    Image.open(sample("chelsea")).convert("RGB").save(jpeg, "JPEG", quality=92)
+    at.camera_input(key="inspector_w_camera").set_value(("photo.jpg", jpeg.getvalue(), "image/jpeg")).run()
+    assert not at.exception
+    assert [s.value for s in at.main.subheader] == [r"camera\.jpg"]  # the photo replaced the default sample
+    assert _table(at)["label"].iloc[0] in CATS
+
+
 def test_bad_files_get_a_message_and_the_good_ones_still_work(sample) -> None:
     at = _page()
     buffer = io.BytesIO()
@@ -116,15 +149,19 @@ def test_bad_files_get_a_message_and_the_good_ones_still_work(sample) -> None:
         ("coffee.png", coffee),
         ("half.png", coffee[: len(coffee) // 2]),
         ("dot.png", buffer.getvalue()),
+        ("**<img src=x onerror=alert(1)>**.png", b"GIF89a broken"),
     )
     assert not at.exception
-    errors = [e.value for e in at.error]
-    assert len(errors) == 3
+    errors = [_plain(e.value) for e in at.error]
+    assert len(errors) == 4
     assert errors[0].startswith("broken.png: not a recognised image")
     assert errors[1].startswith("half.png: the file is truncated")
     assert errors[2].startswith("dot.png: the image is only 1 x 1 pixels")
+    # a file name full of Markdown and HTML is escaped, so it shows literally instead of as bold or a tag
+    assert errors[3].startswith("**<img src=x onerror=alert(1)>**.png: ")
+    assert at.error[3].value.startswith(r"\*\*\<img src=x onerror=alert\(1\)\>\*\*\.png")
     summary = at.dataframe[0].value
-    assert summary["file"].tolist() == ["broken.png", "coffee.png", "half.png", "dot.png"]
+    assert summary["file"].tolist()[:4] == ["broken.png", "coffee.png", "half.png", "dot.png"]
     assert summary["top1"].tolist()[1] == "espresso"
     assert _table(at)["label"].iloc[0] == "espresso"  # the good image's details are still there
 
@@ -156,7 +193,7 @@ def test_a_label_file_of_the_wrong_length_is_reported(monkeypatch) -> None:
     at = _page(label_mode="file")
     at.file_uploader(key="_w_label_upload").set_value(("three.txt", b"a\nb\nc\n", "text/plain")).run()
     assert not at.exception
-    assert any("3 names but the model has 1000 classes" in w.value for w in at.warning)
+    assert any("3 names but the model has 1000 classes" in _plain(w.value) for w in at.warning)
     assert _table(at)["label"].iloc[0] == "espresso"  # fell back to the model's own labels
 
     html = "<img src=x onerror=alert(1)>"
@@ -172,12 +209,12 @@ def test_a_checkpoint_that_does_not_fit_is_a_message() -> None:
 
     at = _page(model="__checkpoint__", checkpoint_arch="resnet18")
     assert not at.exception
-    assert any("Upload a checkpoint" in e.value for e in at.error)
+    assert any("Upload a checkpoint" in _plain(e.value) for e in at.error)
     data = save({"fc.weight": torch.zeros(10, 7), "fc.bias": torch.zeros(10)})
     at.file_uploader(key="_w_checkpoint_upload").set_value(("mine.safetensors", data, "application/octet-stream"))
     at.run()
     assert not at.exception
-    assert any("mine.safetensors does not fit resnet18" in e.value for e in at.error)
+    assert any("mine.safetensors does not fit resnet18" in _plain(e.value) for e in at.error)
 
 
 def test_tabs_preprocessing_class_x_and_compare(forward_calls) -> None:
@@ -187,7 +224,7 @@ def test_tabs_preprocessing_class_x_and_compare(forward_calls) -> None:
     assert not at.exception
     assert len(forward_calls) == 2  # coffee, then one batch of the three normalisations
     assert forward_calls[1] == 3
-    assert any(s.value.startswith("Top-1 stays espresso under all three") for s in at.success)
+    assert any(_plain(s.value).startswith("Top-1 stays espresso under all three") for s in at.success)
 
     at.session_state["inspector_tab"] = "What about class X?"
     at.run()
@@ -215,7 +252,7 @@ def test_tabs_preprocessing_class_x_and_compare(forward_calls) -> None:
 
     at.selectbox(key="inspector_compare_model").set_value("resnet18").run()
     assert not at.exception
-    assert any("resnet18" in e.value and "offline" in e.value for e in at.error)
+    assert any("resnet18" in _plain(e.value) and "offline" in _plain(e.value) for e in at.error)
 
 
 def _coffee_key(at: AppTest) -> str:

@@ -114,6 +114,11 @@ def _store_uploads() -> None:
         st.session_state["inspector_samples"] = []
 
 
+def _photo_taken() -> None:
+    if st.session_state.get("inspector_w_camera") is not None and not st.session_state.get("inspector_samples_touched"):
+        st.session_state["inspector_samples"] = []  # as for uploads: the user's own picture replaces the default
+
+
 def _forget_uploads() -> None:
     st.session_state["inspector_uploads"] = []
 
@@ -173,12 +178,14 @@ def image_inputs(lang: str) -> list[tuple[str, bytes]]:
     if items and not st.session_state.get("inspector_w_uploads"):
         # back from another page: the uploader is empty again, but the files are still here
         note, forget = st.columns([4, 1], vertical_alignment="center")
-        note.caption(t("inspector.earlier_uploads", lang, names=", ".join(name for name, _ in items)))
+        note.caption(t("inspector.earlier_uploads", lang, names=md_escape(", ".join(name for name, _ in items))))
         forget.button(t("inspector.forget_uploads", lang), on_click=_forget_uploads, key="inspector_forget")
     if camera_on:
-        photo = st.camera_input(t("inspector.camera_label", lang), key="inspector_w_camera", width=480)
+        photo = st.camera_input(
+            t("inspector.camera_label", lang), key="inspector_w_camera", width=480, on_change=_photo_taken
+        )
         if photo is not None:
-            items.append((f"camera-{photo.file_id[:6]}.jpg" if photo.file_id else "camera.jpg", photo.getvalue()))
+            items.append(("camera.jpg", photo.getvalue()))
     with st.expander(t("inspector.gallery", lang), expanded=True, icon=":material/photo_library:"):
         items += _gallery(lang)
     return items

@@ -195,7 +195,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "inspector.axis.rank": {"en": "rank", "zh": "排名"},
     "inspector.axis.temperature": {"en": "temperature T", "zh": "温度 T"},
     "inspector.axis.entropy": {"en": "entropy (bits)", "zh": "熵（比特）"},
-    "inspector.axis.score": {"en": "sigmoid score", "zh": "sigmoid 分数"},
+    "inspector.axis.score": {"en": "score", "zh": "分数"},
+    "inspector.axis.sigmoid_score": {"en": "sigmoid score", "zh": "sigmoid 分数"},
     # preprocessing check
     "inspector.preprocessing_intro": {
         "en": "The same image through the same resize and crop, normalised three ways: the model's own way, with "
