@@ -106,15 +106,19 @@ def grad_cam(model: LoadedModel, tensor: Tensor, target: int) -> Tensor:
 
 
 def overlay(image: Image.Image, heatmap: Tensor, *, alpha: float = 0.5, colormap: str = "jet") -> Image.Image:
-    """The heat map in colour over `image` (resized to the map's size), `alpha` = weight of the colour."""
+    """The heat map in colour over `image`, at the image's size (the map is stretched to fit, bilinear).
+
+    `alpha` is the weight of the colour where the map is at its maximum.
+    """
     from matplotlib import colormaps
 
-    h = heatmap.detach().float().cpu().clamp(0, 1).numpy()
-    base = np.asarray(
-        image.convert("RGB").resize((h.shape[1], h.shape[0]), Image.Resampling.BILINEAR), dtype=np.float64
-    )
-    colour = colormaps[colormap](h)[..., :3] * 255.0
+    h = heatmap.detach().float().cpu().clamp(0, 1)
+    if tuple(h.shape) != (image.height, image.width):
+        h = torch.nn.functional.interpolate(h[None, None], size=(image.height, image.width), mode="bilinear")[0, 0]
+    heat = h.clamp(0, 1).numpy()
+    base = np.asarray(image.convert("RGB"), dtype=np.float64)
+    colour = colormaps[colormap](heat)[..., :3] * 255.0
     # more colour where the map is high, the picture itself where it is near zero
-    weight = alpha * (0.35 + 0.65 * h[..., None])
+    weight = alpha * (0.35 + 0.65 * heat[..., None])
     mixed = (1 - weight) * base + weight * colour
     return Image.fromarray(np.clip(mixed, 0, 255).round().astype(np.uint8), mode="RGB")

@@ -46,6 +46,8 @@ Scores = Literal["softmax", "sigmoid"]
 MIN_SIDE = 2
 PREVIEW_SIDE = 640
 THUMBNAIL_SIDE = 160
+# tiny model inputs are enlarged (nearest neighbour, so every input pixel stays one flat square) for display
+DISPLAY_MIN_SIDE = 224
 # the three normalisations compared, in the order of core.preprocess.normalisation_variants
 VARIANT_IDS = ("own", "imagenet", "none")
 # unexpected errors from a model are shown to the user, shortened
@@ -81,7 +83,8 @@ class ImageView:
 
     Attributes:
         preview: the decoded image, shrunk to at most PREVIEW_SIDE pixels (for display only).
-        model_input: the exact tensor the model sees, de-normalised back to an image.
+        model_input: the exact tensor the model sees, de-normalised back to an image (inputs smaller than
+            DISPLAY_MIN_SIDE are enlarged by a whole factor, nearest neighbour).
         original_size: (width, height) after EXIF rotation.
         original_mode: the PIL mode of the file.
         input_shape: the model input's shape (C, H, W).
@@ -111,9 +114,15 @@ def image_view(decoded: DecodedImage, pre: Preprocessing, *, preview_side: int =
     preview = decoded.image.copy()
     preview.thumbnail((preview_side, preview_side))
     notes = tuple(n for n in decoded.notes if "pixels; the prediction" not in n)
+    model_input = pre.to_display_image(tensor)
+    if max(model_input.size) < DISPLAY_MIN_SIDE:  # e.g. the digits model's 8x8: show its pixels as squares
+        scale = -(-DISPLAY_MIN_SIDE // max(model_input.size))
+        model_input = model_input.resize(
+            (model_input.width * scale, model_input.height * scale), Image.Resampling.NEAREST
+        )
     return ImageView(
         preview=preview,
-        model_input=pre.to_display_image(tensor),
+        model_input=model_input,
         original_size=(width, height),
         original_mode=decoded.original_mode,
         input_shape=tuple(tensor.shape),
@@ -389,6 +398,20 @@ def query_class(logits: Tensor, index: int, *, temperature: float = 1.0, scores:
         odds=math.exp(ratio) if ratio < 700 else math.inf,
         num_classes=z.numel(),
     )
+
+
+def format_probability(p: float) -> str:
+    """A probability for people: "95.66%", "0.012%", or "3.1e-09" when a percentage would read 0.000%."""
+    return f"{p:.3%}" if p >= 1e-5 or p == 0 else f"{p:.2e}"
+
+
+def format_ratio(ratio: float) -> str:
+    """How many times more likely: "1.02", "69.3", "280,000", or "1.2e+12" (and "∞" past float range)."""
+    if math.isinf(ratio):
+        return "∞"
+    if ratio < 1000:
+        return f"{ratio:.3g}"
+    return f"{ratio:,.0f}" if ratio < 1e9 else f"{ratio:.2g}"
 
 
 def class_option_text(index: int, *label_lists: Sequence[str] | None) -> str:

@@ -18,6 +18,8 @@ from core.inspector import (
     export_csv,
     export_json,
     export_stem,
+    format_probability,
+    format_ratio,
     inspect_images,
     lab_payload,
     prediction_figures,
@@ -336,7 +338,9 @@ if class_tab.open:
         rank_column, logit_column, score_column, margin_column = st.columns(4)
         rank_column.metric(t("inspector.x.rank", lang), f"{x.rank} / {x.num_classes}", border=True)
         logit_column.metric(t("inspector.x.logit", lang), f"{x.logit:.3f}", border=True)
-        score_column.metric(t(f"inspector.x.{scores}", lang, temperature=temperature), f"{x.score:.3%}", border=True)
+        score_column.metric(
+            t(f"inspector.x.{scores}", lang, temperature=temperature), format_probability(x.score), border=True
+        )
         margin_column.metric(t("inspector.x.margin", lang), f"{x.margin:.3f}", border=True)
         st.text(
             t(
@@ -347,7 +351,7 @@ if class_tab.open:
                 top=name_top,
                 margin=x.margin,
                 temperature=temperature,
-                odds=x.odds,
+                odds=format_ratio(x.odds),
             )
             if x.rank > 1
             else t("inspector.x.is_top", lang, x=name_x)

@@ -131,7 +131,7 @@ def test_every_torchvision_model_has_a_layer_from_the_table() -> None:
 
 
 def test_overlay() -> None:
-    image = Image.new("RGB", (300, 200), (40, 120, 200))
+    image = Image.new("RGB", (224, 224), (40, 120, 200))
     heat = torch.zeros(224, 224)
     heat[100:120, 100:120] = 1.0
     out = overlay(image, heat)
@@ -139,5 +139,9 @@ def test_overlay() -> None:
     pixels = np.asarray(out).astype(int)
     # where the map is hot the colour (jet's dark red) dominates; where it is cold the picture shows through
     assert pixels[110, 110, 0] > pixels[0, 0, 0]
-    plain = overlay(image, heat, alpha=0.0)
-    assert np.array_equal(np.asarray(plain), np.asarray(image.resize((224, 224), Image.Resampling.BILINEAR)))
+    assert np.array_equal(np.asarray(overlay(image, heat, alpha=0.0)), np.asarray(image))
+    # a coarse map (the digits model's 8x8) is stretched over a larger picture
+    big = overlay(Image.new("RGB", (224, 224)), torch.eye(8))
+    assert big.size == (224, 224)
+    diagonal, corner = np.asarray(big)[112, 112].astype(int), np.asarray(big)[5, 218].astype(int)
+    assert diagonal[0] > corner[0]

@@ -28,6 +28,8 @@ from core.inspector import (
     export_csv,
     export_json,
     export_stem,
+    format_probability,
+    format_ratio,
     image_view,
     inspect_images,
     lab_payload,
@@ -202,6 +204,16 @@ def test_search_labels_in_both_languages(labels, zh) -> None:
     assert class_option_text(ESPRESSO, labels, labels, zh) == "967 · espresso · 浓咖啡"
 
 
+def test_numbers_for_people() -> None:
+    assert format_probability(0.95661) == "95.661%"
+    assert format_probability(1.2e-4) == "0.012%"
+    assert format_probability(3.14e-9) == "3.14e-09"  # not "0.000%"
+    assert format_probability(0.0) == "0.000%"
+    assert format_ratio(1.0234) == "1.02" and format_ratio(69.31) == "69.3"
+    assert format_ratio(280_512.4) == "280,512" and format_ratio(1.23e12) == "1.2e+12"
+    assert format_ratio(math.inf) == "∞"
+
+
 def test_compare_models_side_by_side(coffee_logits, labels) -> None:
     other = torch.flip(coffee_logits, dims=[0])
     table = compare_models(("a", coffee_logits, labels), ("b", other, labels), k=5)
@@ -296,6 +308,18 @@ def test_image_view_shows_exactly_the_model_input(lite0, sample) -> None:
     tiny = decode_image(_png(Image.new("RGB", (MIN_SIDE, 40))), "thin.png")
     assert image_view(tiny, lite0.spec.preprocessing).input_shape == (3, 224, 224)
     assert thumbnail(decoded.image, side=64).size == (64, 64)
+
+
+def test_a_tiny_model_input_is_enlarged_pixel_for_pixel(sample) -> None:
+    from core.registry import get_spec
+
+    pre = get_spec("digits_cnn").preprocessing
+    decoded = decode_image(sample("coffee").read_bytes(), "coffee.png")
+    view = image_view(decoded, pre)
+    assert view.input_shape == (1, 8, 8)
+    assert view.model_input.size == (224, 224)  # 8 x 28
+    small = pre.to_display_image(pre(decoded.image))
+    assert view.model_input.resize((8, 8), Image.Resampling.NEAREST).tobytes() == small.tobytes()
 
 
 # ---------------------------------------------------------------- exports and the Logits Lab handoff

@@ -233,14 +233,16 @@ def test_tabs_preprocessing_class_x_and_compare(forward_calls) -> None:
     assert picker.value == 968  # the runner-up, cup
     assert [m.label for m in at.metric][:4] == ["Rank", "Logit", "Probability (T = 1)", "Logit margin to top-1"]
     assert at.metric[0].value == "2 / 1000"
-    assert any(t.value.startswith("cup is ranked 2; espresso leads it by 4.239") for t in at.text)
+    sentence = "“cup” is ranked 2; “espresso” leads it by 4.239 in logit, so at T = 1 the model finds “espresso” 69.3"
+    assert any(t.value.startswith(sentence) for t in at.text)
     assert any("No temperature can change the ranking" in i.value for i in at.info)
     picker.set_value(0).run()
     assert at.metric[0].value.endswith("/ 1000") and at.metric[0].value != "2 / 1000"
+    picker.set_value(968).run()
 
     at.toggle(key="inspector_gradcam").set_value(True).run()
     assert not at.exception
-    assert any(t.value == "Top-1: espresso" for t in at.text) and any(t.value == "X: tench" for t in at.text)
+    assert any(t.value == "Top-1: espresso" for t in at.text) and any(t.value == "X: cup" for t in at.text)
 
     at.session_state["inspector_tab"] = "Compare two models"
     at.run()

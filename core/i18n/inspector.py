@@ -229,12 +229,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "inspector.x.sigmoid": {"en": "Sigmoid score (T = {temperature:g})", "zh": "sigmoid 分数（T = {temperature:g}）"},
     "inspector.x.margin": {"en": "Logit margin to top-1", "zh": "与 top-1 的 logit 差距"},
     "inspector.x.sentence": {
-        "en": "{x} is ranked {rank}; {top} leads it by {margin:.3f} in logit, so at T = {temperature:g} the model "
-        "finds {top} {odds:.3g} times as likely as {x}.",
-        "zh": "{x} 排名第 {rank}；{top} 的 logit 比它高 {margin:.3f}，所以在 T = {temperature:g} 时，模型认为 {top} "
-        "的可能性是 {x} 的 {odds:.3g} 倍。",
+        "en": "“{x}” is ranked {rank}; “{top}” leads it by {margin:.3f} in logit, so at T = {temperature:g} the model "
+        "finds “{top}” {odds} times as likely as “{x}”.",
+        "zh": "“{x}”排名第 {rank}；“{top}”的 logit 比它高 {margin:.3f}，所以在 T = {temperature:g} 时，模型认为“{top}”"
+        "的可能性是“{x}”的 {odds} 倍。",
     },
-    "inspector.x.is_top": {"en": "{x} is the top-1 class.", "zh": "{x} 就是 top-1 类别。"},
+    "inspector.x.is_top": {"en": "“{x}” is the top-1 class.", "zh": "“{x}”就是 top-1 类别。"},
     "inspector.x.no_temperature": {
         "en": "No temperature can change the ranking: dividing every logit by the same T > 0 keeps their order, "
         "and softmax keeps it too. T only moves the probabilities closer together or further apart.",

@@ -70,6 +70,11 @@ def test_several_images_and_chinese(app_url, page) -> None:
     assert _lines(page).startswith("1. espresso")  # label language is its own choice: still English
     page.get_by_role("tab", name="某个类别 X 呢？").click()
     wait_for_app(page)
+    # the class picker searches English and Chinese names as you type
+    page.locator("[data-testid=stSelectbox]").filter(has_text="类别 X").locator("input").fill("埃及猫")
+    page.get_by_role("option", name="285 · Egyptian cat · 埃及猫").click()
+    wait_for_app(page)
+    page.get_by_text("“Egyptian cat”排名第").wait_for()
     page.get_by_text("显示 top-1 与 X 的 Grad-CAM").click()
     wait_for_app(page)
     page.get_by_text("Top-1: espresso").wait_for()
