@@ -564,6 +564,7 @@ def prediction_figures(
         bars.update_layout(yaxis2=dict(tickmode="array", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
     # the legend on its own line between the title and the plot, so a third entry (T = 1) never hits the title
     bars.update_layout(legend=dict(yanchor="bottom", y=1.02, xanchor="left", x=0.0), margin=dict(t=95))
+    distribution.update_layout(margin=dict(t=95))  # same top as the bars beside it, so the two plots line up
     values = [v for v in distribution.data[0].y if v > 0]
     if values and math.log10(max(values) / min(values)) >= 1:
         distribution.update_yaxes(dtick=1)  # one label per power of ten, no stray "2" and "5" in between

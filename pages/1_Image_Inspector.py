@@ -36,10 +36,13 @@ from ui.inspector import (
     cached_gradcam,
     cached_variant_logits,
     cached_view,
+    compare_columns,
     image_inputs,
     inspector_controls,
     md_escape,
+    table_columns,
     tensor_of,
+    variant_columns,
 )
 from ui.sidebar import shared_sidebar
 
@@ -55,7 +58,6 @@ STATUS_ICON = {
     "fail": ":red[:material/cancel:]",
     "error": ":red[:material/broken_image:]",
 }
-SCORE_COLUMN = "probability" if scores == "softmax" else "score"
 
 st.title(t("inspector.title", lang))
 st.caption(t("inspector.intro", lang))
@@ -114,18 +116,7 @@ if len(results) > 1:
         summary.drop(columns=["index"]),
         hide_index=True,
         width="stretch",
-        column_config={
-            "file": st.column_config.TextColumn(t("inspector.col.file", lang)),
-            "top1": st.column_config.TextColumn(t("inspector.col.top1", lang)),
-            "score": st.column_config.ProgressColumn(
-                t(f"inspector.col.{SCORE_COLUMN}", lang, temperature=temperature),
-                min_value=0,
-                max_value=1,
-                format="percent",
-            ),
-            "status": st.column_config.TextColumn(t("inspector.col.status", lang)),
-            "message": st.column_config.TextColumn(t("inspector.col.message", lang), width="large"),
-        },
+        column_config=table_columns(lang, temperature=temperature, scores=scores),
     )
 for failed in (r for r in results if not r.ok):
     st.error(md_escape(failed.error or ""), icon=":material/broken_image:")
@@ -180,7 +171,6 @@ with verdict_column:
         st.markdown("  \n".join(f"{STATUS_ICON[c.status]} {md_escape(c.message)}" for c in checks))
 
 st.markdown(f"**{t(f'inspector.table.{scores}', lang, k=len(table), temperature=temperature)}**")
-percent = {"min_value": 0, "max_value": 1, "format": "percent"}
 # at T = 1 the "at T = 1" column would repeat the one before it
 shown_columns = [c for c in table.columns if temperature != 1.0 or c not in ("probability_t1", "score_t1")]
 st.dataframe(
@@ -188,20 +178,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_order=shown_columns,
-    column_config={
-        "rank": st.column_config.NumberColumn(t("inspector.col.rank", lang), width="small"),
-        "index": st.column_config.NumberColumn(t("inspector.col.index", lang), width="small", format="%d"),
-        "label": st.column_config.TextColumn(t("inspector.col.label", lang), width="medium"),
-        "label_2": st.column_config.TextColumn(t("inspector.col.label_2", lang), width="medium"),
-        "logit": st.column_config.NumberColumn(t("inspector.col.logit", lang), format="%.3f"),
-        "probability": st.column_config.ProgressColumn(
-            t("inspector.col.probability", lang, temperature=temperature), **percent
-        ),
-        "probability_t1": st.column_config.NumberColumn(t("inspector.col.probability_t1", lang), format="percent"),
-        "cumulative": st.column_config.NumberColumn(t("inspector.col.cumulative", lang), format="percent"),
-        "score": st.column_config.ProgressColumn(t("inspector.col.score", lang, temperature=temperature), **percent),
-        "score_t1": st.column_config.NumberColumn(t("inspector.col.score_t1", lang), format="percent"),
-    },
+    column_config=table_columns(lang, temperature=temperature, scores=scores),
 )
 if scores == "sigmoid":
     st.info(t("inspector.sigmoid_explained", lang), icon=":material/info:")
@@ -288,13 +265,7 @@ if preprocessing_tab.open:
                     variant.table[["rank", "label", "probability"]],
                     hide_index=True,
                     width="stretch",
-                    column_config={
-                        "rank": st.column_config.NumberColumn("#", width=32),
-                        "label": st.column_config.TextColumn(t("inspector.col.label", lang), width=150),
-                        "probability": st.column_config.NumberColumn(
-                            t("inspector.col.p", lang, temperature=temperature), format="percent", width=90
-                        ),
-                    },
+                    column_config=variant_columns(lang, temperature=temperature),
                 )
         changed = [v for v in variants if v.changed]
         own_top = md_escape(labels[variants[0].top1])
@@ -418,11 +389,7 @@ if compare_tab.open:
                     both,
                     hide_index=True,
                     width="stretch",
-                    column_config={
-                        "rank": st.column_config.NumberColumn(t("inspector.col.rank", lang), width="small"),
-                        f"{spec.name} p": st.column_config.ProgressColumn(f"{spec.name} p", **percent),
-                        f"{second.spec.name} p": st.column_config.ProgressColumn(f"{second.spec.name} p", **percent),
-                    },
+                    column_config=compare_columns(lang, [spec.name, second.spec.name]),
                 )
                 first_top, second_top = both[spec.name].iloc[0], both[second.spec.name].iloc[0]
                 key = "inspector.compare_agree" if first_top == second_top else "inspector.compare_disagree"

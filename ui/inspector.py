@@ -8,6 +8,7 @@ widgets are re-seeded from them (Streamlit forgets a widget's value once its pag
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,6 +190,50 @@ def image_inputs(lang: str) -> list[tuple[str, bytes]]:
     with st.expander(t("inspector.gallery", lang), expanded=True, icon=":material/photo_library:"):
         items += _gallery(lang)
     return items
+
+
+# ---------------------------------------------------------------- table columns
+_PERCENT = {"min_value": 0, "max_value": 1, "format": "percent"}
+
+
+def table_columns(lang: str, *, temperature: float, scores: Scores) -> dict[str, object]:
+    """Headers and formats of the top-k and summary tables ("score" is a probability in the softmax view)."""
+    cc = st.column_config
+    score_key = "inspector.col.probability" if scores == "softmax" else "inspector.col.score"
+    return {
+        "file": cc.TextColumn(t("inspector.col.file", lang)),
+        "top1": cc.TextColumn(t("inspector.col.top1", lang)),
+        "status": cc.TextColumn(t("inspector.col.status", lang)),
+        "message": cc.TextColumn(t("inspector.col.message", lang), width="large"),
+        "rank": cc.NumberColumn(t("inspector.col.rank", lang), width="small"),
+        "index": cc.NumberColumn(t("inspector.col.index", lang), width="small", format="%d"),
+        "label": cc.TextColumn(t("inspector.col.label", lang), width="medium"),
+        "label_2": cc.TextColumn(t("inspector.col.label_2", lang), width="medium"),
+        "logit": cc.NumberColumn(t("inspector.col.logit", lang), format="%.3f"),
+        "probability": cc.ProgressColumn(t("inspector.col.probability", lang, temperature=temperature), **_PERCENT),
+        "probability_t1": cc.NumberColumn(t("inspector.col.probability_t1", lang), format="percent"),
+        "cumulative": cc.NumberColumn(t("inspector.col.cumulative", lang), format="percent"),
+        "score": cc.ProgressColumn(t(score_key, lang, temperature=temperature), **_PERCENT),
+        "score_t1": cc.NumberColumn(t("inspector.col.score_t1", lang), format="percent"),
+    }
+
+
+def variant_columns(lang: str, *, temperature: float) -> dict[str, object]:
+    """Narrow columns for the three side-by-side tables of the preprocessing check."""
+    cc = st.column_config
+    return {
+        "rank": cc.NumberColumn("#", width=32),
+        "label": cc.TextColumn(t("inspector.col.label", lang), width=150),
+        "probability": cc.NumberColumn(t("inspector.col.p", lang, temperature=temperature), format="percent", width=90),
+    }
+
+
+def compare_columns(lang: str, names: Sequence[str]) -> dict[str, object]:
+    """Columns of the two-model table: the rank, then each model's label and probability bar."""
+    columns: dict[str, object] = {"rank": st.column_config.NumberColumn(t("inspector.col.rank", lang), width="small")}
+    for name in names:
+        columns[f"{name} p"] = st.column_config.ProgressColumn(f"{name} p", **_PERCENT)
+    return columns
 
 
 # ---------------------------------------------------------------- caches (bounded; keyed by model and image bytes)

@@ -13,8 +13,9 @@ TALL = {"width": 1400, "height": 2600}  # Streamlit scrolls inside the page: a t
 
 def _lines(page) -> str:
     """The seed-style prediction lines ("1. tabby (40.1%)" ...): the code block that starts with "1. "."""
-    blocks = page.locator("[data-testid=stCode]").all_inner_texts()
-    return next(block for block in blocks if block.startswith("1. "))
+    block = page.locator("[data-testid=stCode]").filter(has_text=re.compile(r"^1\. ")).first
+    block.wait_for()  # the first run may still be drawing
+    return block.inner_text()
 
 
 def _first_percent(lines: str) -> float:
@@ -44,12 +45,10 @@ def test_upload_chelsea_see_a_cat_and_move_the_temperature(app_url, page) -> Non
     for value in steps:
         slider.focus()  # a rerun may redraw the page; focus the thumb again before each key
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(
-            "v => document.querySelector('input[aria-label=\"Temperature T\"]').getAttribute('aria-valuetext') === v",
-            arg=value,
-        )
-    page.get_by_text("Top-5 at T = 3.2").wait_for()
-    wait_for_app(page)
+        # one key at a time, each answered by the server, so no key lands on a widget that is being redrawn
+        page.get_by_text(f"Top-5 at T = {value}", exact=True).wait_for()
+        wait_for_app(page)
+    assert slider.get_attribute("aria-valuetext") == "3.2"
     after_lines = _lines(page)
     assert after_lines.split(" (")[0] == lines.split(" (")[0]  # same class at rank 1: T never changes the ranking
     assert _first_percent(after_lines) < before  # a higher T flattens the distribution
