@@ -185,7 +185,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from core.datasets import open_path, resolver_for
     from core.evaluate import calibrate, evaluate, results_bytes, summary
 
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("path", metavar="PATH", help="ImageFolder folder or zip (class/image.png), or a zip with labels.csv")
     e.add_argument("--model", default=SETTINGS.default_model)
     e.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
-    e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--batch-size", type=int, help="images per forward pass (default: chosen from the input size)")
     e.add_argument("--out", help="write per-image results with logits to a .parquet or .csv file")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)

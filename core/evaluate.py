@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from PIL import Image
 from plotly.subplots import make_subplots
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from core.charts import REFERENCE_COLOUR, _layout, safe_text
 from core.datasets import LabelledSet, Skipped
@@ -41,6 +41,7 @@ from core.registry import LoadedModel
 ArrayLike = Tensor | np.ndarray | pd.Series
 DEFAULT_BINS = 15
 DEFAULT_BATCH_SIZE = 64
+WORKER_TIMEOUT_S = 300
 TOP_K = 5
 LOGIT_PREFIX = "logit_"
 CURVE_COLOURS = ("#636EFA", "#E4572E", "#00A88F")
@@ -79,14 +80,35 @@ def collate(
     return [i for i, _ in good], batch, errors
 
 
-def default_workers(n_images: int, *, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
-    """DataLoader workers: one decoding process beside the model per spare core (at most 2), none for tiny sets.
+def default_batch_size(model: LoadedModel) -> int:
+    """Images per forward pass: 64 on a GPU; on a CPU about a million input pixels (16 at 224 x 224, 256 for
+    8 x 8 digits), a power of two.
 
-    On 2 cores this is 1: the model keeps the main process, one worker decodes the next batches meanwhile.
+    Large batches of large images are slower per image on a CPU (their activations leave the caches): on 2
+    cores EfficientNet-Lite0 costs about the same per image at batch 1 to 16, and twice as much at 64.
     """
-    if n_images <= batch_size:
-        return 0  # starting a worker costs more than decoding one batch
-    return max(0, min(2, (os.cpu_count() or 1) - 1))
+    if model.device.type == "cuda":
+        return DEFAULT_BATCH_SIZE
+    crop = max(1, model.spec.preprocessing.crop)
+    budget = max(1, min(256, 2**20 // (crop * crop)))
+    return 1 << (budget.bit_length() - 1)
+
+
+def choose_workers(decode_s: float, forward_s: float, *, device: torch.device, cpus: int | None = None) -> int:
+    """DataLoader workers for the rest of a run, from how long the first batch took to decode and to run.
+
+    On a GPU the CPU is free while the model runs: up to 4 workers decode ahead. On a CPU the model's
+    threads already use every core, and a worker beside them slows every forward pass (the threads wait
+    for the one it pre-empted), so a worker only pays when decoding takes longer than the model: tiny
+    models on small images (digits_cnn decodes 5x slower than it infers), not EfficientNet-Lite0 on
+    photos (2-3x faster to decode than to infer).
+    """
+    spare = (cpus if cpus is not None else os.cpu_count() or 1) - 1
+    if spare < 1:
+        return 0
+    if device.type == "cuda":
+        return min(4, spare)
+    return min(2, spare) if decode_s > forward_s else 0
 
 
 @dataclass(frozen=True)
@@ -143,7 +165,7 @@ def evaluate(
     model: LoadedModel,
     labelled: LabelledSet,
     *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     num_workers: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> EvalResult:
@@ -152,42 +174,63 @@ def evaluate(
     Args:
         model: from `core.registry.load_model`; used read-only.
         labelled: from `core.datasets` (open_zip, open_folder, digits_set).
-        batch_size: images per forward pass.
-        num_workers: decoding processes beside the model; None picks `default_workers`, 0 decodes inline.
+        batch_size: images per forward pass; None picks `default_batch_size`.
+        num_workers: decoding processes beside the model after the first batch; None lets `choose_workers`
+            decide from the first batch's timings, 0 decodes inline.
         on_progress: called after each batch; an exception it raises stops the run (nothing is returned).
     """
+    batch_size = default_batch_size(model) if batch_size is None else batch_size
     if batch_size < 1:
         raise InputError(f"batch size must be at least 1, got {batch_size}")
     if len(labelled) == 0:
         raise InputError(f"{labelled.source}: no images to evaluate")
-    workers = default_workers(len(labelled), batch_size=batch_size) if num_workers is None else num_workers
-    if workers < 0:
-        raise InputError(f"num_workers must be 0 or more, got {workers}")
+    if num_workers is not None and num_workers < 0:
+        raise InputError(f"num_workers must be 0 or more, got {num_workers}")
     dataset = ImageFileDataset(labelled, model.spec.preprocessing.transform())
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=collate)
-    logits = torch.empty((len(labelled), model.spec.num_classes), dtype=torch.float32)
-    ok = torch.zeros(len(labelled), dtype=torch.bool)
+    total = len(labelled)
+    logits = torch.empty((total, model.spec.num_classes), dtype=torch.float32)
+    ok = torch.zeros(total, dtype=torch.bool)
     failed: list[Skipped] = []
     done = 0
+
+    def take(indices: list[int], batch: Tensor | None, errors: list[tuple[int, str]]) -> None:
+        nonlocal done
+        if batch is not None:
+            out = forward(model, batch)
+            if out.shape[1] != logits.shape[1]:
+                raise InputError(f"{model.spec.name} returned {out.shape[1]} logits, expected {logits.shape[1]}")
+            logits[indices] = out
+            ok[indices] = True
+        failed.extend(Skipped(labelled.files[i], error) for i, error in errors)
+        done += len(indices) + len(errors)
+        if on_progress is not None:
+            on_progress(Progress(done, total, time.perf_counter() - start))
+
     start = time.perf_counter()
-    batches = iter(loader)
-    try:
-        with torch.inference_mode():
-            for indices, batch, errors in batches:
-                if batch is not None:
-                    out = forward(model, batch)
-                    if out.shape[1] != logits.shape[1]:
-                        raise InputError(
-                            f"{model.spec.name} returned {out.shape[1]} logits, expected {logits.shape[1]}"
-                        )
-                    logits[indices] = out
-                    ok[indices] = True
-                failed += [Skipped(labelled.files[i], error) for i, error in errors]
-                done += len(indices) + len(errors)
-                if on_progress is not None:
-                    on_progress(Progress(done, len(labelled), time.perf_counter() - start))
-    finally:
-        del batches  # shuts the workers down at once, also when the run is stopped half-way
+    with torch.inference_mode():
+        # the first batch runs inline and is timed: decoding vs the model decides the workers for the rest
+        first = collate([dataset[i] for i in range(min(batch_size, total))])
+        decoded = time.perf_counter()
+        take(*first)
+        forward_s = time.perf_counter() - decoded
+        workers = num_workers
+        if workers is None:
+            workers = choose_workers(decoded - start, forward_s, device=model.device)
+        rest = Subset(dataset, range(min(batch_size, total), total))
+        loader = DataLoader(
+            rest,
+            batch_size=batch_size,
+            shuffle=False,
+            num_workers=workers if len(rest) else 0,
+            collate_fn=collate,
+            timeout=WORKER_TIMEOUT_S if workers and len(rest) else 0,  # a stuck worker: an error, never a hang
+        )
+        batches = iter(loader)
+        try:
+            for batch in batches:
+                take(*batch)
+        finally:
+            del batches  # shuts the workers down at once, also when the run is stopped half-way
     seconds = time.perf_counter() - start
     keep = ok.nonzero().flatten()
     return EvalResult(
@@ -586,6 +629,14 @@ def _chart_text(key: str, lang: str, **params: object) -> str:
     return t(f"eval.chart.{key}", lang, **params)
 
 
+def _count_axis(counts: Sequence[int]) -> dict[str, object]:
+    """A log axis (decades only) when non-zero counts span more than 20x, else a linear one."""
+    filled = [c for c in counts if c > 0]
+    if filled and max(filled) >= 20 * min(filled):
+        return dict(type="log", dtick=1)
+    return dict(type="linear", rangemode="tozero")
+
+
 def reliability_figure(
     curves: Sequence[tuple[str, pd.DataFrame]], *, lang: str = "en", title: str | None = None
 ) -> go.Figure:
@@ -640,7 +691,8 @@ def reliability_figure(
     fig.update_xaxes(range=[0, 1], tickformat=".0%", row=1, col=1)
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=_chart_text("confidence", lang), row=2, col=1)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", title_text=_chart_text("accuracy", lang), row=1, col=1)
-    fig.update_yaxes(type="log", dtick=1, title_text=_chart_text("images", lang), row=2, col=1)
+    counts = [int(c) for _, table in curves for c in table["count"]]
+    fig.update_yaxes(title_text=_chart_text("images", lang), **_count_axis(counts), row=2, col=1)
     _layout(fig, title or _chart_text("reliability", lang), height=560)
     fig.update_layout(legend=_LEGEND_BELOW, margin=dict(b=110))
     return fig
@@ -661,12 +713,12 @@ def confidence_histogram_figure(
     hover = _chart_text("histogram_hover", lang)
     fig.add_bar(x=centres, y=right, name=_chart_text("right", lang), marker_color=RIGHT_COLOUR, hovertemplate=hover)
     fig.add_bar(x=centres, y=wrong, name=_chart_text("wrong", lang), marker_color=WRONG_COLOUR, hovertemplate=hover)
-    # side by side on a log scale: the few wrong images of a good model stay visible next to the many right ones
+    # side by side, on a log scale when counts differ a lot: the few wrong images of a good model stay visible
     fig.update_layout(
         barmode="group",
         bargap=0.1,
         xaxis=dict(range=[0, 1], tickformat=".0%", title=_chart_text("confidence", lang)),
-        yaxis=dict(title=_chart_text("images", lang), type="log", dtick=1),
+        yaxis=dict(title=_chart_text("images", lang), **_count_axis(right + wrong)),
     )
     _layout(fig, title or _chart_text("histogram", lang), height=560)
     fig.update_layout(legend=_LEGEND_BELOW, margin=dict(b=110))

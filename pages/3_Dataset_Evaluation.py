@@ -33,6 +33,7 @@ MAX_HEATMAP_CLASSES = 30
 # eval_result: {"key": ..., "result": EvalResult, "fit": TemperatureFit}, written only when a run completes
 st.session_state.setdefault("eval_result", None)
 st.session_state.setdefault("eval_selected", None)  # file opened in the single-image view
+st.session_state.setdefault("eval_selected_slot", None)  # which gallery it was opened from
 st.session_state.setdefault("eval_autorun", False)  # set by the "switch to digits_cnn" button
 st.session_state.setdefault("eval_temperature", 1.0)
 st.session_state.setdefault("eval_bins", ev.DEFAULT_BINS)
@@ -68,8 +69,9 @@ def _use_fitted(temperature: float) -> None:
     st.session_state["eval_temperature"] = float(min(5.0, max(0.05, round(temperature, 2))))
 
 
-def _open(name: str) -> None:
+def _open(name: str, slot: str) -> None:
     st.session_state["eval_selected"] = name
+    st.session_state["eval_selected_slot"] = slot  # the view opens under the gallery that was clicked
 
 
 def _close() -> None:
@@ -107,7 +109,8 @@ model: LoadedModel | None = None
 try:
     model = current_model(controls)
 except LogitscopeError as exc:
-    st.error(str(exc))
+    # a results file is explored without the model: then this is only a note
+    (st.warning if source == "results" else st.error)(str(exc))
 labels: list[str] = []
 if model is not None:
     choice = choose_labels(
@@ -314,12 +317,13 @@ def _card(row: pd.Series, slot: str) -> None:
             t("eval.open", lang),
             key=f"eval_open_{slot}_{row['file']}",
             on_click=_open,
-            args=(row["file"],),
+            args=(row["file"], slot),
             width="stretch",
         )
 
 
 def _gallery(rows: pd.DataFrame, slot: str) -> None:
+    """Cards in rows of GALLERY_COLUMNS; the image opened from this gallery shows right under it."""
     if rows.empty:
         st.caption(t("eval.gallery_empty", lang))
         return
@@ -329,6 +333,9 @@ def _gallery(rows: pd.DataFrame, slot: str) -> None:
         ):
             with column:
                 _card(row, slot)
+    selected = st.session_state["eval_selected"]
+    if selected in result.files and st.session_state.get("eval_selected_slot") == slot:
+        _single_image_view(selected)
 
 
 def _single_image_view(name: str) -> None:
@@ -441,9 +448,6 @@ rows = (
 )
 st.caption(t(f"eval.gallery.{kind}_caption", lang))
 _gallery(rows, kind or "mistakes")
-selected = st.session_state["eval_selected"]
-if selected is not None and selected in result.files:
-    _single_image_view(selected)
 
 # per class
 st.subheader(t("eval.per_class", lang))
@@ -470,7 +474,7 @@ st.dataframe(
 # results out
 st.subheader(t("eval.download", lang))
 st.caption(t("eval.download_caption", lang))
-stem = "results"
+stem = f"results-{result.model or 'model'}"
 csv_column, parquet_column, _ = st.columns([1, 1, 3])
 csv_column.download_button(
     t("eval.download_csv", lang),

@@ -207,7 +207,15 @@ def test_bad_run_arguments(digits_model) -> None:
         ev.evaluate(digits_model, digits_set("test"), batch_size=0)
     with pytest.raises(InputError):
         ev.evaluate(digits_model, digits_set("test"), num_workers=-1)
-    assert ev.default_workers(10) == 0  # one batch: a worker would only cost
+
+
+def test_workers_only_where_decoding_is_the_bottleneck() -> None:
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert ev.choose_workers(0.10, 0.01, device=cpu, cpus=2) == 1  # decode-bound (digits): one worker
+    assert ev.choose_workers(0.10, 0.01, device=cpu, cpus=8) == 2
+    assert ev.choose_workers(0.01, 0.10, device=cpu, cpus=8) == 0  # model-bound on CPU: a worker only slows it
+    assert ev.choose_workers(0.01, 0.10, device=cuda, cpus=16) == 4  # the GPU leaves the cores free
+    assert ev.choose_workers(0.10, 0.01, device=cpu, cpus=1) == 0
 
 
 # ---------------------------------------------------------------- tables

@@ -43,8 +43,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "无需重新运行模型。",
     },
     "eval.set_summary": {
-        "en": "{n} images in {classes} classes ready to evaluate · {skipped} files skipped.",
-        "zh": "{n} 张图片、{classes} 个类别可供评估 · 跳过 {skipped} 个文件。",
+        "en": "{n} images in {classes} classes ready to evaluate · skipped: {skipped}.",
+        "zh": "{n} 张图片、{classes} 个类别可供评估 · 跳过：{skipped} 个文件。",
     },
     "eval.run": {"en": "Evaluate {n} images with {model}", "zh": "用 {model} 评估 {n} 张图片"},
     "eval.rerun": {"en": "Evaluate again", "zh": "重新评估"},
@@ -122,7 +122,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "这些输出看起来是概率（每行都在 [0, 1] 内且和为 1），而不是 logits。对它们做 softmax 就是双重 "
         "softmax，温度缩放也无法校准它们（这正是“温度缩放后 ECE 反而变差”的常见原因）。请改为导出原始 logits。",
     },
-    "eval.skipped": {"en": "{n} files skipped or failed (with the reason)", "zh": "{n} 个文件被跳过或失败（附原因）"},
+    "eval.skipped": {"en": "Skipped or failed: {n} (with the reasons)", "zh": "被跳过或失败：{n} 个（附原因）"},
     "eval.col.file": {"en": "file", "zh": "文件"},
     "eval.col.reason": {"en": "reason", "zh": "原因"},
     # calibration

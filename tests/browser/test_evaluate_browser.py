@@ -1,0 +1,68 @@
+"""The Dataset Evaluation page in a real browser: upload a zip of real photos, see accuracy and calibration."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+
+def tall_screenshot(page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its own container, so grow the window to the content first."""
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, 8000)})
+    page.wait_for_timeout(1500)  # charts re-layout to the new size and finish their transitions
+    return screenshot(page, name)
+
+
+def make_zip(path: Path, sample) -> Path:
+    """ImageFolder layout with ImageNet class names as folders, plus a file that is not an image."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(sample("coffee"), "espresso/coffee.png")
+        archive.write(sample("chelsea"), "tabby/chelsea.png")
+        archive.write(sample("camera"), "tripod/camera.png")
+        archive.writestr("tripod/notes.txt", "not an image")
+    return path
+
+
+def test_upload_a_zip_and_see_accuracy_and_the_reliability_diagram(app_url, page, sample, tmp_path) -> None:
+    page.goto(f"{app_url}/Dataset_Evaluation")
+    wait_for_app(page)
+    main = page.locator("[data-testid=stMain]")
+    main.get_by_text("Upload a zip", exact=True).click()
+    wait_for_app(page)
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(make_zip(tmp_path / "photos.zip", sample))
+    main.get_by_text("3 images in 3 classes ready to evaluate · skipped: 1.").wait_for()
+    main.get_by_role("button", name="Evaluate 3 images with efficientnet_lite0").click()
+    main.get_by_text("Headline metrics").wait_for()
+    wait_for_app(page)
+
+    top1 = main.locator("[data-testid=stMetric]").filter(has_text="Top-1 accuracy").first
+    # espresso and tripod right; Chelsea is an "Egyptian cat" to this model (tabby is its third guess)
+    assert "66.67%" in top1.inner_text()
+    top5 = main.locator("[data-testid=stMetric]").filter(has_text="Top-5 accuracy").first
+    assert "100.00%" in top5.inner_text()
+
+    reliability = main.locator("[data-testid=stPlotlyChart]").filter(has_text="Reliability diagram")
+    reliability.locator(".main-svg").first.wait_for()
+    assert reliability.count() == 1
+    assert reliability.locator(".scatterlayer .trace").count() >= 2  # the diagonal and the T = 1 curve
+    assert main.get_by_text("true: tabby").first.is_visible()  # the mistake in the gallery
+    tall_screenshot(page, "evaluate-zip")
+
+
+def test_digits_in_one_click(app_url, page) -> None:
+    page.goto(f"{app_url}/Dataset_Evaluation")
+    wait_for_app(page)
+    main = page.locator("[data-testid=stMain]")
+    main.get_by_role("button", name="Switch to digits_cnn and evaluate").click()
+    main.get_by_text("Headline metrics").wait_for()
+    wait_for_app(page)
+    top1 = main.locator("[data-testid=stMetric]").filter(has_text="Top-1 accuracy").first
+    assert float(top1.inner_text().split("\n")[-1].rstrip("%")) >= 95.0
+    main.locator("[data-testid=stPlotlyChart] .main-svg").first.wait_for()
+    main.get_by_role("button", name="Open", exact=True).first.click()
+    main.get_by_text("Selected image").wait_for()
+    wait_for_app(page)
+    tall_screenshot(page, "evaluate-digits")

@@ -1,0 +1,136 @@
+"""`python -m core evaluate`: the JSON contract, results files, skipped members, exit codes on bad arguments."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core import evaluate as ev
+from core.cli import main
+from core.digits import write_digits_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = {
+    "n",
+    "top1",
+    "top5",
+    "ece",
+    "nll",
+    "fitted_temperature",
+    "ece_after",
+    "nll_after",
+    "images_per_second",
+    "errors",
+}
+
+
+@pytest.fixture(scope="module")
+def digits_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    with zipfile.ZipFile(root / "junk.zip", "w") as archive:  # nothing in it can be evaluated
+        archive.writestr("notes.txt", b"hello")
+        archive.writestr("cats/a.png", b"x")
+    return write_digits_folder(root / "digits")
+
+
+def test_evaluate_digits_folder_as_a_subprocess(digits_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.parquet"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "evaluate",
+            str(digits_folder),
+            "--model",
+            "digits_cnn",
+            "--json",
+            "--batch-size",
+            "128",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)  # stdout is pure JSON: progress never goes there
+    assert set(report) >= CONTRACT
+    assert report["n"] == 540 and report["errors"] == []
+    assert report["top1"] >= 0.95 and report["top5"] >= report["top1"]
+    assert 0 <= report["ece"] < 0.1 and report["nll"] > 0
+    assert report["fitted_temperature"] > 0 and report["nll_after"] <= report["nll"]
+    assert report["images_per_second"] > 0
+    back = ev.read_results(out.read_bytes(), out.name)
+    assert back.n == 540 and back.model == "digits_cnn"
+    assert ev.top_k_accuracy(back.logits, back.targets) == pytest.approx(report["top1"])
+
+
+def zip_with_junk(tmp_path: Path) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for digit in (1, 7):
+            image = io.BytesIO()
+            Image.open(next((tmp_path / "src" / str(digit)).glob("*.png"))).save(image, format="PNG")
+            archive.writestr(f"set/{digit}/a.png", image.getvalue())
+        archive.writestr("set/7/readme.txt", b"not an image")
+        archive.writestr("../escape.png", b"x")
+        archive.writestr("set/12/b.png", b"x")
+    path = tmp_path / "set.zip"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_evaluate_zip_lists_skipped_members_and_writes_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_digits_folder(tmp_path / "src")
+    path = zip_with_junk(tmp_path)
+    out = tmp_path / "r.csv"
+    assert main(["evaluate", str(path), "--model", "digits_cnn", "--json", "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 2
+    errors = {e["file"]: e["error"] for e in report["errors"]}
+    assert set(errors) == {"set/7/readme.txt", "../escape.png", "set/12/b.png"}
+    assert "unsafe" in errors["../escape.png"] and "out of range" in errors["set/12/b.png"]
+    assert ev.read_results(out.read_bytes(), out.name).files == ("set/1/a.png", "set/7/a.png")
+
+
+def test_text_output(digits_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(digits_folder), "--model", "digits_cnn", "--labels", "zh"]) == 0
+    text = capsys.readouterr().out
+    assert "540 images" in text and "top-1" in text and "(fitted)" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["evaluate", "{folder}", "--model", "digits_cnn", "--batch-size", "0"], "--batch-size"),
+        (["evaluate", "{folder}", "--model", "no_such_model"], "unknown model"),
+        (["evaluate", "{folder}/../missing", "--model", "digits_cnn"], "no such file"),
+        (["evaluate", "{folder}", "--model", "digits_cnn", "--out", "results.xlsx"], "--out"),
+        (["evaluate", "{folder}", "--model", "digits_cnn", "--labels", "{folder}/../nope.txt"], "no such label file"),
+        (["evaluate", "{folder}/../junk.zip", "--model", "digits_cnn"], "no labelled images"),
+        (["evaluate", "{folder}", "--batch-size", "many"], "invalid int"),
+        (["evaluate"], "PATH"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    argv: list[str], message: str, digits_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [a.format(folder=digits_folder) for a in argv]
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message in captured.err and captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1
