@@ -398,7 +398,7 @@ def filters_figure(
         y=list(torch.tensor(p, dtype=torch.float64).cumsum(0).tolist()),
         mode="lines+markers",
         name=_lab_text("cumulative", lang),
-        line=dict(color="#444", dash="dot", shape="hv"),
+        line=dict(color="#444", dash="dot"),
         marker=dict(size=5),
         hovertemplate="%{x}<br>Σ %{y:.2%}<extra></extra>",
     )
@@ -495,7 +495,7 @@ def dim_softmax_figure(matrix: Tensor, *, lang: str = "en", title: str = "softma
             col=col,
         )
         if col == 1:  # dim=0: the column sums, under the columns
-            ticks = [f"{j}<br><b>Σ = {s:.2f}</b>" for j, s in enumerate(p.sum(dim=0).tolist())]
+            ticks = [f"{j}<br><b>Σ={s:.2f}</b>" for j, s in enumerate(p.sum(dim=0).tolist())]
         else:
             ticks = [str(j) for j in range(cols)]
             for i, s in enumerate(p.sum(dim=1).tolist()):  # dim=1: the row sums, beside the rows

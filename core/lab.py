@@ -862,6 +862,15 @@ def matrix_frame(matrix: Sequence[Sequence[float]] = DEFAULT_MATRIX) -> pd.DataF
     return pd.DataFrame(rows, columns=[str(j) for j in range(len(rows[0]))], dtype="float64")
 
 
+def resize_matrix(frame: pd.DataFrame, columns: int) -> pd.DataFrame:
+    """The matrix editor's table with `columns` columns: new ones filled with 0, surplus ones dropped."""
+    columns = max(1, min(int(columns), MAX_MATRIX_SIDE))
+    values = frame.to_numpy(dtype=np.float64, na_value=0.0)[:, :columns]
+    padded = np.zeros((max(1, values.shape[0]), columns))
+    padded[: values.shape[0], : values.shape[1]] = values
+    return matrix_frame(padded.tolist())
+
+
 def matrix_from_frame(frame: pd.DataFrame, *, max_side: int = MAX_MATRIX_SIDE) -> Tensor:
     """The matrix editor's cells as a float64 tensor (rows × columns), every cell a finite number."""
     if frame.shape[0] == 0 or frame.shape[1] == 0:
@@ -1047,6 +1056,7 @@ def decode_query(
     params: Mapping[str, Sequence[str]],
     *,
     fallback: LabControls | None = None,
+    source: str = "link",
     max_count: int = SETTINGS.max_logits,
 ) -> LinkState:
     """Read the lab's state back from query parameters (each key -> all its values), validating each.
@@ -1088,7 +1098,7 @@ def decode_query(
                 labels,
                 rest_logits=rest,
                 rest_labels=[default_label(len(values) + i) for i in range(len(rest))],
-                source="link",
+                source=source,
                 max_count=max_count,
             )
         except LabInputError as exc:

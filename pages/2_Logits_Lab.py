@@ -13,6 +13,8 @@ import torch
 
 from core import lab
 from core.charts import (
+    PROB_COLOUR,
+    SIGMOID_COLOUR,
     dim_softmax_figure,
     filters_figure,
     lab_entropy_figure,
@@ -31,6 +33,7 @@ controls = shared_sidebar()
 lang = controls.lang
 ss = st.session_state
 TOP_N = 12  # classes drawn in the bar charts
+P_FORMAT = "%.4f"  # probabilities in tables: 0.6590, as tutorials print them
 md = lab.escape_markdown  # labels are text: never let them render as markdown
 
 
@@ -39,7 +42,7 @@ md = lab.escape_markdown  # labels are text: never let them render as markdown
 
 def set_table(table: lab.LabTable) -> None:
     """Make `table` the lab's table and re-seed the editor with it."""
-    ss["lab_table"] = table
+    ss["lab_table"] = ss["lab_origin"] = table
     ss["lab_editor_version"] = ss.get("lab_editor_version", 0) + 1
     ss["lab_k"] = max(1, min(ss.get("lab_k", lab.LabControls().k), table.size))
 
@@ -91,6 +94,12 @@ def on_use_inverse(logits: list[float]) -> None:
     set_table(lab.make_table(logits, labels, source=t("lab.source.inverse", lang)))
 
 
+def on_matrix_columns() -> None:
+    valid = ss.get("lab_matrix_valid", lab.matrix_frame())
+    ss["lab_matrix_valid"] = lab.resize_matrix(valid, ss["lab_matrix_cols"])
+    ss["lab_matrix_version"] = ss.get("lab_matrix_version", 0) + 1
+
+
 def on_fill_claims(values: list[float]) -> None:
     ss["lab_claims"] = ", ".join(f"{v:.4f}" for v in values)
 
@@ -101,7 +110,7 @@ if "lab_table" not in ss:
     start = lab.preset_table("news", lang=lang)
     knobs = lab.LabControls()
     if lab.has_lab_state(params):
-        link = lab.decode_query(params)
+        link = lab.decode_query(params, source=t("lab.source.link", lang))
         start, knobs = link.table or start, link.controls
         for problem in link.problems:
             notify("warning", t("lab.link_problem", lang, error=problem.message(lang)))
@@ -211,7 +220,10 @@ with left:
         ss["lab_table"] = table
     except InputError as exc:
         st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
-    st.caption(t("lab.source", lang, source=md(table.source), n=table.size))
+    origin = ss["lab_origin"]
+    edited = (table.labels, table.logits) != (origin.labels, origin.logits)
+    source = md(table.source) + (f" · {t('lab.edited', lang)}" if edited else "")
+    st.caption(t("lab.source", lang, source=source, n=table.size))
     if table.rest_logits:
         st.number_input(
             t("lab.inspector_n", lang),
@@ -241,10 +253,11 @@ with right:
                 f"{score_name} (T = {temperature:g})",
                 min_value=0.0,
                 max_value=1.0,
-                format="%.4f",
+                format=P_FORMAT,
                 width="medium",
+                color=PROB_COLOUR if mode == "softmax" else SIGMOID_COLOUR,
             ),
-            "score_t1": st.column_config.NumberColumn(f"{score_name} (T = 1)", format="%.4f"),
+            "score_t1": st.column_config.NumberColumn(f"{score_name} (T = 1)", format=P_FORMAT),
             "rank": st.column_config.NumberColumn(t("lab.col.rank", lang), width="small"),
             "top_k": st.column_config.CheckboxColumn(f"top-{k}", width="small"),
             "top_p": st.column_config.CheckboxColumn(f"top-p {top_p:g}", width="small"),
@@ -377,12 +390,12 @@ with tabs["filters"]:
             width="stretch",
             column_config={
                 "label": st.column_config.TextColumn(t("lab.col.label", lang)),
-                "p": st.column_config.ProgressColumn("p", min_value=0.0, max_value=1.0, format="percent"),
-                "cumulative": st.column_config.NumberColumn(t("lab.col.cumulative", lang), format="percent"),
+                "p": st.column_config.ProgressColumn("p", min_value=0.0, max_value=1.0, format=P_FORMAT),
+                "cumulative": st.column_config.NumberColumn(t("lab.col.cumulative", lang), format=P_FORMAT),
                 "top_k": st.column_config.CheckboxColumn(f"top-{k}"),
-                "p_top_k": st.column_config.NumberColumn(t("lab.col.p_top_k", lang), format="percent"),
+                "p_top_k": st.column_config.NumberColumn(t("lab.col.p_top_k", lang), format=P_FORMAT),
                 "top_p": st.column_config.CheckboxColumn(f"top-p {top_p:g}"),
-                "p_top_p": st.column_config.NumberColumn(t("lab.col.p_top_p", lang), format="percent"),
+                "p_top_p": st.column_config.NumberColumn(t("lab.col.p_top_p", lang), format=P_FORMAT),
             },
         )
         st.subheader(t("lab.sampling", lang))
@@ -476,6 +489,14 @@ with tabs["dim"]:
             except InputError as exc:
                 st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
                 matrix = lab.matrix_from_frame(ss.get("lab_matrix_valid", lab.matrix_frame()))
+            st.number_input(
+                t("lab.dim.columns", lang),
+                min_value=1,
+                max_value=lab.MAX_MATRIX_SIDE,
+                value=matrix.shape[1],
+                key="lab_matrix_cols",
+                on_change=on_matrix_columns,
+            )
             st.caption(t("lab.dim.help", lang))
         with d_right:
             st.plotly_chart(dim_softmax_figure(matrix, lang=lang, title=t("lab.fig.dim", lang)), width="stretch")
@@ -505,8 +526,12 @@ with tabs["sigmoid"]:
             column_config={
                 "label": st.column_config.TextColumn(t("lab.col.label", lang)),
                 "logit": st.column_config.NumberColumn("logit", format="%.4g"),
-                "softmax": st.column_config.ProgressColumn("softmax", min_value=0.0, max_value=1.0, format="percent"),
-                "sigmoid": st.column_config.ProgressColumn("sigmoid", min_value=0.0, max_value=1.0, format="percent"),
+                "softmax": st.column_config.ProgressColumn(
+                    "softmax", min_value=0.0, max_value=1.0, format=P_FORMAT, color=PROB_COLOUR
+                ),
+                "sigmoid": st.column_config.ProgressColumn(
+                    "sigmoid", min_value=0.0, max_value=1.0, format=P_FORMAT, color=SIGMOID_COLOUR
+                ),
             },
         )
 

@@ -301,6 +301,13 @@ def test_dim_softmax_matches_torch():
     assert lab.matrix_from_frame(lab.matrix_frame()).tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
 
 
+def test_resize_matrix_pads_and_truncates():
+    frame = lab.matrix_frame()
+    assert lab.resize_matrix(frame, 6).to_numpy().tolist() == [[1, 2, 3, 4, 0, 0], [5, 6, 7, 8, 0, 0]]
+    assert lab.resize_matrix(frame, 2).to_numpy().tolist() == [[1, 2], [5, 6]]
+    assert list(lab.resize_matrix(frame, 3).columns) == ["0", "1", "2"]
+
+
 def test_matrix_editor_refuses_bad_cells():
     frame = lab.matrix_frame()
     frame.iloc[1, 2] = float("nan")
@@ -745,7 +752,7 @@ def test_dim_figure_values_and_sums():
     fig = dim_softmax_figure(x)
     torch.testing.assert_close(f64(fig.data[0].z), torch.softmax(x, dim=0))
     torch.testing.assert_close(f64(fig.data[1].z), torch.softmax(x, dim=1))
-    assert all("Σ = 1.00" in tick for tick in fig.layout.xaxis.ticktext)
+    assert all("Σ=1.00" in tick for tick in fig.layout.xaxis.ticktext)
     assert [a.text for a in fig.layout.annotations if "Σ" in a.text] == ["<b>Σ = 1.00</b>"] * 2
 
 

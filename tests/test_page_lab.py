@@ -272,6 +272,11 @@ def test_dim_tab_and_a_bad_matrix_cell(at):
     at.run()
     assert not at.exception
     assert "Matrix row 1, column 2 is not a number" in at.error[0].value
+    # more classes: the matrix grows, new cells 0, the last valid values kept
+    at.number_input(key="lab_matrix_cols").set_value(6).run()
+    assert not at.exception and not at.error
+    (matrix,) = [d.value for d in at.data_editor if d.key and d.key.startswith("lab_matrix_")]
+    assert matrix.to_numpy().tolist() == [[1, 2, 3, 4, 0, 0], [5, 6, 7, 8, 0, 0]]
 
 
 def test_inverse_loads_logits_into_the_table(at):

@@ -50,6 +50,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "无法导入：{error} 表格没有改变。",
     },
     "lab.source.pasted": {"en": "pasted numbers", "zh": "粘贴的数字"},
+    "lab.source.link": {"en": "shared link", "zh": "分享链接"},
     "lab.source.inverse": {"en": "logits from probabilities", "zh": "由概率反推的 logits"},
     "lab.export": {"en": "Export", "zh": "导出"},
     "lab.export.help": {
@@ -111,6 +112,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "{error} 在修正之前，显示的是上一个有效的表格。",
     },
     "lab.source": {"en": "Source: {source} · {n} classes", "zh": "来源：{source} · {n} 个类别"},
+    "lab.edited": {"en": "edited", "zh": "已修改"},
     "lab.inspector_n": {"en": "Editable top classes", "zh": "可编辑的前几个类别"},
     "lab.summary": {
         "en": "Most likely: {top} ({p}) · entropy {h} bits of at most {h_max} · sum of scores {total}",
@@ -203,6 +205,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "对于一批 logits（行 = 图片，列 = 类别），softmax 必须沿类别维度 dim=1（或 dim=-1）计算。dim=0 会在整个批次上对每个类别做归一化，这通常不是你想要的。",
     },
     "lab.dim.help": {"en": "Edit cells or add rows (up to 20 × 20).", "zh": "可编辑单元格或添加行（最多 20 × 20）。"},
+    "lab.dim.columns": {"en": "columns (classes)", "zh": "列数（类别数）"},
     "lab.dim.code0": {"en": "each column sums to 1", "zh": "每一列之和为 1"},
     "lab.dim.code1": {"en": "each row sums to 1: one distribution per image", "zh": "每一行之和为 1：每张图片一个分布"},
     # sigmoid
