@@ -40,6 +40,11 @@ md = lab.escape_markdown  # labels are text: never let them render as markdown
 # --- state: the last valid table, the editor's seed, the knobs ------------------------------------
 
 
+def table_height(rows: int, *, max_rows: int = 16) -> int:
+    """Pixel height that shows `rows` rows (up to `max_rows`) and the header without scrolling."""
+    return 35 * (min(rows, max_rows) + 1) + 3
+
+
 def set_table(table: lab.LabTable) -> None:
     """Make `table` the lab's table and re-seed the editor with it."""
     ss["lab_table"] = ss["lab_origin"] = table
@@ -210,6 +215,7 @@ with left:
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
+        height=table_height(ss["lab_base"].shown + 1),  # from the seed: a changing height would reset the edits
         column_config={
             "label": st.column_config.TextColumn(t("lab.col.label", lang), max_chars=lab.MAX_LABEL_CHARS),
             "logit": st.column_config.NumberColumn(t("lab.col.logit", lang), help=t("lab.col.logit.help", lang)),
@@ -232,6 +238,7 @@ with left:
             key="lab_inspector_n",
             value=10,
             on_change=load_inspector,
+            width=220,
         )
 
 k, top_p = min(int(k), table.size), float(top_p)
@@ -243,7 +250,9 @@ with right:
     score_name = "p" if mode == "softmax" else "σ"
     hidden = ["logit"] + (["score_t1"] if temperature == 1.0 else [])
     st.dataframe(
-        results.drop(columns=hidden),
+        # the tail row has no rank of its own: show it blank rather than "None"
+        results.drop(columns=hidden).assign(rank=results["rank"].astype("string").fillna("")),
+        height=table_height(len(results)),
         hide_index=True,
         width="stretch",
         key="lab_results",
@@ -258,7 +267,7 @@ with right:
                 color=PROB_COLOUR if mode == "softmax" else SIGMOID_COLOUR,
             ),
             "score_t1": st.column_config.NumberColumn(f"{score_name} (T = 1)", format=P_FORMAT),
-            "rank": st.column_config.NumberColumn(t("lab.col.rank", lang), width="small"),
+            "rank": st.column_config.TextColumn(t("lab.col.rank", lang), width="small", alignment="right"),
             "top_k": st.column_config.CheckboxColumn(f"top-{k}", width="small"),
             "top_p": st.column_config.CheckboxColumn(f"top-p {top_p:g}", width="small"),
         },

@@ -76,7 +76,7 @@ def test_choose_a_preset_then_edit_a_cell(at):
     edited = [*TEN[:8], 0.0, TEN[9]]
     frame = results(at)
     assert frame["score"].tolist() == pytest.approx(softmax(edited))
-    assert frame["label"][frame["rank"] == 1].tolist() == ["笔记本电脑"]
+    assert frame["label"][frame["rank"] == "1"].tolist() == ["笔记本电脑"]
     assert at.query_params["logits"].split(",")[8] == "0"
     # a new row and a deleted row
     edit(at, edited_rows={8: {"logit": 0.0}}, added_rows=[{"label": "门", "logit": 9.0}], deleted_rows=[0])
@@ -228,6 +228,7 @@ def test_from_the_image_inspector():
     assert not app.exception
     frame = results(app)
     assert len(frame) == 11 and frame["label"].iloc[-1] == "all other classes (990)"
+    assert frame["rank"].tolist() == [str(r) for r in range(1, 11)] + [""]  # the tail has no rank of its own
     full = torch.softmax(torch.tensor(logits, dtype=torch.float64), dim=0)
     order = torch.argsort(full, descending=True)
     assert frame["score"].iloc[:10].tolist() == pytest.approx(full[order[:10]].tolist())

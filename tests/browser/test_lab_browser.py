@@ -139,3 +139,20 @@ def test_overflow_example_and_a_huge_upload(app_url, page):
     assert page.get_by_text("The table was not changed").is_visible()
     assert set(probabilities(page)) == {"class 0", "class 1", "class 2"}
     shot(page, "lab-bad-upload")
+
+
+def test_open_in_the_lab_from_the_image_inspector(app_url, page):
+    # the handoff contract: the Inspector puts all 1000 classes in session state and switches page
+    page.goto(f"{app_url}/Image_Inspector")
+    wait_for_app(page)
+    page.get_by_role("button", name="Open in Logits Lab").click()
+    page.wait_for_url("**/Logits_Lab**")
+    wait_for_app(page)
+    page.wait_for_function(f"() => (({CELLS})()[1] || []).includes('all other classes (990)')")
+    wait_for_app(page)
+    p = probabilities(page)
+    assert len(p) == 11 and list(p)[-1] == "all other classes (990)"
+    assert abs(sum(p.values()) - 1.0) < 1e-9  # ten editable classes + the other 990 as one mass
+    assert list(p.values())[:10] == sorted(list(p.values())[:10], reverse=True)  # the top ten, largest first
+    assert "logits=" in page.url and "rest=" in page.url  # shareable, the tail included
+    shot(page, "lab-from-inspector")
