@@ -54,6 +54,7 @@ MAX_UPLOAD_BYTES: Final = 5_000_000  # 10 000 labelled logits are well under 1 M
 MAX_MATRIX_SIDE: Final = 20
 MAX_URL_CHARS: Final = 16_000  # longer links are unwieldy to paste; export JSON instead
 MAX_DRAWS: Final = 1_000_000
+ZERO_PROB_FLOOR: Final = 1e-12  # what a probability of 0 becomes before taking its log
 
 # nice, roughly log-spaced temperatures for the slider (0.05 ... 20)
 TEMPERATURES: Final[tuple[float, ...]] = (
@@ -945,8 +946,12 @@ class Inverse:
     roundtrip_error: float
 
 
-def invert(probabilities: Sequence[float]) -> Inverse:
-    """Logits whose softmax is `probabilities` (normalised first), via core.numerics.inverse_softmax."""
+def invert(probabilities: Sequence[float], *, zero_floor: float = ZERO_PROB_FLOOR) -> Inverse:
+    """Logits whose softmax is `probabilities` (normalised first), via core.numerics.inverse_softmax.
+
+    A probability of 0 has no finite logit; it is raised to `zero_floor` first, which keeps the other
+    logits readable (clamping to the smallest float would put one near -745 and shift the centre).
+    """
     p = torch.tensor(list(probabilities), dtype=torch.float64)
     if p.numel() < MIN_CLASSES:
         raise LabInputError("lab.err.too_few", count=p.numel())
@@ -957,9 +962,16 @@ def invert(probabilities: Sequence[float]) -> Inverse:
         raise LabInputError("lab.err.zero_probs")
     normalised = p / total
     # inverse_softmax centres log p, so normalising first changes nothing but the display
-    logits = inverse_softmax(normalised)
+    logits = inverse_softmax(normalised.clamp_min(zero_floor))
     error = float((softmax(logits) - normalised).abs().max())
     return Inverse(logits.tolist(), normalised.tolist(), total, int((p == 0).sum()), error)
+
+
+def inverse_frame(inverse: Inverse, labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """The inverse as a table: label (the given ones when the count matches, else "class i"), p, logit."""
+    n = len(inverse.logits)
+    names = list(labels) if labels is not None and len(labels) == n else [default_label(i) for i in range(n)]
+    return pd.DataFrame({"label": names, "p": inverse.probs, "logit": inverse.logits})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -201,7 +201,7 @@ mode = knob_cols[3].segmented_control(
     persist_state="session",
 )
 
-# --- the table: editor | what it turns into | chart ------------------------------------------------
+# --- the table: editor | what it turns into; the chart below -----------------------------------------------
 
 rest_label = t("lab.rest", lang, n=len(table.rest_logits))
 editor_key = f"lab_editor_{ss['lab_editor_version']}_{lang}"
@@ -227,8 +227,8 @@ with left:
     except InputError as exc:
         st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
     origin = ss["lab_origin"]
-    edited = (table.labels, table.logits) != (origin.labels, origin.logits)
-    source = md(table.source) + (f" · {t('lab.edited', lang)}" if edited else "")
+    is_edited = (table.labels, table.logits) != (origin.labels, origin.logits)
+    source = md(table.source) + (f" · {t('lab.edited', lang)}" if is_edited else "")
     st.caption(t("lab.source", lang, source=source, n=table.size))
     if table.rest_logits:
         st.number_input(
@@ -589,11 +589,13 @@ with tabs["inverse"]:
                 if not math.isclose(inverse.total, 1.0, abs_tol=1e-6):
                     st.info(t("lab.inverse.normalised", lang, total=f"{inverse.total:.6g}"))
                 if inverse.zeros:
-                    st.warning(t("lab.inverse.zeros", lang, n=inverse.zeros))
+                    st.warning(t("lab.inverse.zeros", lang, n=inverse.zeros, floor=lab.ZERO_PROB_FLOOR))
                 st.dataframe(
-                    {"p": inverse.probs, "logit": inverse.logits},
+                    lab.inverse_frame(inverse, table.labels if not table.rest_logits else None),
+                    hide_index=True,
                     width="stretch",
                     column_config={
+                        "label": st.column_config.TextColumn(t("lab.col.label", lang)),
                         "p": st.column_config.NumberColumn("p", format="%.6g"),
                         "logit": st.column_config.NumberColumn("logit", format="%.6g"),
                     },

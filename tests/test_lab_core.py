@@ -340,7 +340,15 @@ def test_invert_gives_logits_whose_softmax_is_p(probs, scale):
 
 
 def test_invert_bad_and_edge_input():
-    assert lab.invert([0.5, 0.5, 0.0]).zeros == 1
+    with_zero = lab.invert([0.7, 0.2, 0.1, 0.0])
+    assert with_zero.zeros == 1
+    # the zero becomes 1e-12: the other logits stay readable (log ratios), not shifted by a -745
+    assert with_zero.logits[0] - with_zero.logits[1] == pytest.approx(math.log(0.7 / 0.2))
+    assert max(abs(v) for v in with_zero.logits) < 25
+    assert with_zero.roundtrip_error < 1e-11
+    frame = lab.inverse_frame(with_zero, ["a", "b", "c", "d"])
+    assert frame["label"].tolist() == ["a", "b", "c", "d"] and frame["p"].tolist()[3] == 0.0
+    assert lab.inverse_frame(with_zero, ["a"])["label"].tolist()[0] == "class 0"
     with raises("lab.err.negative_prob"):
         lab.invert([0.5, -0.1])
     with raises("lab.err.zero_probs"):

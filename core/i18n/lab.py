@@ -241,8 +241,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "它们的和为 {total}；已先除以该值（中心化之后不影响任何 logit）。",
     },
     "lab.inverse.zeros": {
-        "en": "{n} probabilities are 0: no finite logit gives exactly 0, so they get a very negative one.",
-        "zh": "有 {n} 个概率为 0：没有有限的 logit 能得到恰好为 0 的概率，因此给它们一个非常小的负值。",
+        "en": "{n} value(s) are 0: no finite logit gives exactly 0, so they are taken as {floor:g} (a very negative logit).",
+        "zh": "有 {n} 个值为 0：没有有限的 logit 能得到恰好为 0 的概率，因此按 {floor:g} 处理（对应一个非常小的负 logit）。",
     },
     "lab.inverse.check": {
         "en": "Check: softmax of these logits gives the probabilities back within {gap}.",
