@@ -269,7 +269,7 @@ with right:
             "score_t1": st.column_config.NumberColumn(f"{score_name} (T = 1)", format=P_FORMAT),
             "rank": st.column_config.TextColumn(t("lab.col.rank", lang), width="small", alignment="right"),
             "top_k": st.column_config.CheckboxColumn(f"top-{k}", width="small"),
-            "top_p": st.column_config.CheckboxColumn(f"top-p {top_p:g}", width="small"),
+            "top_p": st.column_config.CheckboxColumn("top-p", width="small", help=f"top-p = {top_p:g}"),
         },
     )
     probs = softmax(z, temperature=temperature)
