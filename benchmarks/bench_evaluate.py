@@ -6,11 +6,12 @@ Two folders, each evaluated both ways in the same run:
   EfficientNet-Lite0.
 
 The plain loop is what a script without a DataLoader does: open, transform, forward one image, softmax.
-Ours lists the folder, decodes in a DataLoader worker beside the model and runs batches (of the size
-`core.evaluate.default_batch_size` picks: 256 digits, 16 photos at 224 x 224).
+Ours lists the folder and runs batches (of the size `core.evaluate.default_batch_size` picks: 256 digits,
+16 photos at 224 x 224) through a DataLoader; by default the first batch's timings decide whether a
+worker process decodes beside the model (`core.evaluate.choose_workers`); 0 and 1 worker are timed too.
 Both must agree on every prediction; the script checks.
 
-Run: `python benchmarks/bench_evaluate.py [--repeats 2] [--photos-per-sample 24]`.
+Run: `python benchmarks/bench_evaluate.py [--repeats 3] [--photos-per-sample 24]`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -77,58 +79,71 @@ def plain_loop(model: LoadedModel, files: list[Path]) -> list[int]:
     return predictions
 
 
-def bench(name: str, model: LoadedModel, root: Path, *, repeats: int, workers: int | None) -> dict[str, float]:
-    """Images per second of each way, best of `repeats` rounds; the ways take turns within a round, so
-    a busy neighbour on a shared machine slows them alike."""
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the DataLoader workers), in seconds."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bench(name: str, model: LoadedModel, root: Path, *, repeats: int) -> dict[str, float]:
+    """Images per second of each way, best of `repeats` rounds, and CPU milliseconds per image.
+
+    The ways take turns within a round, so a busy neighbour on a shared machine slows them alike; CPU time
+    per image barely depends on such a neighbour, wall time does.
+    """
     resolver = resolver_for(model.spec, spec_labels(model.spec))
     labelled = open_folder(root, resolver)
     files = [root / f for f in labelled.files]
     n = len(files)
 
-    def ours() -> list[int]:
-        listed = open_folder(root, resolver)  # listing the folder is part of our cost
-        return evaluate(model, listed, num_workers=workers).logits.argmax(dim=1).tolist()
+    def ours(workers: int | None) -> Callable[[], list[int]]:
+        def run() -> list[int]:
+            listed = open_folder(root, resolver)  # listing the folder is part of our cost
+            return evaluate(model, listed, num_workers=workers).logits.argmax(dim=1).tolist()
 
+        return run
+
+    batch = default_batch_size(model)
     ways: dict[str, Callable[[], list[int]]] = {
         "plain loop, one image at a time": lambda: plain_loop(model, files),
-        f"evaluate, batches of {default_batch_size(model)}, inline": lambda: (
-            evaluate(model, labelled, num_workers=0).logits.argmax(dim=1).tolist()
-        ),
-        "evaluate, DataLoader worker(s)": ours,
+        f"evaluate (batches of {batch}, default)": ours(None),
+        f"evaluate (batches of {batch}, 0 workers)": ours(0),
+        f"evaluate (batches of {batch}, 1 worker)": ours(1),
     }
     plain_loop(model, files[:8])  # warm up: the first forward passes allocate
     best = dict.fromkeys(ways, float("inf"))
+    cpu = dict.fromkeys(ways, float("inf"))
     answers: dict[str, list[int]] = {}
     for _ in range(repeats):
         for way, run in ways.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), _cpu_seconds()
             answers[way] = run()
             best[way] = min(best[way], time.perf_counter() - start)
+            cpu[way] = min(cpu[way], _cpu_seconds() - start_cpu)
     first = next(iter(answers.values()))
     assert all(a == first for a in answers.values()), "the ways disagree on some prediction"
     print(f"{name}: {n} images, model {model.spec.name}, best of {repeats}")
     for way, seconds in best.items():
-        print(f"  {way:<38} {n / seconds:8.1f} images/s  ({seconds:.2f} s)")
-    plain, ours_s = best["plain loop, one image at a time"], best["evaluate, DataLoader worker(s)"]
-    print(f"  {'ratio evaluate / plain loop':<38} {plain / ours_s:8.2f}x")
+        print(f"  {way:<38} {n / seconds:8.1f} images/s  ({seconds:6.2f} s, {1e3 * cpu[way] / n:6.2f} CPU ms/image)")
+    plain, ours_s = best["plain loop, one image at a time"], best[f"evaluate (batches of {batch}, default)"]
+    print(f"  {'ratio evaluate (default) / plain loop':<38} {plain / ours_s:8.2f}x")
     return {way: n / seconds for way, seconds in best.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="best of N timed runs per variant")
+    parser.add_argument("--repeats", type=int, default=3, help="best of N timed runs per variant")
     parser.add_argument("--photos-per-sample", type=int, default=24)
-    parser.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: core's choice)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         digits_root = write_digits_folder(Path(tmp) / "digits")
-        bench("digits", load_model("digits_cnn"), digits_root, repeats=args.repeats, workers=args.workers)
+        bench("digits", load_model("digits_cnn"), digits_root, repeats=args.repeats)
         lite0 = load_model("efficientnet_lite0")
         photos = Path(tmp) / "photos"
         count = write_photo_folder(photos, lite0, per_sample=args.photos_per_sample)
         assert count >= 200, f"only {count} photos: need at least 200 (more sample images or --photos-per-sample)"
-        bench("photos", lite0, photos, repeats=args.repeats, workers=args.workers)
+        bench("photos", lite0, photos, repeats=args.repeats)
 
 
 if __name__ == "__main__":

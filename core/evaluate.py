@@ -42,6 +42,7 @@ ArrayLike = Tensor | np.ndarray | pd.Series
 DEFAULT_BINS = 15
 DEFAULT_BATCH_SIZE = 64
 WORKER_TIMEOUT_S = 300
+MIN_WORKER_SECONDS = 1.0
 TOP_K = 5
 LOGIT_PREFIX = "logit_"
 CURVE_COLOURS = ("#636EFA", "#E4572E", "#00A88F")
@@ -81,34 +82,41 @@ def collate(
 
 
 def default_batch_size(model: LoadedModel) -> int:
-    """Images per forward pass: 64 on a GPU; on a CPU about a million input pixels (16 at 224 x 224, 256 for
-    8 x 8 digits), a power of two.
+    """Images per forward pass: 64 on a GPU; on a CPU about 250k input pixels a batch (4 at 224 x 224,
+    128 for the 8 x 8 digits), a power of two.
 
-    Large batches of large images are slower per image on a CPU (their activations leave the caches): on 2
-    cores EfficientNet-Lite0 costs about the same per image at batch 1 to 16, and twice as much at 64.
+    Large batches of large images are slower per image on a CPU, their activations no longer fit the
+    caches: on 2 cores EfficientNet-Lite0 takes 22 ms an image at batch 1, 15 at 4, 27 at 16, 46 at 32.
     """
     if model.device.type == "cuda":
         return DEFAULT_BATCH_SIZE
     crop = max(1, model.spec.preprocessing.crop)
-    budget = max(1, min(256, 2**20 // (crop * crop)))
+    budget = max(1, min(128, 2**18 // (crop * crop)))
     return 1 << (budget.bit_length() - 1)
 
 
-def choose_workers(decode_s: float, forward_s: float, *, device: torch.device, cpus: int | None = None) -> int:
+def choose_workers(
+    decode_s: float,
+    forward_s: float,
+    *,
+    remaining_batches: int,
+    device: torch.device,
+    cpus: int | None = None,
+) -> int:
     """DataLoader workers for the rest of a run, from how long the first batch took to decode and to run.
 
-    On a GPU the CPU is free while the model runs: up to 4 workers decode ahead. On a CPU the model's
-    threads already use every core, and a worker beside them slows every forward pass (the threads wait
-    for the one it pre-empted), so a worker only pays when decoding takes longer than the model: tiny
-    models on small images (digits_cnn decodes 5x slower than it infers), not EfficientNet-Lite0 on
-    photos (2-3x faster to decode than to infer).
+    None when the rest decodes in under `MIN_WORKER_SECONDS` (starting a process costs more). On a GPU
+    the cores are free while the model runs: up to 4 workers decode ahead. On a CPU the model's threads
+    already use every core, and a worker beside them slows each forward pass (the threads wait for the
+    one it pre-empted), so workers only pay when decoding takes longer than the model (tiny models on
+    small images); then the main process mostly waits, and one worker per core decodes.
     """
-    spare = (cpus if cpus is not None else os.cpu_count() or 1) - 1
-    if spare < 1:
+    cores = cpus if cpus is not None else os.cpu_count() or 1
+    if decode_s * remaining_batches < MIN_WORKER_SECONDS or cores < 2:
         return 0
     if device.type == "cuda":
-        return min(4, spare)
-    return min(2, spare) if decode_s > forward_s else 0
+        return min(4, cores - 1)
+    return min(4, cores) if decode_s > forward_s else 0
 
 
 @dataclass(frozen=True)
@@ -209,14 +217,16 @@ def evaluate(
     start = time.perf_counter()
     with torch.inference_mode():
         # the first batch runs inline and is timed: decoding vs the model decides the workers for the rest
-        first = collate([dataset[i] for i in range(min(batch_size, total))])
+        head = min(batch_size, total)
+        first = collate([dataset[i] for i in range(head)])
         decoded = time.perf_counter()
         take(*first)
         forward_s = time.perf_counter() - decoded
+        rest = Subset(dataset, range(head, total))
         workers = num_workers
         if workers is None:
-            workers = choose_workers(decoded - start, forward_s, device=model.device)
-        rest = Subset(dataset, range(min(batch_size, total), total))
+            remaining = math.ceil(len(rest) / batch_size)
+            workers = choose_workers(decoded - start, forward_s, remaining_batches=remaining, device=model.device)
         loader = DataLoader(
             rest,
             batch_size=batch_size,

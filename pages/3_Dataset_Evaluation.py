@@ -348,7 +348,8 @@ def _single_image_view(name: str) -> None:
         head.markdown(f"#### {t('eval.view.title', lang)}")
         head.text(name)
         close.button(t("eval.view.close", lang), on_click=_close, width="stretch")
-        picture, table, checks = st.columns([1, 2, 3])
+        picture, table = st.columns([1, 3])
+        checks = st.container()
         data = None
         if reader is not None:
             try:
@@ -362,12 +363,12 @@ def _single_image_view(name: str) -> None:
             st.caption(t("eval.view.top_k", lang, t=temperature))
             top = top_k_table(logits, names, k=5, temperature=temperature)
             st.dataframe(
-                top[["rank", "index", "label", "logit", "probability"]],
+                top[["rank", "index", "label", "logit"]].assign(probability=top["probability"] * 100),
                 hide_index=True,
                 width="stretch",
                 column_config={
                     "logit": st.column_config.NumberColumn(format="%.4f"),
-                    "probability": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                    "probability": st.column_config.NumberColumn(format="%.2f%%"),
                 },
             )
         with checks:
@@ -382,6 +383,7 @@ def _single_image_view(name: str) -> None:
                 ),
                 hide_index=True,
                 width="stretch",
+                column_config={t("eval.view.status", lang): st.column_config.TextColumn(width="small")},
             )
         if data is not None and st.button(t("eval.view.inspector", lang), key="eval_to_inspector"):
             st.session_state["inspector_handoff"] = {"name": name.rsplit("/", 1)[-1], "bytes": data}
@@ -452,8 +454,9 @@ _gallery(rows, kind or "mistakes")
 # per class
 st.subheader(t("eval.per_class", lang))
 per_class = ev.per_class_table(records, names)
+percent = {"accuracy": per_class["accuracy"] * 100, "mean_confidence": per_class["mean_confidence"] * 100}
 st.dataframe(
-    per_class,
+    per_class.assign(**percent),  # shown as "94.5%": one decimal on every row
     hide_index=True,
     width="stretch",
     key="eval_per_class",
@@ -463,9 +466,9 @@ st.dataframe(
         "count": st.column_config.NumberColumn(t("eval.col.count", lang)),
         "correct": st.column_config.NumberColumn(t("eval.col.correct", lang)),
         "accuracy": st.column_config.ProgressColumn(
-            t("eval.col.accuracy", lang), format="percent", min_value=0, max_value=1
+            t("eval.col.accuracy", lang), format="%.1f%%", min_value=0, max_value=100
         ),
-        "mean_confidence": st.column_config.NumberColumn(t("eval.col.mean_confidence", lang), format="percent"),
+        "mean_confidence": st.column_config.NumberColumn(t("eval.col.mean_confidence", lang), format="%.1f%%"),
         "predicted": st.column_config.NumberColumn(t("eval.col.predicted_count", lang)),
         "most_confused_with": st.column_config.TextColumn(t("eval.col.most_confused", lang)),
     },

@@ -211,11 +211,18 @@ def test_bad_run_arguments(digits_model) -> None:
 
 def test_workers_only_where_decoding_is_the_bottleneck() -> None:
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert ev.choose_workers(0.10, 0.01, device=cpu, cpus=2) == 1  # decode-bound (digits): one worker
-    assert ev.choose_workers(0.10, 0.01, device=cpu, cpus=8) == 2
-    assert ev.choose_workers(0.01, 0.10, device=cpu, cpus=8) == 0  # model-bound on CPU: a worker only slows it
-    assert ev.choose_workers(0.01, 0.10, device=cuda, cpus=16) == 4  # the GPU leaves the cores free
-    assert ev.choose_workers(0.10, 0.01, device=cpu, cpus=1) == 0
+    many = 100  # batches left
+    assert ev.choose_workers(0.10, 0.01, remaining_batches=many, device=cpu, cpus=2) == 2  # decode-bound
+    assert ev.choose_workers(0.10, 0.01, remaining_batches=many, device=cpu, cpus=16) == 4
+    assert ev.choose_workers(0.01, 0.10, remaining_batches=many, device=cpu, cpus=16) == 0  # model-bound CPU
+    assert ev.choose_workers(0.01, 0.10, remaining_batches=many, device=cuda, cpus=16) == 4  # the GPU frees cores
+    assert ev.choose_workers(0.10, 0.01, remaining_batches=many, device=cpu, cpus=1) == 0
+    assert ev.choose_workers(0.10, 0.01, remaining_batches=3, device=cpu, cpus=2) == 0  # too little left to fork for
+
+
+def test_batch_size_follows_the_input_size(digits_model, lite0) -> None:
+    assert ev.default_batch_size(digits_model) == 128
+    assert ev.default_batch_size(lite0) == 4
 
 
 # ---------------------------------------------------------------- tables
