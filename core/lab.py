@@ -339,12 +339,16 @@ def parse_csv(data: bytes, *, file_name: str = "table.csv", max_count: int = SET
     CSV export (label, logit, probability, ...) reads back.
     """
     text = _decode_text(data, file_name)
+    # Take only the delimiter from the sniffer, from the first line: labels further down may hold ";" or
+    # quotes that out-vote the real delimiter, and its quoting guesses from one line are unreliable.
+    # Quoting stays standard CSV (doubled quotes), which is what our own export writes.
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     try:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
         raise LabInputError("lab.err.csv", name=file_name, detail=str(exc)) from None
     rows = [row for row in rows if any(row)]
