@@ -13,11 +13,13 @@ import plotly.graph_objects as go
 import torch
 from torch import Tensor
 
+from core.i18n import t
 from core.numerics import as_logits, entropy, sigmoid, softmax, softmax_sweep, temperature_grid, top_k
 
 LOGIT_COLOUR = "#636EFA"
 PROB_COLOUR = "#EF553B"
 REFERENCE_COLOUR = "#B6B6B6"
+SIGMOID_COLOUR = "#00CC96"
 FONT = dict(family="Inter, 'Noto Sans CJK SC', sans-serif", size=13)
 
 
@@ -50,14 +52,20 @@ def logits_vs_probs_figure(
     temperature: float = 1.0,
     top_n: int = 10,
     show_reference: bool = True,
+    scores: str = "softmax",
+    lang: str = "en",
     title: str = "Logits vs probabilities",
 ) -> go.Figure:
-    """Paired bars for the top-N classes: logits on the left axis, softmax(z / T) on the right.
+    """Paired bars for the top-N classes: logits on the left axis, scores at T on the right.
 
-    With `show_reference` and T != 1, the probabilities at T = 1 appear as a third, grey bar.
+    `scores` is "softmax" (probabilities) or "sigmoid" (independent per-class scores). With
+    `show_reference` and T != 1, the scores at T = 1 appear as a third, grey bar.
     """
+    if scores not in ("softmax", "sigmoid"):
+        raise ValueError(f"scores must be 'softmax' or 'sigmoid', got {scores!r}")
+    score_fn = softmax if scores == "softmax" else sigmoid
+    colour = PROB_COLOUR if scores == "softmax" else SIGMOID_COLOUR
     z = as_logits(logits).reshape(-1).to(torch.float64)
-    probs = softmax(z, temperature=temperature)
     idx = top_k(z, top_n).indices.tolist()
     names = _names(labels, idx)
     fig = go.Figure()
@@ -70,34 +78,28 @@ def logits_vs_probs_figure(
         yaxis="y",
         hovertemplate="%{x}<br>logit %{y:.4f}<extra></extra>",
     )
-    fig.add_bar(
-        x=names,
-        y=[float(probs[i]) for i in idx],
-        name=f"probability (T = {temperature:g})",
-        marker_color=PROB_COLOUR,
-        offsetgroup="prob",
-        yaxis="y2",
-        hovertemplate="%{x}<br>p %{y:.2%}<extra></extra>",
-    )
-    if show_reference and not math.isclose(temperature, 1.0):
-        ref = softmax(z)
+    temps = [temperature] + ([1.0] if show_reference and not math.isclose(temperature, 1.0) else [])
+    for temp, bar_colour in zip(temps, (colour, REFERENCE_COLOUR), strict=False):
+        values = score_fn(z, temperature=temp)
         fig.add_bar(
             x=names,
-            y=[float(ref[i]) for i in idx],
-            name="probability (T = 1)",
-            marker_color=REFERENCE_COLOUR,
-            offsetgroup="ref",
+            y=[float(values[i]) for i in idx],
+            name=t(f"chart.{scores}_at", lang, t=f"{temp:g}"),
+            marker_color=bar_colour,
+            offsetgroup=f"T={temp:g}",
             yaxis="y2",
-            hovertemplate="%{x}<br>p at T=1 %{y:.2%}<extra></extra>",
+            hovertemplate=f"%{{x}}<br>{scores} at T={temp:g}: %{{y:.2%}}<extra></extra>",
         )
     fig.update_layout(
         barmode="group",
         yaxis=dict(title=dict(text="logit", font=dict(color=LOGIT_COLOUR)), zeroline=True),
         yaxis2=dict(
-            title=dict(text="probability", font=dict(color=PROB_COLOUR)),
+            title=dict(text=t(f"chart.{scores}", lang), font=dict(color=colour)),
             overlaying="y",
             side="right",
             range=[0, 1],
+            tickmode="array",  # round ticks of its own, not positions synced to the logit axis
+            tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
             tickformat=".0%",
             showgrid=False,
         ),
@@ -163,8 +165,12 @@ def temperature_sweep_figure(
         )
     fig.add_vline(x=current_temperature, line_dash="dash", line_color="#444")
     fig.add_annotation(
-        x=math.log10(current_temperature), y=1.0, yref="paper", text=f"T = {current_temperature:g}",
-        showarrow=False, yanchor="bottom",
+        x=math.log10(current_temperature),
+        y=1.0,
+        yref="paper",
+        text=f"T = {current_temperature:g}",
+        showarrow=False,
+        yanchor="bottom",
     )
     fig.update_layout(
         xaxis=dict(title="temperature T", type="log"),
@@ -187,19 +193,31 @@ def entropy_figure(
     h_now = float(entropy(softmax(z.to(torch.float64), temperature=current_temperature), base=2))
     fig = go.Figure()
     fig.add_scatter(
-        x=temps.tolist(), y=h.tolist(), mode="lines", name="entropy", line=dict(color=LOGIT_COLOUR),
+        x=temps.tolist(),
+        y=h.tolist(),
+        mode="lines",
+        name="entropy",
+        line=dict(color=LOGIT_COLOUR),
         hovertemplate="T %{x:.3g}<br>H %{y:.3f} bits<extra></extra>",
     )
     fig.add_scatter(
-        x=[current_temperature], y=[h_now], mode="markers", name=f"T = {current_temperature:g}",
+        x=[current_temperature],
+        y=[h_now],
+        mode="markers",
+        name=f"T = {current_temperature:g}",
         marker=dict(size=11, color=PROB_COLOUR),
         hovertemplate="current T %{x:.3g}<br>H %{y:.3f} bits<extra></extra>",
     )
     h_max = math.log2(z.numel())
     fig.add_hline(y=h_max, line_dash="dot", line_color=REFERENCE_COLOUR)
     fig.add_annotation(
-        x=1.0, xref="paper", y=h_max, text=f"uniform: log2({z.numel()}) = {h_max:.2f} bits",
-        showarrow=False, xanchor="right", yanchor="bottom",
+        x=1.0,
+        xref="paper",
+        y=h_max,
+        text=f"uniform: log2({z.numel()}) = {h_max:.2f} bits",
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
     )
     fig.update_layout(
         xaxis=dict(title="temperature T", type="log"),
@@ -224,10 +242,18 @@ def scores_comparison_figure(
     idx = top_k(z, top_n).indices.tolist()
     names = _names(labels, idx)
     fig = go.Figure()
-    fig.add_bar(x=names, y=[float(soft[i]) for i in idx], name=f"softmax (sum {float(soft.sum()):.0%})",
-                marker_color=PROB_COLOUR)
-    fig.add_bar(x=names, y=[float(sig[i]) for i in idx], name=f"sigmoid (sum {float(sig.sum()):.0%})",
-                marker_color="#00CC96")
+    fig.add_bar(
+        x=names,
+        y=[float(soft[i]) for i in idx],
+        name=f"softmax (sum {float(soft.sum()):.0%})",
+        marker_color=PROB_COLOUR,
+    )
+    fig.add_bar(
+        x=names,
+        y=[float(sig[i]) for i in idx],
+        name=f"sigmoid (sum {float(sig.sum()):.0%})",
+        marker_color=SIGMOID_COLOUR,
+    )
     fig.update_layout(barmode="group", yaxis=dict(title="score", range=[0, 1], tickformat=".0%"))
     return _layout(fig, title)
 
@@ -245,8 +271,9 @@ def pipeline_dot(*, example: bool = True) -> str:
     ]
     if example:
         steps.append(("out", "1. espresso (95.7%)"))
+    fill = {"softmax": "#FDE8E2"}  # the step this tool is about stands out
     nodes = "\n".join(
-        f'  {key} [label="{text}", shape=box, style="rounded,filled", fillcolor="{"#FDE8E2" if key == "softmax" else "#EEF0FB"}"];'
+        f'  {key} [label="{text}", shape=box, style="rounded,filled", fillcolor="{fill.get(key, "#EEF0FB")}"];'
         for key, text in steps
     )
     edges = " -> ".join(key for key, _ in steps)
@@ -261,73 +288,10 @@ def pipeline_dot(*, example: bool = True) -> str:
 
 FILTER_K_COLOUR = "#636EFA"
 FILTER_P_COLOUR = "#00A88F"
-SIGMOID_COLOUR = "#00CC96"
 
 
 def _lab_text(key: str, lang: str, **params: object) -> str:
-    from core.i18n import t  # imported here: core.i18n is light, but charts are also used by the CLI
-
     return t(f"lab.chart.{key}", lang, **params)
-
-
-def logits_vs_sigmoid_figure(
-    logits: Tensor,
-    labels: Sequence[str],
-    *,
-    temperature: float = 1.0,
-    top_n: int = 10,
-    show_reference: bool = True,
-    lang: str = "en",
-    title: str = "Logits vs sigmoid scores",
-) -> go.Figure:
-    """Paired bars like `logits_vs_probs_figure`, with independent sigmoid(z / T) on the right axis."""
-    z = as_logits(logits).reshape(-1).to(torch.float64)
-    sig = sigmoid(z, temperature=temperature)
-    idx = top_k(z, top_n).indices.tolist()
-    names = _names(labels, idx)
-    fig = go.Figure()
-    fig.add_bar(
-        x=names,
-        y=[float(z[i]) for i in idx],
-        name="logit",
-        marker_color=LOGIT_COLOUR,
-        offsetgroup="logit",
-        yaxis="y",
-        hovertemplate="%{x}<br>logit %{y:.4f}<extra></extra>",
-    )
-    fig.add_bar(
-        x=names,
-        y=[float(sig[i]) for i in idx],
-        name=_lab_text("sigmoid_at", lang, t=f"{temperature:g}"),
-        marker_color=SIGMOID_COLOUR,
-        offsetgroup="sig",
-        yaxis="y2",
-        hovertemplate="%{x}<br>sigmoid %{y:.2%}<extra></extra>",
-    )
-    if show_reference and not math.isclose(temperature, 1.0):
-        ref = sigmoid(z)
-        fig.add_bar(
-            x=names,
-            y=[float(ref[i]) for i in idx],
-            name=_lab_text("sigmoid_at", lang, t="1"),
-            marker_color=REFERENCE_COLOUR,
-            offsetgroup="ref",
-            yaxis="y2",
-            hovertemplate="%{x}<br>sigmoid at T=1 %{y:.2%}<extra></extra>",
-        )
-    fig.update_layout(
-        barmode="group",
-        yaxis=dict(title=dict(text="logit", font=dict(color=LOGIT_COLOUR)), zeroline=True),
-        yaxis2=dict(
-            title=dict(text="sigmoid", font=dict(color=SIGMOID_COLOUR)),
-            overlaying="y",
-            side="right",
-            range=[0, 1],
-            tickformat=".0%",
-            showgrid=False,
-        ),
-    )
-    return _layout(fig, title)
 
 
 def _top_with_rest(values: Sequence[Tensor], order: list[int], top_n: int) -> tuple[list[int], list[list[float]]]:
@@ -533,16 +497,10 @@ def lab_headline_figure(
     lang: str = "en",
     title: str = "Logits and their probabilities",
 ) -> go.Figure:
-    """The Logits Lab's main chart: logits next to softmax (or sigmoid) scores at T, T = 1 for reference.
-
-    The right axis gets its own round ticks (0%, 20%, ...) instead of ticks synced to the logit axis.
-    """
-    if mode == "sigmoid":
-        fig = logits_vs_sigmoid_figure(logits, labels, temperature=temperature, top_n=top_n, lang=lang, title=title)
-    else:
-        fig = logits_vs_probs_figure(logits, labels, temperature=temperature, top_n=top_n, title=title)
-    fig.update_layout(yaxis2=dict(tickmode="auto"))
-    return fig
+    """The Logits Lab's main chart: logits next to softmax (or sigmoid) scores at T, T = 1 for reference."""
+    return logits_vs_probs_figure(
+        logits, labels, scores=mode, temperature=temperature, top_n=top_n, lang=lang, title=title
+    )
 
 
 LAB_T_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)

@@ -559,9 +559,6 @@ def prediction_figures(
         title=t("inspector.chart.sweep", lang),
     )
     ent = entropy_figure(z, current_temperature=temperature, title=t("inspector.chart.entropy", lang))
-    if scores == "softmax":
-        # the probability axis on its own round ticks (not synced to the logit axis' grid)
-        bars.update_layout(yaxis2=dict(tickmode="array", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
     # the legend on its own line between the title and the plot, so a third entry (T = 1) never hits the title
     bars.update_layout(legend=dict(yanchor="bottom", y=1.02, xanchor="left", x=0.0), margin=dict(t=95))
     distribution.update_layout(margin=dict(t=95))  # same top as the bars beside it, so the two plots line up

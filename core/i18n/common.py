@@ -143,4 +143,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Upload a checkpoint in the sidebar to use your own model.",
         "zh": "请在侧边栏上传检查点以使用你自己的模型。",
     },
+    # chart legends and axes (core.charts)
+    "chart.softmax": {"en": "probability", "zh": "概率"},
+    "chart.sigmoid": {"en": "sigmoid score", "zh": "sigmoid 分数"},
+    "chart.softmax_at": {"en": "probability (T = {t})", "zh": "概率（T = {t}）"},
+    "chart.sigmoid_at": {"en": "sigmoid (T = {t})", "zh": "sigmoid（T = {t}）"},
 }

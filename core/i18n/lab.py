@@ -139,7 +139,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.fig.sampling": {"en": "Sampled vs expected", "zh": "抽样结果与期望值"},
     "lab.fig.dim": {"en": "softmax over dim=0 and dim=1", "zh": "沿 dim=0 与 dim=1 的 softmax"},
     "lab.fig.sigmoid": {"en": "Softmax vs sigmoid on the same logits", "zh": "同一组 logits 的 softmax 与 sigmoid"},
-    "lab.chart.sigmoid_at": {"en": "sigmoid (T = {t})", "zh": "sigmoid（T = {t}）"},
     "lab.chart.other_n": {"en": "other {n}", "zh": "其余 {n} 个"},
     "lab.chart.p_all": {"en": "p (all classes)", "zh": "p（全部类别）"},
     "lab.chart.after_top_k": {"en": "after top-k (k = {k})", "zh": "top-k 之后（k = {k}）"},
