@@ -231,11 +231,18 @@ class ClassResolver:
 # ---------------------------------------------------------------- planning: which members to evaluate
 @dataclass(frozen=True)
 class _Entry:
+    """A member as listed: its name in the archive, and the same with "/" separators (some Windows tools
+    write "class\\image.png")."""
+
     name: str
     size: int
     compressed: int
     encrypted: bool = False
     link: bool = False
+
+    @property
+    def path(self) -> str:
+        return self.name.replace("\\", "/")
 
 
 def _size(n: float) -> str:
@@ -246,11 +253,11 @@ def _size(n: float) -> str:
     return f"{n:.1f} GB"
 
 
-def _unsafe(name: str) -> bool:
-    """Absolute paths, drive letters, backslashes and any ".." step: never followed, never read."""
-    if name.startswith("/") or "\\" in name or re.match(r"^[A-Za-z]:", name) or "\x00" in name:
+def _unsafe(path: str) -> bool:
+    """Absolute paths, drive letters, NUL bytes and any ".." step: never followed, never read."""
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or "\x00" in path:
         return True
-    return ".." in name.split("/")
+    return ".." in path.split("/")
 
 
 def _is_system(name: str) -> bool:
@@ -316,6 +323,62 @@ def _manifest_rows(data: bytes, name: str) -> list[tuple[int, str, str]]:
     return rows
 
 
+def _plan_manifest(
+    manifest: str,
+    candidates: dict[str, _Entry],
+    resolver: ClassResolver,
+    *,
+    data: bytes,
+    source: str,
+    already: set[str],
+) -> tuple[list[tuple[str, int]], list[Skipped]]:
+    """The files a labels.csv names, with their classes; what it names wrongly and what it leaves out."""
+    chosen: list[tuple[str, int]] = []
+    skipped: list[Skipped] = []
+    folder = posixpath.dirname(manifest)
+    listed: set[str] = set()
+    for line, filename, label in _manifest_rows(data, f"{source}/{manifest}"):
+        where = f"{MANIFEST_NAME} line {line}"
+        relative = filename.replace("\\", "/")
+        path = posixpath.normpath(posixpath.join(folder, relative))
+        if not filename or _unsafe(relative) or _unsafe(path):
+            skipped.append(Skipped(filename or where, f"unsafe or empty file name in {where}: never read"))
+        elif path in listed:
+            skipped.append(Skipped(path, f"listed twice in {MANIFEST_NAME} (line {line})"))
+        elif path not in candidates:
+            if path not in already:  # a member skipped before keeps its own reason
+                skipped.append(Skipped(path, f"named in {where} but not found"))
+        elif (index := resolver.resolve(label)) is None:
+            listed.add(path)
+            skipped.append(Skipped(candidates[path].name, f"{where}: {resolver.why_not(label)}"))
+        else:
+            listed.add(path)
+            chosen.append((path, index))
+    skipped += [Skipped(e.name, f"not listed in {MANIFEST_NAME}") for p, e in candidates.items() if p not in listed]
+    return chosen, skipped
+
+
+def _plan_folders(
+    candidates: dict[str, _Entry], resolver: ClassResolver
+) -> tuple[list[tuple[str, int]], list[Skipped]]:
+    """ImageFolder layout: the first folder under the shared prefix names the class."""
+    chosen: list[tuple[str, int]] = []
+    skipped: list[Skipped] = []
+    prefix = _common_prefix(list(candidates), resolver)
+    for path, entry in candidates.items():
+        relative = path[len(prefix) :]
+        if "/" not in relative:
+            skipped.append(Skipped(entry.name, "not inside a class folder"))
+            continue
+        folder = relative.split("/", 1)[0]
+        index = resolver.resolve(folder)
+        if index is None:
+            skipped.append(Skipped(entry.name, f"class folder {resolver.why_not(folder)}"))
+        else:
+            chosen.append((path, index))
+    return chosen, skipped
+
+
 def _plan(
     entries: Sequence[_Entry],
     resolver: ClassResolver,
@@ -324,72 +387,49 @@ def _plan(
     source: str,
     limits: Limits,
 ) -> tuple[list[tuple[str, int]], list[Skipped]]:
-    """Decide, member by member, what to evaluate (name, class) and what to skip (name, reason)."""
+    """Decide, member by member, what to evaluate (member name, class) and what to skip (name, reason)."""
     skipped: list[Skipped] = []
-    candidates: dict[str, _Entry] = {}
-    manifests: list[str] = []
+    candidates: dict[str, _Entry] = {}  # by "/"-separated path
+    manifests: list[_Entry] = []
     for entry in entries:
-        if _unsafe(entry.name):
+        if _unsafe(entry.path):
             skipped.append(Skipped(entry.name, "unsafe path (absolute, or with '..'): never read"))
-        elif _is_system(entry.name):
+        elif _is_system(entry.path):
             skipped.append(Skipped(entry.name, "system or hidden file"))
-        elif posixpath.basename(entry.name).casefold() == MANIFEST_NAME:
-            manifests.append(entry.name)
+        elif posixpath.basename(entry.path).casefold() == MANIFEST_NAME:
+            manifests.append(entry)
         elif (reason := _screen(entry, limits)) is not None:
             skipped.append(Skipped(entry.name, reason))
         else:
-            candidates[entry.name] = entry
+            candidates[entry.path] = entry
 
     if manifests:
-        chosen: list[tuple[str, int]] = []
-        manifest = min(manifests, key=lambda m: (m.count("/"), m))
-        skipped += [Skipped(m, f"another {MANIFEST_NAME} is used: {manifest}") for m in manifests if m != manifest]
-        folder = posixpath.dirname(manifest)
-        listed: set[str] = set()
-        already = {s.name for s in skipped}
-        for line, filename, label in _manifest_rows(read(manifest), f"{source}/{manifest}"):
-            where = f"{MANIFEST_NAME} line {line}"
-            path = posixpath.normpath(posixpath.join(folder, filename.replace("\\", "/")))
-            if not filename or _unsafe(filename.replace("\\", "/")) or _unsafe(path):
-                skipped.append(Skipped(filename or where, f"unsafe or empty file name in {where}: never read"))
-            elif path in listed:
-                skipped.append(Skipped(path, f"listed twice in {MANIFEST_NAME} (line {line})"))
-            elif path not in candidates:
-                if path not in already:  # a member skipped above keeps its own reason
-                    skipped.append(Skipped(path, f"named in {where} but not found"))
-            elif (index := resolver.resolve(label)) is None:
-                listed.add(path)
-                skipped.append(Skipped(path, f"{where}: {resolver.why_not(label)}"))
-            else:
-                listed.add(path)
-                chosen.append((path, index))
-        skipped += [Skipped(p, f"not listed in {MANIFEST_NAME}") for p in candidates if p not in listed]
+        manifest = min(manifests, key=lambda m: (m.path.count("/"), m.path))
+        skipped += [
+            Skipped(m.name, f"another {MANIFEST_NAME} is used: {manifest.name}") for m in manifests if m is not manifest
+        ]
+        chosen, more = _plan_manifest(
+            manifest.path,
+            candidates,
+            resolver,
+            data=read(manifest.name),
+            source=source,
+            already={s.name for s in skipped},
+        )
     else:
-        chosen = []
-        prefix = _common_prefix(list(candidates), resolver)
-        unknown: dict[str, str] = {}
-        for path in candidates:
-            relative = path[len(prefix) :]
-            if "/" not in relative:
-                skipped.append(Skipped(path, "not inside a class folder"))
-                continue
-            folder = relative.split("/", 1)[0]
-            index = resolver.resolve(folder)
-            if index is None:
-                reason = unknown.setdefault(folder, f"class folder {resolver.why_not(folder)}")
-                skipped.append(Skipped(path, reason))
-            else:
-                chosen.append((path, index))
+        chosen, more = _plan_folders(candidates, resolver)
+    skipped += more
 
     chosen.sort()
     kept: list[tuple[str, int]] = []
     total = 0
     for path, index in chosen:
-        total += candidates[path].size
+        entry = candidates[path]
+        total += entry.size
         if total > limits.max_total_bytes:
-            skipped.append(Skipped(path, f"over the {_size(limits.max_total_bytes)} total uncompressed limit"))
+            skipped.append(Skipped(entry.name, f"over the {_size(limits.max_total_bytes)} total uncompressed limit"))
         else:
-            kept.append((path, index))
+            kept.append((entry.name, index))
     return kept, skipped
 
 

@@ -128,6 +128,12 @@ def test_imagefolder_zip_with_names_wnids_indices_and_a_top_folder(imagenet: Cla
     assert len(labelled.digest) == 64 and open_zip(data, imagenet).digest == labelled.digest
 
 
+def test_windows_backslash_names_are_folders(imagenet: ClassResolver) -> None:
+    labelled = open_zip(make_zip({"photos\\espresso\\a.png": png(), "photos\\tripod\\b.png": png()}), imagenet)
+    assert labelled.targets == (IMAGENET.index("espresso"), IMAGENET.index("tripod"))
+    assert labelled.reader.read(labelled.files[0]) == png()  # read back under its own member name
+
+
 def test_zip_reader_survives_pickling_for_spawned_workers(imagenet: ClassResolver) -> None:
     labelled = open_zip(make_zip({"espresso/a.png": png()}), imagenet)
     labelled.reader.read("espresso/a.png")  # opens the archive in this process

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from core import evaluate as ev
 from tests.browser.conftest import screenshot, wait_for_app
 
 
@@ -62,6 +63,21 @@ def test_digits_in_one_click(app_url, page) -> None:
     top1 = main.locator("[data-testid=stMetric]").filter(has_text="Top-1 accuracy").first
     assert float(top1.inner_text().split("\n")[-1].rstrip("%")) >= 95.0
     main.locator("[data-testid=stPlotlyChart] .main-svg").first.wait_for()
+
+    # the per-image results download, read back as a results file
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Download Parquet").click()
+    back = ev.read_results(Path(download.value.path()).read_bytes(), "results.parquet")
+    assert back.n == 540 and back.model == "digits_cnn"
+
+    # the confused pairs table: clicking its first row's checkbox shows that pair's images
+    pairs = main.locator("[data-testid=stDataFrame]").first
+    pairs.scroll_into_view_if_needed()
+    box = pairs.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # header row is 35 px high, rows too
+    main.get_by_text("images of the selected pair").wait_for()
+    wait_for_app(page)
+
     main.get_by_role("button", name="Open", exact=True).first.click()
     main.get_by_text("Selected image").wait_for()
     wait_for_app(page)
