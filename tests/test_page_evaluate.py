@@ -8,10 +8,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 
 from core import evaluate as ev
+from core.datasets import digits_set
+from core.registry import load_model
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Dataset_Evaluation.py")
 TIMEOUT = 120
@@ -148,3 +151,17 @@ def test_a_run_stopped_half_way_stores_nothing(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(ev, "evaluate", real)
     next(b for b in at.button if b.label.startswith("Evaluate 540 images")).click().run()  # a new run completes
     assert not at.exception and at.session_state["eval_result"]["result"].n == 540
+
+
+def test_a_decoding_worker_runs_inside_the_streamlit_script_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the page's own default picks no worker for 540 tiny digits; force one to check that forking from
+    # Streamlit's script thread works and gives the same result
+    monkeypatch.setattr(ev, "choose_workers", lambda *args, **kwargs: 1)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    at.run()
+    at.button[0].click().run()
+    assert not at.exception
+    result = at.session_state["eval_result"]["result"]
+    inline = ev.evaluate(load_model("digits_cnn"), digits_set("test"), num_workers=0)
+    assert result.files == inline.files
+    assert torch.equal(result.logits, inline.logits)
