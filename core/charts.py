@@ -20,6 +20,7 @@ LOGIT_COLOUR = "#636EFA"
 PROB_COLOUR = "#EF553B"
 REFERENCE_COLOUR = "#B6B6B6"
 SIGMOID_COLOUR = "#00CC96"
+T_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)  # round ticks on every log-T axis
 FONT = dict(family="Inter, 'Noto Sans CJK SC', sans-serif", size=13)
 
 
@@ -72,7 +73,7 @@ def logits_vs_probs_figure(
     fig.add_bar(
         x=names,
         y=[float(z[i]) for i in idx],
-        name="logit",
+        name=t("chart.logit", lang),
         marker_color=LOGIT_COLOUR,
         offsetgroup="logit",
         yaxis="y",
@@ -92,7 +93,7 @@ def logits_vs_probs_figure(
         )
     fig.update_layout(
         barmode="group",
-        yaxis=dict(title=dict(text="logit", font=dict(color=LOGIT_COLOUR)), zeroline=True),
+        yaxis=dict(title=dict(text=t("chart.logit", lang), font=dict(color=LOGIT_COLOUR)), zeroline=True),
         yaxis2=dict(
             title=dict(text=t(f"chart.{scores}", lang), font=dict(color=colour)),
             overlaying="y",
@@ -112,9 +113,11 @@ def distribution_figure(
     labels: Sequence[str],
     *,
     log_scale: bool = True,
+    scores: str = "softmax",
+    lang: str = "en",
     title: str = "Whole distribution, sorted",
 ) -> go.Figure:
-    """Every class's probability, sorted from most to least likely, on a log scale by default."""
+    """Every class's probability (or sigmoid score), sorted from most to least likely, log scale by default."""
     p = as_logits(probs, name="probabilities").reshape(-1).to(torch.float64)
     order = torch.argsort(p, descending=True).tolist()
     fig = go.Figure(
@@ -130,8 +133,8 @@ def distribution_figure(
         )
     )
     fig.update_layout(
-        xaxis=dict(title="rank"),
-        yaxis=dict(title="probability", type="log" if log_scale else "linear", exponentformat="power"),
+        xaxis=dict(title=t("chart.rank", lang)),
+        yaxis=dict(title=t(f"chart.{scores}", lang), type="log" if log_scale else "linear", exponentformat="power"),
         showlegend=False,
     )
     return _layout(fig, title)
@@ -144,6 +147,7 @@ def temperature_sweep_figure(
     classes: Sequence[int] | None = None,
     current_temperature: float = 1.0,
     temperatures: Tensor | None = None,
+    lang: str = "en",
     title: str = "Temperature sweep",
 ) -> go.Figure:
     """Each chosen class's probability as T goes from 0.05 to 20 (log x), the current T marked.
@@ -173,10 +177,20 @@ def temperature_sweep_figure(
         yanchor="bottom",
     )
     fig.update_layout(
-        xaxis=dict(title="temperature T", type="log"),
-        yaxis=dict(title="probability", range=[0, 1], tickformat=".0%"),
+        xaxis=_temperature_axis(lang),
+        yaxis=dict(title=t("chart.softmax", lang), range=[0, 1], tickformat=".0%"),
     )
     return _layout(fig, title)
+
+
+def _temperature_axis(lang: str) -> dict[str, object]:
+    return dict(
+        title=t("chart.temperature", lang),
+        type="log",
+        tickmode="array",
+        tickvals=list(T_TICKS),
+        ticktext=[f"{v:g}" for v in T_TICKS],
+    )
 
 
 def entropy_figure(
@@ -184,6 +198,7 @@ def entropy_figure(
     *,
     current_temperature: float = 1.0,
     temperatures: Tensor | None = None,
+    lang: str = "en",
     title: str = "Entropy vs temperature",
 ) -> go.Figure:
     """Entropy of softmax(z / T) in bits vs T (log x), with the uniform maximum log2(C) for scale."""
@@ -220,8 +235,8 @@ def entropy_figure(
         yanchor="bottom",
     )
     fig.update_layout(
-        xaxis=dict(title="temperature T", type="log"),
-        yaxis=dict(title="entropy (bits)", range=[0, h_max * 1.08 if h_max > 0 else 1]),
+        xaxis=_temperature_axis(lang),
+        yaxis=dict(title=t("chart.entropy_bits", lang), range=[0, h_max * 1.08 if h_max > 0 else 1]),
         showlegend=False,
     )
     return _layout(fig, title)
@@ -503,12 +518,8 @@ def lab_headline_figure(
     )
 
 
-LAB_T_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
-
-
-def _lab_t_axis(fig: go.Figure) -> go.Figure:
-    """Round temperature ticks on the log x axis, and the legend beside the plot so it never hides the title."""
-    fig.update_xaxes(tickvals=list(LAB_T_TICKS), ticktext=[f"{v:g}" for v in LAB_T_TICKS])
+def _legend_right(fig: go.Figure) -> go.Figure:
+    """The legend beside the plot, so a long list of classes never hides the title."""
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top"))
     return fig
 
@@ -518,13 +529,9 @@ def lab_sweep_figure(
     labels: Sequence[str],
     *,
     current_temperature: float = 1.0,
+    lang: str = "en",
     title: str = "Each class's probability as T changes",
 ) -> go.Figure:
-    """`temperature_sweep_figure` for the Logits Lab: top-5 classes, round T ticks, legend on the right."""
-    fig = temperature_sweep_figure(logits, labels, current_temperature=current_temperature, title=title)
-    return _lab_t_axis(fig)
-
-
-def lab_entropy_figure(logits: Tensor, *, current_temperature: float = 1.0, title: str = "Entropy") -> go.Figure:
-    """`entropy_figure` for the Logits Lab, with round T ticks."""
-    return _lab_t_axis(entropy_figure(logits, current_temperature=current_temperature, title=title))
+    """`temperature_sweep_figure` for the Logits Lab: top-5 classes, the legend on the right."""
+    fig = temperature_sweep_figure(logits, labels, current_temperature=current_temperature, lang=lang, title=title)
+    return _legend_right(fig)

@@ -481,38 +481,6 @@ def compare_models(
 
 
 # ---------------------------------------------------------------- figures
-_AXIS_KEYS = {
-    "logit": "inspector.axis.logit",
-    "probability": "inspector.axis.probability",
-    "rank": "inspector.axis.rank",
-    "temperature T": "inspector.axis.temperature",
-    "entropy (bits)": "inspector.axis.entropy",
-    "score": "inspector.axis.score",
-    "sigmoid score": "inspector.axis.sigmoid_score",
-}
-
-
-def _relabel(fig: go.Figure, lang: str, *, y_title: str | None = None) -> go.Figure:
-    """Translate the axis titles and trace names the chart builders write in English."""
-
-    def translate(axis: go.layout.XAxis | go.layout.YAxis) -> None:
-        text = axis.title.text if axis.title is not None else None
-        if axis.plotly_name == "yaxis" and y_title is not None:
-            text = y_title
-        if text is not None:
-            axis.title.text = t(_AXIS_KEYS[text], lang) if text in _AXIS_KEYS else text
-
-    fig.for_each_xaxis(translate)
-    fig.for_each_yaxis(translate)
-    if lang != "en":
-        for trace in fig.data:
-            name = trace.name or ""
-            for english in ("probability", "logit"):
-                if name.startswith(english):
-                    trace.name = t(_AXIS_KEYS[english], lang) + name[len(english) :]
-    return fig
-
-
 def prediction_figures(
     logits: Tensor,
     labels: Sequence[str],
@@ -544,11 +512,14 @@ def prediction_figures(
             labels,
             temperature=temperature,
             top_n=top_n,
+            lang=lang,
             title=t("inspector.chart.bars", lang, k=top_n, temperature=temperature),
         )
     distribution = distribution_figure(
         scores_of(z, temperature=temperature, scores=scores),
         labels,
+        scores=scores,
+        lang=lang,
         title=t(f"inspector.chart.distribution.{scores}", lang, n=z.numel(), temperature=temperature),
     )
     sweep = temperature_sweep_figure(
@@ -556,9 +527,10 @@ def prediction_figures(
         labels,
         classes=top_k(z, min(top_n, 5)).indices.tolist(),
         current_temperature=temperature,
+        lang=lang,
         title=t("inspector.chart.sweep", lang),
     )
-    ent = entropy_figure(z, current_temperature=temperature, title=t("inspector.chart.entropy", lang))
+    ent = entropy_figure(z, current_temperature=temperature, lang=lang, title=t("inspector.chart.entropy", lang))
     # the legend on its own line between the title and the plot, so a third entry (T = 1) never hits the title
     bars.update_layout(legend=dict(yanchor="bottom", y=1.02, xanchor="left", x=0.0), margin=dict(t=95))
     distribution.update_layout(margin=dict(t=95))  # same top as the bars beside it, so the two plots line up
@@ -566,25 +538,20 @@ def prediction_figures(
     if values and math.log10(max(values) / min(values)) >= 1:
         distribution.update_yaxes(dtick=1)  # one label per power of ten, no stray "2" and "5" in between
     return {
-        "bars": _relabel(bars, lang),
-        "distribution": _relabel(distribution, lang, y_title="sigmoid score" if scores == "sigmoid" else None),
-        "sweep": _relabel(_tidy_temperature_axis(sweep, legend_below=True), lang),
-        "entropy": _relabel(_tidy_temperature_axis(ent), lang),
+        "bars": bars,
+        "distribution": distribution,
+        "sweep": _legend_below(sweep),
+        "entropy": ent,
     }
 
 
-_T_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
-
-
-def _tidy_temperature_axis(fig: go.Figure, *, legend_below: bool = False) -> go.Figure:
-    """Readable ticks on a log T axis (0.05 … 20, no stray minor labels); a long legend under the plot."""
-    fig.update_xaxes(tickmode="array", tickvals=list(_T_TICKS), ticktext=[f"{v:g}" for v in _T_TICKS])
-    if legend_below:
-        fig.update_layout(
-            legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0),
-            margin=dict(b=110),
-            height=fig.layout.height + 50 if fig.layout.height else 430,
-        )
+def _legend_below(fig: go.Figure) -> go.Figure:
+    """A long legend under the plot, where it never covers the lines or the title."""
+    fig.update_layout(
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0),
+        margin=dict(b=110),
+        height=fig.layout.height + 50 if fig.layout.height else 430,
+    )
     return fig
 
 
@@ -593,10 +560,14 @@ def class_sweep_figure(
 ) -> go.Figure:
     """Top-1 and class X's probability vs T: the lines never cross, whatever T."""
     chosen = list(dict.fromkeys(classes))
-    fig = temperature_sweep_figure(
-        logits, labels, classes=chosen, current_temperature=temperature, title=t("inspector.chart.class_sweep", lang)
+    return temperature_sweep_figure(
+        logits,
+        labels,
+        classes=chosen,
+        current_temperature=temperature,
+        lang=lang,
+        title=t("inspector.chart.class_sweep", lang),
     )
-    return _relabel(_tidy_temperature_axis(fig), lang)
 
 
 # ---------------------------------------------------------------- exports and the Logits Lab handoff

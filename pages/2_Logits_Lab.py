@@ -16,8 +16,8 @@ from core.charts import (
     PROB_COLOUR,
     SIGMOID_COLOUR,
     dim_softmax_figure,
+    entropy_figure,
     filters_figure,
-    lab_entropy_figure,
     lab_headline_figure,
     lab_sweep_figure,
     sampling_figure,
@@ -365,11 +365,12 @@ with tabs["temperature"]:
         )
         sweep_col, entropy_col = st.columns([3, 2])
         sweep_col.plotly_chart(
-            lab_sweep_figure(z, labels, current_temperature=temperature, title=t("lab.fig.sweep", lang)),
+            lab_sweep_figure(z, labels, current_temperature=temperature, lang=lang, title=t("lab.fig.sweep", lang)),
             width="stretch",
         )
         entropy_col.plotly_chart(
-            lab_entropy_figure(z, current_temperature=temperature, title=t("lab.fig.entropy", lang)), width="stretch"
+            entropy_figure(z, current_temperature=temperature, lang=lang, title=t("lab.fig.entropy", lang)),
+            width="stretch",
         )
         st.caption(t("lab.temperature.caption", lang))
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from core import lab
 from core.charts import (
     dim_softmax_figure,
+    entropy_figure,
     filters_figure,
-    lab_entropy_figure,
     lab_headline_figure,
     lab_sweep_figure,
     sampling_figure,
@@ -765,10 +765,11 @@ def test_dim_figure_values_and_sums():
     assert [a.text for a in fig.layout.annotations if "Σ" in a.text] == ["<b>Σ = 1.00</b>"] * 2
 
 
-def test_temperature_figures_use_round_ticks():
+def test_temperature_figures_use_round_ticks_and_speak_chinese():
     z = torch.tensor([2.0, 1.0, 0.1])
-    for fig in (lab_sweep_figure(z, ["a", "b", "c"], current_temperature=0.5), lab_entropy_figure(z)):
+    for fig in (lab_sweep_figure(z, ["a", "b", "c"], current_temperature=0.5, lang="zh"), entropy_figure(z, lang="zh")):
         assert list(fig.layout.xaxis.tickvals) == [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]
+        assert fig.layout.xaxis.title.text == "温度 T"
 
 
 # --- every lab string exists in both languages with the same placeholders ------------------------------

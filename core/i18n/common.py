@@ -148,4 +148,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "chart.sigmoid": {"en": "sigmoid score", "zh": "sigmoid 分数"},
     "chart.softmax_at": {"en": "probability (T = {t})", "zh": "概率（T = {t}）"},
     "chart.sigmoid_at": {"en": "sigmoid (T = {t})", "zh": "sigmoid（T = {t}）"},
+    "chart.logit": {"en": "logit", "zh": "logit"},
+    "chart.rank": {"en": "rank", "zh": "排名"},
+    "chart.temperature": {"en": "temperature T", "zh": "温度 T"},
+    "chart.entropy_bits": {"en": "entropy (bits)", "zh": "熵（比特）"},
 }

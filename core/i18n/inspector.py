@@ -190,13 +190,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Top-1 and X vs temperature: the lines never cross",
         "zh": "Top-1 与 X 随温度的变化：两条曲线永不相交",
     },
-    "inspector.axis.logit": {"en": "logit", "zh": "logit"},
-    "inspector.axis.probability": {"en": "probability", "zh": "概率"},
-    "inspector.axis.rank": {"en": "rank", "zh": "排名"},
-    "inspector.axis.temperature": {"en": "temperature T", "zh": "温度 T"},
-    "inspector.axis.entropy": {"en": "entropy (bits)", "zh": "熵（比特）"},
-    "inspector.axis.score": {"en": "score", "zh": "分数"},
-    "inspector.axis.sigmoid_score": {"en": "sigmoid score", "zh": "sigmoid 分数"},
     # preprocessing check
     "inspector.preprocessing_intro": {
         "en": "The same image through the same resize and crop, normalised three ways: the model's own way, with "
