@@ -132,7 +132,8 @@ def top_p_mask(probs: Tensor, p: float, *, dim: int = -1) -> Tensor:
     x = as_logits(probs, name="probabilities")
     sorted_p, order = torch.sort(x, dim=dim, descending=True)
     before = sorted_p.cumsum(dim=dim) - sorted_p  # mass strictly above each entry
-    keep_sorted = before < p
+    # p = 1 keeps every class with any mass; the rounded cumsum can reach 1.0 before a 1e-16 tail
+    keep_sorted = sorted_p > 0 if p >= 1 else before < p
     mask = torch.zeros_like(keep_sorted)
     return mask.scatter(dim, order, keep_sorted)
 

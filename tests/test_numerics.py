@@ -562,3 +562,13 @@ def test_property_log_softmax_is_log_of_softmax(z: np.ndarray, t: float) -> None
     x = torch.tensor(z)
     torch.testing.assert_close(log_softmax(x, temperature=t).exp(), softmax(x, temperature=t))
     torch.testing.assert_close(log_softmax(x, temperature=t), torch.log_softmax(x / t, dim=-1))
+
+
+def test_top_p_one_keeps_every_class_with_mass_even_a_rounded_away_tail():
+    # found by hypothesis: at T = 0.0547 the class with logit -1 has p ~ 1.3e-16, and the float cumsum of
+    # the classes above it already rounds to exactly 1.0
+    z = torch.tensor([0.0, 0.0, 0.0, -1.0, 1.0], dtype=torch.float64)
+    probs = softmax(z, temperature=0.0546875)
+    assert 0 < float(probs[3]) < 1e-15
+    assert top_p_mask(probs, 1.0).tolist() == [True] * 5
+    assert top_p_mask(torch.tensor([0.5, 0.5, 0.0]), 1.0).tolist() == [True, True, False]  # no mass, not kept
