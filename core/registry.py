@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
+from core import digits
 from core.config import SETTINGS
 from core.errors import InputError, ModelUnavailableError
 from core.preprocess import HALF, Preprocessing
@@ -99,33 +100,18 @@ def _lite0_availability() -> Availability:
 # ---------------------------------------------------------------- bundled: digits CNN
 def _digits_spec() -> ModelSpec:
     def availability() -> Availability:
-        try:
-            from core import digits
-        except ImportError as exc:
-            return Availability(False, f"the digits model is not installed ({exc})")
         if not digits.WEIGHTS_PATH.is_file():
             return Availability(False, f"{digits.WEIGHTS_PATH} is missing; run python -m core.train_digits")
         return Availability(True)
 
-    def builder() -> nn.Module:
-        from core import digits
-
-        return digits.build_digits_cnn()
-
-    try:
-        from core import digits
-
-        pre = digits.PREPROCESSING
-    except ImportError:
-        pre = Preprocessing(resize=8, crop=8, mean=(0.5,), std=(0.5,), grayscale=True)
     return ModelSpec(
         name="digits_cnn",
         title="Small CNN trained on scikit-learn's digits (8x8, 10 classes)",
         source="bundled",
         num_classes=10,
-        preprocessing=pre,
+        preprocessing=digits.PREPROCESSING,
         label_set="digits",
-        builder=builder,
+        builder=digits.build_digits_cnn,
         availability=availability,
     )
 
