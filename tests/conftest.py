@@ -7,10 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LOGITSCOPE_OFFLINE", "1")  # a test must never wait on a download
+
+# CI: the same examples every run (a failure reproduces) and no per-example deadline (a loaded 2-core machine
+# is slow, not wrong). Local runs keep hypothesis' random exploration.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session")
