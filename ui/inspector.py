@@ -28,7 +28,7 @@ from core.inspector import (
     thumbnail,
 )
 from core.samples import sample_images
-from ui.sidebar import Upload
+from ui.sidebar import Upload, keep, persistent_key
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 K_RANGE = (1, 20)
@@ -57,16 +57,16 @@ def md_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+def _widget(key: str) -> str:
+    return key.replace("inspector_", "inspector_w_", 1)  # "inspector_k" is kept, "inspector_w_k" is the widget
+
+
 def _seed(key: str, default: object) -> str:
-    """Seed widget key "inspector_w_<name>" from the kept value `key`; returns the widget key."""
-    st.session_state.setdefault(key, default)
-    widget_key = key.replace("inspector_", "inspector_w_", 1)
-    st.session_state[widget_key] = st.session_state[key]
-    return widget_key
+    return persistent_key(key, default, widget_key=_widget(key))
 
 
 def _keep(key: str) -> None:
-    st.session_state[key] = st.session_state[key.replace("inspector_", "inspector_w_", 1)]
+    keep(key, _widget(key))
 
 
 def inspector_controls(lang: str) -> InspectorControls:

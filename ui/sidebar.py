@@ -51,16 +51,17 @@ class SidebarControls:
         return self.model_name == CHECKPOINT
 
 
-def persistent_key(key: str, default: object) -> str:
-    """Seed widget key `_w_<key>` from the kept value `key`; returns the widget key to pass to a widget."""
+def persistent_key(key: str, default: object, *, widget_key: str | None = None) -> str:
+    """Seed the widget's key (default `_w_<key>`) from the kept value `key`; returns the widget key."""
     st.session_state.setdefault(key, default)
-    widget_key = f"_w_{key}"
+    widget_key = widget_key or f"_w_{key}"
     st.session_state[widget_key] = st.session_state[key]
     return widget_key
 
 
-def _keep(key: str) -> None:
-    st.session_state[key] = st.session_state[f"_w_{key}"]
+def keep(key: str, widget_key: str | None = None) -> None:
+    """on_change callback: copy the widget's value back to the kept value `key`."""
+    st.session_state[key] = st.session_state[widget_key or f"_w_{key}"]
 
 
 @st.cache_data(show_spinner=False)
@@ -90,7 +91,7 @@ def shared_sidebar() -> SidebarControls:
             key=persistent_key("lang", "en"),
             format_func=LANGUAGES.__getitem__,
             horizontal=True,
-            on_change=_keep,
+            on_change=keep,
             args=("lang",),
         )
         lang = st.session_state["lang"]
@@ -100,7 +101,7 @@ def shared_sidebar() -> SidebarControls:
             list(choices),
             key=persistent_key("model", SETTINGS.default_model),
             format_func=choices.__getitem__,
-            on_change=_keep,
+            on_change=keep,
             args=("model",),
             help=t("sidebar.model_help", lang),
         )
@@ -112,7 +113,7 @@ def shared_sidebar() -> SidebarControls:
                 t("sidebar.arch", lang),
                 archs,
                 key=persistent_key("checkpoint_arch", "resnet18"),
-                on_change=_keep,
+                on_change=keep,
                 args=("checkpoint_arch",),
             )
             checkpoint = _upload(
@@ -127,7 +128,7 @@ def shared_sidebar() -> SidebarControls:
             key=persistent_key("label_mode", "en"),
             horizontal=True,
             format_func=lambda mode: t(f"sidebar.labels.{mode}", lang),
-            on_change=_keep,
+            on_change=keep,
             args=("label_mode",),
         )
         label_file = None
