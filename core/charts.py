@@ -14,7 +14,18 @@ import torch
 from torch import Tensor
 
 from core.i18n import t
-from core.numerics import as_logits, entropy, sigmoid, softmax, softmax_sweep, temperature_grid, top_k
+from core.labels import label_of
+from core.numerics import (
+    as_logits,
+    entropy,
+    renormalise,
+    sigmoid,
+    softmax,
+    softmax_sweep,
+    temperature_grid,
+    top_k,
+    top_p_mask,
+)
 
 LOGIT_COLOUR = "#636EFA"
 PROB_COLOUR = "#EF553B"
@@ -43,7 +54,7 @@ def _layout(fig: go.Figure, title: str, *, height: int = 380) -> go.Figure:
 
 
 def _names(labels: Sequence[str], indices: Sequence[int]) -> list[str]:
-    return [safe_text(labels[i]) if i < len(labels) else f"#{i}" for i in indices]
+    return [safe_text(label_of(labels, i)) for i in indices]
 
 
 def logits_vs_probs_figure(
@@ -338,8 +349,6 @@ def filters_figure(
     Classes are sorted by probability; a dotted line is the running total, with top-p marked on it.
     Classes past `top_n` are one "other" bar.
     """
-    from core.numerics import renormalise, top_p_mask
-
     z = as_logits(logits).reshape(-1).to(torch.float64)
     probs = softmax(z, temperature=temperature)
     keep_k = torch.zeros_like(probs, dtype=torch.bool)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
+import torchvision
 from torch import Tensor, nn
 
 from core.errors import CheckpointError, InputError
@@ -25,6 +26,7 @@ from core.registry import (
     ModelSpec,
     build_efficientnet_lite0,
     default_device,
+    get_spec,
     torchvision_model_names,
 )
 
@@ -91,10 +93,6 @@ def _flatten(state: object, filename: str) -> dict[str, Tensor]:
 def _build(arch: str, num_classes: int) -> tuple[nn.Module, ModelSpec | None]:
     if arch == "efficientnet_lite0":
         return build_efficientnet_lite0(num_classes, pretrained=False), None
-    import torchvision
-
-    from core.registry import get_spec
-
     model: nn.Module = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
     return model, get_spec(arch)
 

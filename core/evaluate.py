@@ -35,6 +35,7 @@ from core.errors import ImageError, InputError
 from core.i18n import t
 from core.images import decode_image
 from core.inference import forward
+from core.labels import label_of
 from core.numerics import check_temperature, log_softmax, softmax, top_k
 from core.registry import LoadedModel
 
@@ -440,10 +441,6 @@ def calibrate(logits: Tensor, targets: Tensor, *, n_bins: int = DEFAULT_BINS) ->
 
 
 # ---------------------------------------------------------------- per image, per class, confusion
-def _name(labels: Sequence[str], index: int) -> str:
-    return labels[index] if 0 <= index < len(labels) else f"#{index}"
-
-
 def records_table(result: EvalResult, labels: Sequence[str], *, temperature: float = 1.0) -> pd.DataFrame:
     """One row per image at T: file, target, target_label, prediction, prediction_label, confidence,
     margin (top-1 minus top-2 probability), target_probability, correct."""
@@ -456,9 +453,9 @@ def records_table(result: EvalResult, labels: Sequence[str], *, temperature: flo
         {
             "file": list(result.files),
             "target": y.numpy(),
-            "target_label": [_name(labels, i) for i in y.tolist()],
+            "target_label": [label_of(labels, i) for i in y.tolist()],
             "prediction": predicted.numpy(),
-            "prediction_label": [_name(labels, i) for i in predicted.tolist()],
+            "prediction_label": [label_of(labels, i) for i in predicted.tolist()],
             "confidence": values[:, 0].numpy(),
             "margin": (values[:, 0] - second).numpy(),
             "target_probability": probs.gather(1, y[:, None]).flatten().numpy(),
@@ -521,7 +518,7 @@ def per_class_table(records: pd.DataFrame, labels: Sequence[str]) -> pd.DataFram
     wrong = records[~records["correct"]]
     top_wrong = wrong.groupby("target")["prediction_label"].agg(lambda s: s.value_counts().index[0])
     table["most_confused_with"] = top_wrong.reindex(table.index).fillna("")
-    table.insert(0, "label", [_name(labels, int(i)) for i in table.index])
+    table.insert(0, "label", [label_of(labels, int(i)) for i in table.index])
     table.index.name = "index"
     table = table.reset_index()
     ordered = ["index", "label", "count", "correct", "accuracy", "mean_confidence", "predicted", "most_confused_with"]
@@ -549,8 +546,8 @@ def results_frame(result: EvalResult, labels: Sequence[str] | None = None) -> pd
         }
     )
     if labels is not None:
-        frame.insert(2, "target_label", [_name(labels, i) for i in result.targets.tolist()])
-        frame.insert(4, "prediction_label", [_name(labels, i) for i in predicted.tolist()])
+        frame.insert(2, "target_label", [label_of(labels, i) for i in result.targets.tolist()])
+        frame.insert(4, "prediction_label", [label_of(labels, i) for i in predicted.tolist()])
     frame["model"] = result.model
     logit_columns = pd.DataFrame(z.numpy(), columns=[f"{LOGIT_PREFIX}{i}" for i in range(z.shape[1])])
     return pd.concat([frame, logit_columns], axis=1)
@@ -736,7 +733,7 @@ def confidence_histogram_figure(
 
 
 def _unique_names(labels: Sequence[str], classes: Sequence[int]) -> list[str]:
-    names = [_name(labels, i) for i in classes]
+    names = [label_of(labels, i) for i in classes]
     # a heatmap axis merges equal names (ImageNet has two "cardigan"s): tell them apart by index
     return [safe_text(n if names.count(n) == 1 else f"{n} (#{i})") for n, i in zip(names, classes, strict=True)]
 

@@ -35,6 +35,7 @@ from core.errors import ImageError, LogitscopeError
 from core.i18n import t
 from core.images import DecodedImage, decode_image
 from core.inference import predict
+from core.labels import label_of
 from core.numerics import as_logits, check_temperature, sigmoid, softmax, top_k
 from core.preprocess import Preprocessing, normalisation_variants
 from core.registry import LoadedModel
@@ -287,7 +288,7 @@ def summary_table(
         rows.append(
             {
                 "file": result.name,
-                "top1": labels[best] if best < len(labels) else f"#{best}",
+                "top1": label_of(labels, best),
                 "index": best,
                 "score": float(values[best]),
                 "status": worst_status(checks),
@@ -590,7 +591,7 @@ def export_table(
     z = as_logits(logits).reshape(-1).to(torch.float64)
     table = full_table(z, labels, temperature=temperature)
     if other_labels is not None:
-        table.insert(2, "label_2", [other_labels[i] if i < len(other_labels) else f"#{i}" for i in range(z.numel())])
+        table.insert(2, "label_2", [label_of(other_labels, i) for i in range(z.numel())])
     table["probability_t1"] = softmax(z).tolist()
     table["sigmoid"] = sigmoid(z, temperature=temperature).tolist()
     return table
@@ -659,7 +660,7 @@ def export_json(record: dict[str, object]) -> str:
 def lab_payload(logits: Tensor, labels: Sequence[str], *, source: str) -> dict[str, object]:
     """What "Open in Logits Lab" hands over: {"labels": [...], "logits": [...], "source": "..."}, all classes."""
     z = as_logits(logits).reshape(-1).to(torch.float64)
-    names = [labels[i] if i < len(labels) else f"#{i}" for i in range(z.numel())]
+    names = [label_of(labels, i) for i in range(z.numel())]
     return {"labels": names, "logits": [float(v) for v in z.tolist()], "source": source}
 
 

@@ -138,6 +138,11 @@ def validate_labels(labels: Sequence[str], num_classes: int, *, source: str = "t
         )
 
 
+def label_of(labels: Sequence[str], index: int) -> str:
+    """The name of class `index`, or "#index" where the label list has no name for it."""
+    return labels[index] if 0 <= index < len(labels) else f"#{index}"
+
+
 def index_labels(num_classes: int) -> list[str]:
     """Placeholder names "class 0", "class 1", ... for a model without a label list."""
     return [f"class {i}" for i in range(num_classes)]

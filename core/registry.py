@@ -10,6 +10,7 @@ A user checkpoint becomes a spec too (`checkpoint_spec`).
 
 from __future__ import annotations
 
+import difflib
 import os
 import socket
 from collections.abc import Callable
@@ -19,11 +20,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
+import torchvision
 from torch import nn
 
 from core import digits
 from core.config import SETTINGS
-from core.errors import InputError, ModelUnavailableError
+from core.errors import InputError, LabelError, ModelUnavailableError
+from core.labels import builtin_labels, index_labels, parse_label_file, validate_labels
 from core.preprocess import HALF, Preprocessing
 
 # LOGITSCOPE_OFFLINE=1 never tries the network (tests, air-gapped machines)
@@ -119,8 +122,6 @@ def _digits_spec() -> ModelSpec:
 # ---------------------------------------------------------------- torchvision
 def torchvision_model_names() -> list[str]:
     """Every torchvision classification model name (no detection/segmentation/video)."""
-    import torchvision
-
     return sorted(torchvision.models.list_models(module=torchvision.models))
 
 
@@ -140,8 +141,6 @@ def _can_reach(url: str) -> bool:
 
 
 def _torchvision_spec(name: str) -> ModelSpec:
-    import torchvision
-
     weights = torchvision.models.get_model_weights(name).DEFAULT
     tf = weights.transforms()
     pre = Preprocessing(
@@ -185,8 +184,6 @@ def _torchvision_spec(name: str) -> ModelSpec:
 
 @cache
 def _imagenet_categories() -> tuple[str, ...]:
-    from core.labels import builtin_labels
-
     return tuple(builtin_labels("imagenet", "en"))
 
 
@@ -220,8 +217,6 @@ def get_spec(name: str = SETTINGS.default_model) -> ModelSpec:
         return builtin[name]
     if name in torchvision_model_names():
         return _torchvision_spec(name)
-    import difflib
-
     close = difflib.get_close_matches(name, list_models(), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else " See `python -m core models`."
     raise InputError(f"unknown model {name!r}.{hint}")
@@ -257,8 +252,6 @@ def load_model(spec: ModelSpec | str, *, device: torch.device | None = None) -> 
 
 def spec_labels(spec: ModelSpec, lang: str = "en") -> list[str]:
     """The class names of `spec` in `lang`: a shipped label set, the source's categories, or "class i"."""
-    from core.labels import builtin_labels, index_labels
-
     if spec.label_set is not None:
         return builtin_labels(spec.label_set, lang)
     if spec.categories is not None:
@@ -285,9 +278,6 @@ def choose_labels(
     spec: ModelSpec, mode: str, *, file_data: bytes | None = None, file_name: str = "labels.txt"
 ) -> LabelChoice:
     """Labels for `mode` ("en", "zh", "both" or "file"); a bad or wrong-length file falls back with a warning."""
-    from core.errors import LabelError
-    from core.labels import parse_label_file, validate_labels
-
     english = spec_labels(spec, "en")
     if mode == "file":
         if file_data is None:

@@ -8,11 +8,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from core.labels import label_of
 from core.numerics import as_logits, log_softmax, softmax, top_k
-
-
-def _label(labels: Sequence[str], index: int) -> str:
-    return labels[index] if index < len(labels) else f"#{index}"
 
 
 def top_k_table(
@@ -36,9 +33,9 @@ def top_k_table(
     cumulative = 0.0
     for rank, (logit, index) in enumerate(zip(values.tolist(), indices.tolist(), strict=True), start=1):
         cumulative += float(probs[index])
-        row: dict[str, object] = {"rank": rank, "index": index, "label": _label(labels, index)}
+        row: dict[str, object] = {"rank": rank, "index": index, "label": label_of(labels, index)}
         if other_labels is not None:
-            row["label_2"] = _label(other_labels, index)
+            row["label_2"] = label_of(other_labels, index)
         row |= {
             "logit": logit,
             "probability": float(probs[index]),
@@ -63,7 +60,7 @@ def full_table(logits: Tensor, labels: Sequence[str], *, temperature: float = 1.
     return pd.DataFrame(
         {
             "index": range(z.numel()),
-            "label": [_label(labels, i) for i in range(z.numel())],
+            "label": [label_of(labels, i) for i in range(z.numel())],
             "logit": z.tolist(),
             "probability": probs.tolist(),
             "log_probability": log_softmax(z, temperature=temperature).tolist(),
