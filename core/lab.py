@@ -81,11 +81,6 @@ def error_text(error: Exception, lang: str) -> str:
     return error.message(lang) if isinstance(error, LabInputError) else str(error)
 
 
-def escape_markdown(text: str) -> str:
-    """`text` with every ASCII punctuation mark backslash-escaped, so Markdown shows it literally."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
-
-
 def default_label(index: int) -> str:
     """The name given to a class that has none: "class 0", "class 1", ..."""
     return f"class {index}"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import LogitscopeError, run_checks, worst_status
 from core.attribution import overlay
-from core.i18n import t
+from core.i18n import escape_markdown, t
 from core.inspector import (
     class_option_text,
     class_sweep_figure,
@@ -39,7 +39,6 @@ from ui.inspector import (
     compare_columns,
     image_inputs,
     inspector_controls,
-    md_escape,
     table_columns,
     tensor_of,
     variant_columns,
@@ -66,7 +65,7 @@ st.caption(t("inspector.intro", lang))
 try:
     model = current_model(controls)
 except LogitscopeError as exc:
-    st.error(md_escape(str(exc)), icon=":material/error:")
+    st.error(escape_markdown(str(exc)), icon=":material/error:")
     st.stop()
 spec = model.spec
 label_file = controls.label_file
@@ -77,7 +76,7 @@ choice = choose_labels(
     file_name=label_file.name if label_file else "labels.txt",
 )
 if choice.warning:
-    st.warning(md_escape(choice.warning), icon=":material/label_off:")
+    st.warning(escape_markdown(choice.warning), icon=":material/label_off:")
 labels, other_labels = choice.labels, choice.other
 # every name a class is known by, for the "what about class X?" search (English and Chinese both)
 search_names = [labels, spec_labels(spec, "en"), spec_labels(spec, "zh") if spec.label_set else None]
@@ -94,7 +93,7 @@ progress = st.progress(0.0, text=t("inspector.running", lang, n=len(items))) if 
 def show_progress(done: int, total: int, name: str) -> None:
     if progress is not None:
         progress.progress(
-            done / total, text=t("inspector.progress", lang, done=done, total=total, name=md_escape(name))
+            done / total, text=t("inspector.progress", lang, done=done, total=total, name=escape_markdown(name))
         )
 
 
@@ -119,7 +118,7 @@ if len(results) > 1:
         column_config=table_columns(lang, temperature=temperature, scores=scores),
     )
 for failed in (r for r in results if not r.ok):
-    st.error(md_escape(failed.error or ""), icon=":material/broken_image:")
+    st.error(escape_markdown(failed.error or ""), icon=":material/broken_image:")
 good = [r for r in results if r.ok]
 if not good:
     st.stop()
@@ -141,8 +140,8 @@ stem = export_stem(result.name, spec.name)
 
 # ---------------------------------------------------------------- 1. what the model sees, 2. what it says
 st.divider()
-st.subheader(md_escape(result.name))
-st.caption(t("inspector.model_caption", lang, model=md_escape(spec.title)))
+st.subheader(escape_markdown(result.name))
+st.caption(t("inspector.model_caption", lang, model=escape_markdown(spec.title)))
 table = score_table(logits, labels, k=k, temperature=temperature, scores=scores, other_labels=other_labels)
 checks = run_checks(logits, labels=labels, num_classes=spec.num_classes, k=k, temperature=temperature, lang=lang)
 
@@ -153,7 +152,7 @@ with original_column:
         view.preview, caption=t("inspector.original", lang, w=width, h=height, mode=view.original_mode), width="stretch"
     )
     for note in view.notes:
-        st.caption(f":material/info: {md_escape(note)}")
+        st.caption(f":material/info: {escape_markdown(note)}")
 with input_column:
     st.image(
         view.model_input,
@@ -168,7 +167,7 @@ with verdict_column:
     worst = worst_status(checks)
     with st.container(border=True):
         st.markdown(f"{STATUS_ICON[worst]} **{t('inspector.checks', lang)}** · {t(f'inspector.checks.{worst}', lang)}")
-        st.markdown("  \n".join(f"{STATUS_ICON[c.status]} {md_escape(c.message)}" for c in checks))
+        st.markdown("  \n".join(f"{STATUS_ICON[c.status]} {escape_markdown(c.message)}" for c in checks))
 
 st.markdown(f"**{t(f'inspector.table.{scores}', lang, k=len(table), temperature=temperature)}**")
 # at T = 1 the "at T = 1" column would repeat the one before it
@@ -268,7 +267,7 @@ if preprocessing_tab.open:
                     column_config=variant_columns(lang, temperature=temperature),
                 )
         changed = [v for v in variants if v.changed]
-        own_top = md_escape(labels[variants[0].top1])
+        own_top = escape_markdown(labels[variants[0].top1])
         if changed:
             for variant in changed:
                 st.warning(
@@ -277,7 +276,7 @@ if preprocessing_tab.open:
                         lang,
                         variant=t(f"inspector.variant.{variant.id}", lang),
                         own=own_top,
-                        other=md_escape(labels[variant.top1]),
+                        other=escape_markdown(labels[variant.top1]),
                     ),
                     icon=":material/warning:",
                 )
@@ -302,7 +301,9 @@ if class_tab.open:
         if isinstance(picked_x, str):  # typed text that is not an option: take the best match
             matches = search_labels(picked_x, *search_names, limit=1)
             if not matches:
-                st.warning(t("inspector.class_no_match", lang, query=md_escape(picked_x)), icon=":material/search_off:")
+                st.warning(
+                    t("inspector.class_no_match", lang, query=escape_markdown(picked_x)), icon=":material/search_off:"
+                )
             picked_x = matches[0] if matches else default_x
         x = query_class(logits, int(picked_x), temperature=temperature, scores=scores)
         name_x, name_top = labels[x.index], labels[x.top1]
@@ -348,7 +349,7 @@ if class_tab.open:
                         with st.spinner(t("inspector.gradcam_running", lang)):
                             heat = cached_gradcam(spec.name, result.data, result.name, target, model)
                     except LogitscopeError as exc:
-                        st.warning(md_escape(str(exc)), icon=":material/warning:")
+                        st.warning(escape_markdown(str(exc)), icon=":material/warning:")
                         continue
                     st.image(overlay(view.model_input, tensor_of(heat)), width="stretch")
                     st.text(f"{title}: {labels[target]}")
@@ -375,7 +376,7 @@ if compare_tab.open:
                 second = get_model(second_name)
                 second_logits = as_tensor(cached_logits(second.spec.name, result.data, result.name, second))
             except LogitscopeError as exc:
-                st.error(md_escape(str(exc)), icon=":material/error:")
+                st.error(escape_markdown(str(exc)), icon=":material/error:")
             else:
                 second_mode = controls.label_mode if controls.label_mode in ("en", "zh") else "en"
                 second_labels = choose_labels(second.spec, second_mode).labels

@@ -24,7 +24,7 @@ from core.charts import (
     scores_comparison_figure,
 )
 from core.errors import InputError
-from core.i18n import t
+from core.i18n import escape_markdown, t
 from core.numerics import check_claims, entropy, softmax
 from ui.sidebar import shared_sidebar
 
@@ -34,7 +34,7 @@ lang = controls.lang
 ss = st.session_state
 TOP_N = 12  # classes drawn in the bar charts
 P_FORMAT = "%.4f"  # probabilities in tables: 0.6590, as tutorials print them
-md = lab.escape_markdown  # labels are text: never let them render as markdown
+md = escape_markdown  # labels are text: never let them render as markdown
 
 
 # --- state: the last valid table, the editor's seed, the knobs ------------------------------------

@@ -28,7 +28,7 @@ from core.charts import (
 )
 from core.config import SETTINGS
 from core.errors import InputError
-from core.i18n import STRINGS
+from core.i18n import STRINGS, escape_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 TEN = [2.1, -1.3, 5.8, 0.9, -3.2, 4.7, 1.0, -0.5, 6.2, -2.1]
@@ -711,11 +711,11 @@ def test_claims_frame_names_the_rows():
 
 def test_escape_markdown_leaves_no_live_syntax():
     raw = "**bold** _it_ [x](javascript:alert(1)) <img src=x onerror=alert(1)> $x^2$ :red[r] `c` # h"
-    escaped = lab.escape_markdown(raw)
+    escaped = escape_markdown(raw)
     # every ASCII punctuation mark is preceded by a backslash
     assert re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped)) is None
     assert escaped.replace("\\", "") == raw
-    assert lab.escape_markdown("猫\n狗") == "猫 狗"
+    assert escape_markdown("猫\n狗") == "猫 狗"
 
 
 # --- figures ---------------------------------------------------------------------------------------------

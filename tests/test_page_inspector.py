@@ -159,7 +159,7 @@ def test_bad_files_get_a_message_and_the_good_ones_still_work(sample) -> None:
     assert errors[2].startswith("dot.png: the image is only 1 x 1 pixels")
     # a file name full of Markdown and HTML is escaped, so it shows literally instead of as bold or a tag
     assert errors[3].startswith("**<img src=x onerror=alert(1)>**.png: ")
-    assert at.error[3].value.startswith(r"\*\*\<img src=x onerror=alert\(1\)\>\*\*\.png")
+    assert at.error[3].value.startswith(r"\*\*\<img src\=x onerror\=alert\(1\)\>\*\*\.png\:")
     summary = at.dataframe[0].value
     assert summary["file"].tolist()[:4] == ["broken.png", "coffee.png", "half.png", "dot.png"]
     assert summary["top1"].tolist()[1] == "espresso"

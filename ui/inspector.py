@@ -7,7 +7,6 @@ widgets are re-seeded from them (Streamlit forgets a widget's value once its pag
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ import torch
 
 from core import LoadedModel, Preprocessing, decode_image
 from core.attribution import grad_cam
-from core.i18n import t
+from core.i18n import escape_markdown, t
 from core.inspector import (
     ImageView,
     Scores,
@@ -34,7 +33,6 @@ UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 K_RANGE = (1, 20)
 DEFAULT_SAMPLE = "coffee"
 TEMPERATURES = temperature_options()
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,6 @@ class InspectorControls:
     k: int
     temperature: float
     scores: Scores
-
-
-def md_escape(text: str) -> str:
-    """Backslash-escape Markdown so a file or class name is shown literally in st.markdown/subheader."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def _widget(key: str) -> str:
@@ -179,7 +172,7 @@ def image_inputs(lang: str) -> list[tuple[str, bytes]]:
     if items and not st.session_state.get("inspector_w_uploads"):
         # back from another page: the uploader is empty again, but the files are still here
         note, forget = st.columns([4, 1], vertical_alignment="center")
-        note.caption(t("inspector.earlier_uploads", lang, names=md_escape(", ".join(name for name, _ in items))))
+        note.caption(t("inspector.earlier_uploads", lang, names=escape_markdown(", ".join(name for name, _ in items))))
         forget.button(t("inspector.forget_uploads", lang), on_click=_forget_uploads, key="inspector_forget")
     if camera_on:
         photo = st.camera_input(

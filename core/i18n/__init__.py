@@ -6,6 +6,7 @@ their own without editing one big file; `t(key, lang)` looks a key up in all of 
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal
 
 from core.i18n import common, evaluate, inspector, lab
@@ -19,6 +20,12 @@ for _module in (common, inspector, lab, evaluate):
     if _clash:  # a key defined twice would silently shadow the other text
         raise RuntimeError(f"i18n keys defined twice: {sorted(_clash)}")
     STRINGS.update(_module.STRINGS)
+
+
+def escape_markdown(text: str) -> str:
+    """`text` with every ASCII punctuation mark backslash-escaped and whitespace folded to single spaces,
+    so Markdown shows a label or file name literally (a newline could otherwise start a heading or list)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
 
 
 def t(key: str, lang: str = "en", /, **params: object) -> str:
