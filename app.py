@@ -1,34 +1,28 @@
-"""logitscope home page: what the tool does, the pipeline in one picture, links to the pages."""
+"""logitscope: the router. It names the pages (in the UI language), sets the page config once and runs the chosen page.
+
+`streamlit run app.py` starts here; every page file lives in `pages/` and draws the shared sidebar itself.
+"""
 
 import streamlit as st
 
-from core.charts import pipeline_dot
 from core.i18n import t
-from ui.sidebar import shared_sidebar
 
-st.set_page_config(page_title="logitscope", page_icon=":material/biotech:", layout="wide")
-controls = shared_sidebar()
-lang = controls.lang
+# (file, title key, icon, url path): the url paths are the ones the file names gave before the router
+PAGES = (
+    ("pages/0_Home.py", "nav.home", ":material/biotech:", ""),
+    ("pages/1_Image_Inspector.py", "nav.inspector", ":material/image_search:", "Image_Inspector"),
+    ("pages/2_Logits_Lab.py", "nav.lab", ":material/experiment:", "Logits_Lab"),
+    ("pages/3_Dataset_Evaluation.py", "nav.evaluate", ":material/analytics:", "Dataset_Evaluation"),
+)
 
-st.title(t("home.title", lang))
-st.write(t("home.tagline", lang))
-
-st.subheader(t("home.pipeline", lang))
-st.graphviz_chart(pipeline_dot(), width="stretch")
-
-st.subheader(t("home.pages", lang))
-left, middle, right = st.columns(3)
-with left:
-    st.page_link("pages/1_Image_Inspector.py", label="Image Inspector", icon=":material/image_search:")
-    st.caption(t("home.page.inspector", lang))
-with middle:
-    st.page_link("pages/2_Logits_Lab.py", label="Logits Lab", icon=":material/science:")
-    st.caption(t("home.page.lab", lang))
-with right:
-    st.page_link("pages/3_Dataset_Evaluation.py", label="Dataset Evaluation", icon=":material/analytics:")
-    st.caption(t("home.page.evaluate", lang))
-
-st.subheader(t("home.facts", lang))
-for fact in ("ranking", "overflow", "sum", "double", "normalize", "labels"):
-    st.markdown(f"- {t(f'home.fact.{fact}', lang)}")
-st.caption(f"{t('home.default_model', lang)}: `{controls.model_name}`")
+# the sidebar's language radio copies its value here in its on_change callback, which runs before this
+# script: the menu's titles follow a language switch on the same rerun
+lang = st.session_state.get("lang", "en")
+page = st.navigation(
+    [
+        st.Page(path, title=t(key, lang), icon=icon, url_path=url or None, default=not url)
+        for path, key, icon, url in PAGES
+    ]
+)
+st.set_page_config(page_title=f"{page.title} · logitscope", page_icon=page.icon, layout="wide")
+page.run()

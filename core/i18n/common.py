@@ -80,6 +80,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "sidebar.labels.en": {"en": "English", "zh": "英文"},
     "sidebar.labels.zh": {"en": "Chinese", "zh": "中文"},
     "sidebar.labels.both": {"en": "Both", "zh": "双语"},
+    # navigation: the page titles in the sidebar menu, the browser tab and the home page's links
+    "nav.home": {"en": "Home", "zh": "首页"},
+    "nav.inspector": {"en": "Image Inspector", "zh": "图像检查器"},
+    "nav.lab": {"en": "Logits Lab", "zh": "Logits 实验室"},
+    "nav.evaluate": {"en": "Dataset Evaluation", "zh": "数据集评估"},
     "home.title": {"en": "logitscope", "zh": "logitscope"},
     "home.tagline": {
         "en": "See what an image classifier really outputs: raw logits, softmax probabilities, top-k, and what temperature does to them.",
