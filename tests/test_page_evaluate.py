@@ -156,7 +156,7 @@ def test_a_run_stopped_half_way_stores_nothing(monkeypatch: pytest.MonkeyPatch) 
 def test_a_decoding_worker_runs_inside_the_streamlit_script_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     # the page's own default picks no worker for 540 tiny digits; force one to check that forking from
     # Streamlit's script thread works and gives the same result
-    monkeypatch.setattr(ev, "choose_workers", lambda *args, **kwargs: 1)
+    monkeypatch.setattr(ev.run, "choose_workers", lambda *args, **kwargs: 1)  # where evaluate() looks it up
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     at.run()
     at.button[0].click().run()

@@ -1,0 +1,230 @@
+"""Evaluating a model on a labelled set: the data path (decode in DataLoader workers, batched forward passes).
+
+`evaluate` runs the model once and keeps every image's full logits in an `EvalResult`, so any
+temperature can be re-scored later without the model (`core.evaluate.metrics`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from core.datasets import LabelledSet, Skipped
+from core.errors import ImageError, InputError
+from core.images import decode_image
+from core.inference import forward
+from core.registry import LoadedModel
+
+DEFAULT_BATCH_SIZE = 64
+WORKER_TIMEOUT_S = 300
+MIN_WORKER_SECONDS = 1.0
+
+
+class ImageFileDataset(Dataset[tuple[int, Tensor | None, str | None]]):
+    """Item i of a labelled set as (i, model input or None, error or None): a bad image never stops a run."""
+
+    def __init__(self, labelled: LabelledSet, transform: Callable[[object], Tensor]) -> None:
+        self.labelled = labelled
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.labelled)
+
+    def __getitem__(self, index: int) -> tuple[int, Tensor | None, str | None]:
+        name = self.labelled.files[index]
+        try:
+            decoded = decode_image(self.labelled.reader.read(name), name)
+            return index, self.transform(decoded.image), None
+        except (ImageError, InputError, OSError, KeyError) as exc:
+            return index, None, str(exc)
+
+
+def collate(
+    items: list[tuple[int, Tensor | None, str | None]],
+) -> tuple[list[int], Tensor | None, list[tuple[int, str]]]:
+    """A batch: the indices that decoded, their stacked inputs, and (index, error) for those that did not."""
+    good = [(i, x) for i, x, _ in items if x is not None]
+    errors = [(i, e) for i, x, e in items if x is None and e is not None]
+    batch = torch.stack([x for _, x in good]) if good else None
+    return [i for i, _ in good], batch, errors
+
+
+def default_batch_size(model: LoadedModel) -> int:
+    """Images per forward pass: 64 on a GPU; on a CPU about 250k input pixels a batch (4 at 224 x 224,
+    128 for the 8 x 8 digits), a power of two.
+
+    Large batches of large images are slower per image on a CPU, their activations no longer fit the
+    caches: on 2 cores EfficientNet-Lite0 takes 22 ms an image at batch 1, 15 at 4, 27 at 16, 46 at 32.
+    """
+    if model.device.type == "cuda":
+        return DEFAULT_BATCH_SIZE
+    crop = max(1, model.spec.preprocessing.crop)
+    budget = max(1, min(128, 2**18 // (crop * crop)))
+    return 1 << (budget.bit_length() - 1)
+
+
+def choose_workers(
+    decode_s: float,
+    forward_s: float,
+    *,
+    remaining_batches: int,
+    device: torch.device,
+    cpus: int | None = None,
+) -> int:
+    """DataLoader workers for the rest of a run, from how long the first batch took to decode and to run.
+
+    None when the rest decodes in under `MIN_WORKER_SECONDS` (starting a process costs more). On a GPU
+    the cores are free while the model runs: up to 4 workers decode ahead. On a CPU the model's threads
+    already use every core, and a worker beside them slows each forward pass (the threads wait for the
+    one it pre-empted), so workers only pay when decoding takes longer than the model (tiny models on
+    small images); then the main process mostly waits, and one worker per core decodes.
+    """
+    cores = cpus if cpus is not None else os.cpu_count() or 1
+    if decode_s * remaining_batches < MIN_WORKER_SECONDS or cores < 2:
+        return 0
+    if device.type == "cuda":
+        return min(4, cores - 1)
+    return min(4, cores) if decode_s > forward_s else 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run is: images done of total, and the rate so far."""
+
+    done: int
+    total: int
+    seconds: float
+
+    @property
+    def images_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Everything a run produced; metrics at any T are computed from it without the model.
+
+    Attributes:
+        files: the evaluated images' names, in order.
+        targets: their true class indices, int64 (n,).
+        logits: their full logits, float32 (n, num_classes).
+        errors: members skipped before the run and images that failed to decode, with reasons.
+        model: the model's registry name.
+        source: what was evaluated.
+        seconds: wall time of the run (0 for results loaded from a file).
+        attempted: images the run tried to decode (evaluated + failed).
+    """
+
+    files: tuple[str, ...]
+    targets: Tensor
+    logits: Tensor
+    errors: tuple[Skipped, ...] = ()
+    model: str = ""
+    source: str = ""
+    seconds: float = 0.0
+    attempted: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.files)
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.logits.shape[1])
+
+    @property
+    def images_per_second(self) -> float:
+        return self.attempted / self.seconds if self.seconds > 0 else 0.0
+
+
+def evaluate(
+    model: LoadedModel,
+    labelled: LabelledSet,
+    *,
+    batch_size: int | None = None,
+    num_workers: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> EvalResult:
+    """Run `model` over every image of `labelled`, keeping the full logits.
+
+    Args:
+        model: from `core.registry.load_model`; used read-only.
+        labelled: from `core.datasets` (open_zip, open_folder, digits_set).
+        batch_size: images per forward pass; None picks `default_batch_size`.
+        num_workers: decoding processes beside the model after the first batch; None lets `choose_workers`
+            decide from the first batch's timings, 0 decodes inline.
+        on_progress: called after each batch; an exception it raises stops the run (nothing is returned).
+    """
+    batch_size = default_batch_size(model) if batch_size is None else batch_size
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    if len(labelled) == 0:
+        raise InputError(f"{labelled.source}: no images to evaluate")
+    if num_workers is not None and num_workers < 0:
+        raise InputError(f"num_workers must be 0 or more, got {num_workers}")
+    dataset = ImageFileDataset(labelled, model.spec.preprocessing.transform())
+    total = len(labelled)
+    logits = torch.empty((total, model.spec.num_classes), dtype=torch.float32)
+    ok = torch.zeros(total, dtype=torch.bool)
+    failed: list[Skipped] = []
+    done = 0
+
+    def take(indices: list[int], batch: Tensor | None, errors: list[tuple[int, str]]) -> None:
+        nonlocal done
+        if batch is not None:
+            out = forward(model, batch)
+            if out.shape[1] != logits.shape[1]:
+                raise InputError(f"{model.spec.name} returned {out.shape[1]} logits, expected {logits.shape[1]}")
+            logits[indices] = out
+            ok[indices] = True
+        failed.extend(Skipped(labelled.files[i], error) for i, error in errors)
+        done += len(indices) + len(errors)
+        if on_progress is not None:
+            on_progress(Progress(done, total, time.perf_counter() - start))
+
+    start = time.perf_counter()
+    with torch.inference_mode():
+        # the first batch runs inline and is timed: decoding vs the model decides the workers for the rest
+        head = min(batch_size, total)
+        first = collate([dataset[i] for i in range(head)])
+        decoded = time.perf_counter()
+        take(*first)
+        forward_s = time.perf_counter() - decoded
+        rest = Subset(dataset, range(head, total))
+        workers = num_workers
+        if workers is None:
+            remaining = math.ceil(len(rest) / batch_size)
+            workers = choose_workers(decoded - start, forward_s, remaining_batches=remaining, device=model.device)
+        loader = DataLoader(
+            rest,
+            batch_size=batch_size,
+            shuffle=False,
+            num_workers=workers if len(rest) else 0,
+            collate_fn=collate,
+            timeout=WORKER_TIMEOUT_S if workers and len(rest) else 0,  # a stuck worker: an error, never a hang
+        )
+        batches = iter(loader)
+        try:
+            for batch in batches:
+                take(*batch)
+        finally:
+            del batches  # shuts the workers down at once, also when the run is stopped half-way
+    seconds = time.perf_counter() - start
+    keep = ok.nonzero().flatten()
+    return EvalResult(
+        files=tuple(labelled.files[i] for i in keep.tolist()),
+        targets=torch.tensor(labelled.targets, dtype=torch.int64)[keep],
+        logits=logits[keep],
+        errors=labelled.skipped + tuple(failed),
+        model=model.spec.name,
+        source=labelled.source,
+        seconds=seconds,
+        attempted=done,
+    )
