@@ -20,10 +20,15 @@ LABEL_MODES = ("en", "zh", "both", "file")
 
 @dataclass(frozen=True)
 class Upload:
-    """An uploaded file's name and bytes (plain values, safe to keep in session state)."""
+    """An uploaded file's name and bytes (plain values, safe to keep in session state).
+
+    `file_id` is the id Streamlit gave that upload: unique per upload, so it keys caches of what was
+    built from the bytes (a checkpoint's model) without hashing them on every rerun.
+    """
 
     name: str
     data: bytes
+    file_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,11 +80,15 @@ def _model_choices(lang: str) -> dict[str, str]:
 
 
 def _upload(label: str, types: list[str], key: str, help_text: str) -> Upload | None:
-    """A file uploader whose last file is kept in session state across pages."""
+    """A file uploader whose last file is kept in session state across pages.
+
+    The bytes are copied once per upload (its file id), not on every rerun: a checkpoint can be 100 MB.
+    """
     file = st.file_uploader(label, type=types, key=f"_w_{key}", help=help_text)
-    if file is not None:
-        st.session_state[key] = Upload(file.name, file.getvalue())
-    return st.session_state.get(key)
+    kept: Upload | None = st.session_state.get(key)
+    if file is not None and (kept is None or kept.file_id != file.file_id):
+        kept = st.session_state[key] = Upload(file.name, file.getvalue(), file.file_id)
+    return kept
 
 
 def shared_sidebar() -> SidebarControls:
