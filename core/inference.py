@@ -1,4 +1,8 @@
-"""Inference: images in, float32 logits out, batched, with no gradients, on the model's device."""
+"""Inference: images in, float32 logits out, batched, with no gradients, on the model's backend.
+
+The backend (torch eager, or ONNX Runtime verified against it) is attached by `core.backends.with_backend`;
+a model without one runs on torch.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from core.backends import run_logits
 from core.errors import InputError
 from core.registry import LoadedModel
 
@@ -40,8 +45,5 @@ def predict(model: LoadedModel, images: Sequence[Image.Image | Tensor], *, batch
 
 
 def forward(model: LoadedModel, batch: Tensor) -> Tensor:
-    """One forward pass of an already preprocessed batch: float32 CPU logits (call under inference_mode)."""
-    logits = model.module(batch.to(model.device))
-    if isinstance(logits, tuple):  # e.g. GoogLeNet/Inception aux outputs in some modes
-        logits = logits[0]
-    return logits.float().cpu()
+    """One forward pass of an already preprocessed batch on the model's backend: float32 CPU logits."""
+    return run_logits(model, batch)

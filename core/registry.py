@@ -27,6 +27,7 @@ import torchvision
 from torch import nn
 
 from core import digits
+from core.backends import Backend, with_backend
 from core.config import SETTINGS
 from core.errors import InputError, LabelError, ModelUnavailableError
 from core.labels import builtin_labels, index_labels, parse_label_file, validate_labels
@@ -57,6 +58,8 @@ class ModelSpec:
         preprocessing: the input the weights were trained with.
         label_set: name of a shipped label set ("imagenet", "digits"), or None.
         categories: English class names when the source provides them (torchvision meta).
+        head: dotted path of the classifier head module ("fc", "classifier.-1"); None: `head_path`
+            finds it from the architecture's name.
         builder: returns the model with weights loaded, in eval mode, on CPU.
         availability: says whether `builder` can succeed now, without building.
     """
@@ -70,6 +73,7 @@ class ModelSpec:
     builder: Callable[[], nn.Module] = field(repr=False, compare=False)
     availability: Callable[[], Availability] = field(repr=False, compare=False)
     categories: tuple[str, ...] | None = field(default=None, repr=False)
+    head: str | None = field(default=None, repr=False)
 
 
 # ---------------------------------------------------------------- embedded: EfficientNet-Lite0/1/2
@@ -257,16 +261,22 @@ def default_device() -> torch.device:
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A built model on its device, with its spec. Shared read-only: never mutate `module`."""
+    """A built model on its device, with its spec. Shared read-only: never mutate `module`.
+
+    `module` is always the torch model (Grad-CAM and the oracle use it); `backend` is what runs the
+    forward passes (`core.backends`: torch or a verified ONNX Runtime session; None means torch).
+    """
 
     spec: ModelSpec
     module: nn.Module = field(repr=False)
     device: torch.device
+    backend: Backend | None = field(default=None, repr=False, compare=False)
 
 
-def load_model(spec: ModelSpec | str, *, device: torch.device | None = None) -> LoadedModel:
+def load_model(spec: ModelSpec | str, *, device: torch.device | None = None, backend: str = "torch") -> LoadedModel:
     """Build the model of `spec` with its weights, in eval mode, on `device` (default: CUDA if present).
 
+    `backend` ("torch", "onnxruntime" or "auto", see `core.backends.with_backend`) picks what runs it.
     Raises ModelUnavailableError with the reason when it cannot be built here.
     """
     spec = get_spec(spec) if isinstance(spec, str) else spec
@@ -275,7 +285,10 @@ def load_model(spec: ModelSpec | str, *, device: torch.device | None = None) -> 
         raise ModelUnavailableError(f"{spec.name}: {status.reason}")
     target = device or default_device()
     module = spec.builder().eval().to(target)
-    return LoadedModel(spec, module, target)
+    loaded = LoadedModel(spec, module, target)
+    if backend == "torch":
+        return loaded
+    return with_backend(loaded, backend)
 
 
 def spec_labels(spec: ModelSpec, lang: str = "en") -> list[str]:
@@ -323,3 +336,45 @@ def choose_labels(
     if mode == "both":
         return LabelChoice(english, other=chinese, warning=note)
     return LabelChoice(english)
+
+
+# ---------------------------------------------------------------- where the classifier head is
+# name prefix -> dotted path of the last layer that maps features to logits ("-1": the last child);
+# its input is the penultimate-layer feature vector (`core.features`). Longer prefixes first.
+_HEADS = (
+    ("digits_cnn", "head"),
+    ("efficientnet_lite", "_fc"),
+    ("efficientnet", "classifier.-1"),
+    ("resnet", "fc"),
+    ("resnext", "fc"),
+    ("wide_resnet", "fc"),
+    ("regnet", "fc"),
+    ("googlenet", "fc"),
+    ("inception", "fc"),
+    ("shufflenet", "fc"),
+    ("alexnet", "classifier.-1"),
+    ("vgg", "classifier.-1"),
+    ("mobilenet", "classifier.-1"),
+    ("mnasnet", "classifier.-1"),
+    ("convnext", "classifier.-1"),
+    ("maxvit", "classifier.-1"),
+    ("densenet", "classifier"),
+    ("squeezenet", "classifier.1"),  # a 1x1 conv on a feature map: its input is pooled
+    ("vit", "heads.head"),
+    ("swin", "head"),
+)
+
+
+def head_path(spec: ModelSpec) -> str:
+    """The dotted path of `spec`'s classifier head module (a checkpoint's from its architecture).
+
+    Raises InputError for an architecture whose head is not known.
+    """
+    if spec.head is not None:
+        return spec.head
+    # checkpoint specs are named "checkpoint:<arch>:<digest>"
+    arch = spec.name.split(":")[1] if spec.name.startswith("checkpoint:") else spec.name
+    for prefix, path in _HEADS:
+        if arch.startswith(prefix):
+            return path
+    raise InputError(f"{spec.name}: where its classifier head is is not known, so it has no feature vectors")
