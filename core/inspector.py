@@ -8,7 +8,6 @@ change it; the page caches what they return.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -23,6 +22,10 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from core.analysis import DISPLAY_MIN_SIDE as DISPLAY_MIN_SIDE  # re-exported: the view moved to core.analysis
+from core.analysis import MIN_SIDE as MIN_SIDE
+from core.analysis import PREVIEW_SIDE as PREVIEW_SIDE
+from core.analysis import ImageView, digest, error_message, image_view
 from core.charts import (
     distribution_figure,
     entropy_figure,
@@ -31,9 +34,9 @@ from core.charts import (
     temperature_sweep_figure,
 )
 from core.checks import Check, run_checks, worst_status
-from core.errors import ImageError, LogitscopeError
+from core.errors import LogitscopeError
 from core.i18n import t
-from core.images import DecodedImage, decode_image
+from core.images import decode_image
 from core.inference import predict
 from core.labels import label_of
 from core.numerics import as_logits, check_temperature, sigmoid, softmax, top_k
@@ -43,16 +46,9 @@ from core.tables import full_table, prediction_lines, top_k_table
 
 Scores = Literal["softmax", "sigmoid"]
 
-# a picture needs at least two pixels each way to have any structure; a 1x1 "image" is one colour
-MIN_SIDE = 2
-PREVIEW_SIDE = 640
 THUMBNAIL_SIDE = 160
-# tiny model inputs are enlarged (nearest neighbour, so every input pixel stays one flat square) for display
-DISPLAY_MIN_SIDE = 224
 # the three normalisations compared, in the order of core.preprocess.normalisation_variants
 VARIANT_IDS = ("own", "imagenet", "none")
-# unexpected errors from a model are shown to the user, shortened
-_MAX_ERROR_CHARS = 300
 
 
 # ---------------------------------------------------------------- controls
@@ -72,65 +68,7 @@ def temperature_options(*, low: float = 0.05, high: float = 20.0, steps_per_deca
     return sorted(v for v in values if low <= v <= high)
 
 
-def digest(data: bytes) -> str:
-    """A short stable id of some bytes (widget keys, file names)."""
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
 # ---------------------------------------------------------------- images
-@dataclass(frozen=True)
-class ImageView:
-    """What the page shows of one image besides the numbers.
-
-    Attributes:
-        preview: the decoded image, shrunk to at most PREVIEW_SIDE pixels (for display only).
-        model_input: the exact tensor the model sees, de-normalised back to an image (inputs smaller than
-            DISPLAY_MIN_SIDE are enlarged by a whole factor, nearest neighbour).
-        original_size: (width, height) after EXIF rotation.
-        original_mode: the PIL mode of the file.
-        input_shape: the model input's shape (C, H, W).
-        notes: conversions made while decoding (first frame, alpha, EXIF, ...).
-    """
-
-    preview: Image.Image
-    model_input: Image.Image
-    original_size: tuple[int, int]
-    original_mode: str
-    input_shape: tuple[int, ...]
-    notes: tuple[str, ...] = ()
-
-
-def image_view(decoded: DecodedImage, pre: Preprocessing, *, preview_side: int = PREVIEW_SIDE) -> ImageView:
-    """The original (shrunk) and the model's input of a decoded image.
-
-    Raises ImageError when the image is too small to mean anything (under MIN_SIDE pixels on a side).
-    """
-    width, height = decoded.image.size
-    if min(width, height) < MIN_SIDE:
-        raise ImageError(
-            f"{decoded.name}: the image is only {width} x {height} pixels, a single line or dot with nothing to "
-            f"classify; use an image at least {MIN_SIDE} pixels on each side"
-        )
-    tensor = pre(decoded.image)
-    preview = decoded.image.copy()
-    preview.thumbnail((preview_side, preview_side))
-    notes = tuple(n for n in decoded.notes if "pixels; the prediction" not in n)
-    model_input = pre.to_display_image(tensor)
-    if max(model_input.size) < DISPLAY_MIN_SIDE:  # e.g. the digits model's 8x8: show its pixels as squares
-        scale = -(-DISPLAY_MIN_SIDE // max(model_input.size))
-        model_input = model_input.resize(
-            (model_input.width * scale, model_input.height * scale), Image.Resampling.NEAREST
-        )
-    return ImageView(
-        preview=preview,
-        model_input=model_input,
-        original_size=(width, height),
-        original_mode=decoded.original_mode,
-        input_shape=tuple(tensor.shape),
-        notes=notes,
-    )
-
-
 def thumbnail(image: Image.Image, *, side: int = THUMBNAIL_SIDE) -> Image.Image:
     """A square, centre-cropped thumbnail `side` pixels wide (the sample gallery)."""
     rgb = image.convert("RGB")
@@ -166,15 +104,6 @@ class ImageResult:
         return digest(self.data)
 
 
-def _error_message(name: str, exc: Exception) -> str:
-    if isinstance(exc, LogitscopeError):
-        return str(exc)
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if len(detail) > _MAX_ERROR_CHARS:
-        detail = detail[:_MAX_ERROR_CHARS] + "…"
-    return f"{name}: the model could not process this image ({type(exc).__name__}: {detail})"
-
-
 def inspect_images(
     items: Sequence[tuple[str, bytes]],
     *,
@@ -197,7 +126,7 @@ def inspect_images(
             logits = as_logits(logits_of(name, data)).reshape(-1)
             results.append(ImageResult(name, data, view, logits))
         except Exception as exc:  # one bad image must never take down the others or the page
-            results.append(ImageResult(name, data, error=_error_message(name, exc)))
+            results.append(ImageResult(name, data, error=error_message(name, exc)))
         if on_progress is not None:
             on_progress(done, len(items), name)
     return results
@@ -299,13 +228,18 @@ def summary_table(
 
 
 # ---------------------------------------------------------------- preprocessing check
-def normalisation_logits(model: LoadedModel, image: Image.Image) -> dict[str, Tensor]:
+def normalisation_logits(
+    model: LoadedModel, image: Image.Image, *, own_input: Tensor | None = None
+) -> dict[str, Tensor]:
     """The model's logits for one image under its own normalisation, ImageNet mean/std, and none.
 
     Keys are VARIANT_IDS ("own", "imagenet", "none"); one batched forward pass, the model unchanged.
+    `image` is the decoded RGB image (`ImageResult.image`); `own_input`, when given, is its input under the
+    model's own preprocessing (`ImageResult.input`), used as is instead of being built again.
     """
-    variants = normalisation_variants(model.spec.preprocessing)
-    tensors = [pre(image) for pre in variants.values()]
+    variants = list(normalisation_variants(model.spec.preprocessing).values())
+    own = variants[0](image) if own_input is None else own_input
+    tensors = [own, *(pre(image) for pre in variants[1:])]
     logits = predict(model, tensors)
     return dict(zip(VARIANT_IDS, logits, strict=True))
 

@@ -6,6 +6,7 @@ the torchvision transform, writes the pipeline out as text, and undoes the norma
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import torch
@@ -45,20 +46,14 @@ class Preprocessing:
     grayscale: bool = False
 
     def transform(self) -> v2.Compose:
-        """The torchvision transform: PIL image -> normalised float tensor (C, crop, crop)."""
-        steps: list[v2.Transform] = [v2.ToImage()]
-        if self.grayscale:
-            steps.append(v2.Grayscale(num_output_channels=1))
-        steps += [
-            v2.Resize(self.resize, interpolation=_INTERPOLATION[self.interpolation], antialias=True),
-            v2.CenterCrop(self.crop),
-            v2.ToDtype(torch.float32, scale=True),
-            v2.Normalize(list(self.mean), list(self.std)),
-        ]
-        return v2.Compose(steps)
+        """The torchvision transform: PIL image -> normalised float tensor (C, crop, crop).
+
+        Built once per distinct spec and shared (its steps are deterministic and hold no state).
+        """
+        return _compose(self)
 
     def __call__(self, image: Image.Image) -> Tensor:
-        tensor: Tensor = self.transform()(image)
+        tensor: Tensor = _compose(self)(image)
         return tensor
 
     def normalisation_text(self) -> str:
@@ -94,6 +89,21 @@ class Preprocessing:
         if array.shape[2] == 1:
             return Image.fromarray(array[:, :, 0], mode="L")
         return Image.fromarray(array, mode="RGB")
+
+
+@functools.lru_cache(maxsize=64)
+def _compose(pre: Preprocessing) -> v2.Compose:
+    """`pre` as a torchvision transform; cached by the (frozen, hashable) spec, so built once per model."""
+    steps: list[v2.Transform] = [v2.ToImage()]
+    if pre.grayscale:
+        steps.append(v2.Grayscale(num_output_channels=1))
+    steps += [
+        v2.Resize(pre.resize, interpolation=_INTERPOLATION[pre.interpolation], antialias=True),
+        v2.CenterCrop(pre.crop),
+        v2.ToDtype(torch.float32, scale=True),
+        v2.Normalize(list(pre.mean), list(pre.std)),
+    ]
+    return v2.Compose(steps)
 
 
 def normalisation_variants(pre: Preprocessing) -> dict[str, Preprocessing]:

@@ -1,0 +1,190 @@
+"""One image path: bytes -> decoded image -> model input -> logits, each step done once, in `analyse`.
+
+`analyse(model, name, data)` decodes the file once, builds the model's input tensor once (the
+preprocessing's transform is itself built once per `Preprocessing`), runs one forward pass and returns
+an `ImageResult` holding all of it: the view for the page, the logits, the decoded RGB image (for the
+preprocessing check and a second model) and the exact input tensor (for Grad-CAM). A bad file is a
+result too, with `error` set: it never raises for bad input, so a UI caches failures like successes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from PIL import Image
+from torch import Tensor
+
+from core.errors import ImageError, LogitscopeError
+from core.images import DecodedImage, decode_image
+from core.inference import predict
+from core.numerics import as_logits
+from core.preprocess import Preprocessing
+from core.registry import LoadedModel
+
+# a picture needs at least two pixels each way to have any structure; a 1x1 "image" is one colour
+MIN_SIDE = 2
+PREVIEW_SIDE = 640
+# tiny model inputs are enlarged (nearest neighbour, so every input pixel stays one flat square) for display
+DISPLAY_MIN_SIDE = 224
+# unexpected errors from a model are shown to the user, shortened
+_MAX_ERROR_CHARS = 300
+
+
+def digest(data: bytes) -> str:
+    """A short stable id of some bytes (cache keys, widget keys, file names): sha256, 16 hex digits."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """What the page shows of one image besides the numbers.
+
+    Attributes:
+        preview: the decoded image, shrunk to at most PREVIEW_SIDE pixels (for display only).
+        model_input: the exact tensor the model sees, de-normalised back to an image (inputs smaller than
+            DISPLAY_MIN_SIDE are enlarged by a whole factor, nearest neighbour).
+        original_size: (width, height) after EXIF rotation.
+        original_mode: the PIL mode of the file.
+        input_shape: the model input's shape (C, H, W).
+        notes: conversions made while decoding (first frame, alpha, EXIF, ...).
+    """
+
+    preview: Image.Image
+    model_input: Image.Image
+    original_size: tuple[int, int]
+    original_mode: str
+    input_shape: tuple[int, ...]
+    notes: tuple[str, ...] = ()
+
+
+def check_size(decoded: DecodedImage) -> None:
+    """Raise ImageError when the image is too small to mean anything (under MIN_SIDE pixels on a side)."""
+    width, height = decoded.image.size
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(
+            f"{decoded.name}: the image is only {width} x {height} pixels, a single line or dot with nothing to "
+            f"classify; use an image at least {MIN_SIDE} pixels on each side"
+        )
+
+
+def image_view(
+    decoded: DecodedImage,
+    pre: Preprocessing,
+    *,
+    tensor: Tensor | None = None,
+    preview_side: int = PREVIEW_SIDE,
+) -> ImageView:
+    """The original (shrunk) and the model's input of a decoded image.
+
+    Args:
+        decoded: from `core.images.decode_image`.
+        pre: the model's preprocessing.
+        tensor: the model input `pre(decoded.image)` when the caller already has it (it is not rebuilt).
+        preview_side: the preview's longest side.
+
+    Raises ImageError when the image is too small to mean anything (under MIN_SIDE pixels on a side).
+    """
+    check_size(decoded)
+    tensor = pre(decoded.image) if tensor is None else tensor
+    preview = decoded.image.copy()
+    preview.thumbnail((preview_side, preview_side))
+    notes = tuple(n for n in decoded.notes if "pixels; the prediction" not in n)
+    model_input = pre.to_display_image(tensor)
+    if max(model_input.size) < DISPLAY_MIN_SIDE:  # e.g. the digits model's 8x8: show its pixels as squares
+        scale = -(-DISPLAY_MIN_SIDE // max(model_input.size))
+        model_input = model_input.resize(
+            (model_input.width * scale, model_input.height * scale), Image.Resampling.NEAREST
+        )
+    return ImageView(
+        preview=preview,
+        model_input=model_input,
+        original_size=decoded.image.size,
+        original_mode=decoded.original_mode,
+        input_shape=tuple(tensor.shape),
+        notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """One image's outcome: everything computed from its bytes, or the message saying why it failed.
+
+    Attributes:
+        name: the file name.
+        key: sha256[:16] of the file's bytes (the cache key of everything computed from it).
+        view: the image as shown, None on error.
+        logits: the model's raw output (1-D, float32), None on error.
+        image: the decoded RGB image (for the preprocessing check and a second model), None on error.
+        input: the exact model input (C, H, W) the logits came from (for Grad-CAM), None on error.
+        error: a sentence for the user, None on success.
+        notes: conversions made while decoding (first frame, alpha, EXIF, ...).
+    """
+
+    name: str
+    key: str
+    view: ImageView | None = None
+    logits: Tensor | None = field(default=None, repr=False)
+    image: Image.Image | None = field(default=None, repr=False)
+    input: Tensor | None = field(default=None, repr=False)
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def error_message(name: str, exc: Exception) -> str:
+    """The sentence shown for a failure: a LogitscopeError as is, anything else shortened and named."""
+    if isinstance(exc, LogitscopeError):
+        return str(exc)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(detail) > _MAX_ERROR_CHARS:
+        detail = detail[:_MAX_ERROR_CHARS] + "…"
+    return f"{name}: the model could not process this image ({type(exc).__name__}: {detail})"
+
+
+def _run(model: LoadedModel, name: str, key: str, decoded: DecodedImage) -> ImageResult:
+    """The model's part of `analyse`: one input tensor shared by the view and one forward pass."""
+    tensor = model.spec.preprocessing(decoded.image)  # built once: the view and the model both use it
+    view = image_view(decoded, model.spec.preprocessing, tensor=tensor)
+    logits = as_logits(predict(model, [tensor])[0]).reshape(-1)
+    return ImageResult(name, key, view, logits, decoded.image, tensor, notes=decoded.notes)
+
+
+def analyse(model: LoadedModel, name: str, data: bytes, *, key: str | None = None) -> ImageResult:
+    """Decode `data` once, run `model` on it once, and return everything as an `ImageResult`.
+
+    Never raises for a bad file or a model failure: the result then has `error` set (a LogitscopeError's
+    message as is; anything else shortened). The shared `model` is used read-only.
+
+    Args:
+        model: from `core.registry.load_model` (or a checkpoint).
+        name: the file name, for messages.
+        data: the file's bytes.
+        key: `digest(data)` when the caller has already hashed the bytes (they are not hashed again).
+    """
+    key = digest(data) if key is None else key
+    try:
+        decoded = decode_image(data, name)
+        check_size(decoded)
+        return _run(model, name, key, decoded)
+    except Exception as exc:  # one bad image must never take down the others or the page
+        return ImageResult(name, key, error=error_message(name, exc))
+
+
+def analyse_with(model: LoadedModel, result: ImageResult) -> ImageResult:
+    """The same image through another model (e.g. the compare tab's second one), without decoding it again.
+
+    The decoded image of `result` goes through `model`'s own preprocessing; a failed `result` is returned
+    as is. Never raises, like `analyse`.
+    """
+    if result.image is None or result.view is None:
+        return result
+    view = result.view
+    decoded = DecodedImage(result.image, result.name, view.original_mode, view.original_size, result.notes)
+    try:
+        return _run(model, result.name, result.key, decoded)
+    except Exception as exc:  # as in analyse: a failure is a result
+        return ImageResult(result.name, result.key, error=error_message(result.name, exc))
