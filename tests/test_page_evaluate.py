@@ -64,7 +64,7 @@ def test_temperature_slider_rescores_without_running_the_model(
         raise AssertionError("the model must not run again for a temperature change")
 
     monkeypatch.setattr(ev, "evaluate", no_model)
-    at.slider(key="eval_temperature").set_value(2.5).run()
+    at.select_slider(key="eval_temperature").set_value(2.5).run()
     assert not at.exception
     assert metric(at, "ECE", row=0) == ece_at_one  # T = 1 row unchanged
     assert metric(at, "ECE", row=1) != ece_at_one  # the slider's row re-scored
@@ -165,3 +165,46 @@ def test_a_decoding_worker_runs_inside_the_streamlit_script_thread(monkeypatch: 
     inline = ev.evaluate(load_model("digits_cnn"), digits_set("test"), num_workers=0)
     assert result.files == inline.files
     assert torch.equal(result.logits, inline.logits)
+
+
+def test_the_fitted_temperature_is_a_stop_of_the_one_grid_and_used_exactly(evaluated: AppTest) -> None:
+    from core.inspector import temperature_options
+
+    at = evaluated
+    fitted = at.session_state["eval_result"]["fit"].temperature
+    slider = at.select_slider(key="eval_temperature")
+    grid = [f"{v:g}" for v in temperature_options()]  # the app's one grid (also the Inspector's)
+    assert len(slider.options) == len(grid) + 1 and set(grid) <= set(slider.options)
+    assert f"{fitted:.3f} (fitted)" in slider.options  # shown with its digits, not clamped or rounded to a stop
+    next(b for b in at.button if b.label.startswith("Use the fitted T")).click().run()
+    assert at.session_state["eval_temperature"] == fitted  # exactly the fitted value
+    assert any(m.value == f"**At T = {fitted:g} (the slider)**" for m in at.markdown)
+    at_fit = [m.value for m in at.metric if m.label == "NLL"][1]
+    assert at_fit == f"{ev.compute_metrics(*_logits_targets(at), temperature=fitted).nll:.4f}"
+
+
+def _logits_targets(at: AppTest):
+    result = at.session_state["eval_result"]["result"]
+    return result.logits, result.targets
+
+
+def test_metrics_are_computed_once_per_temperature(evaluated: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import evaluate as ue
+
+    calls: list[float] = []
+    real = ev.compute_metrics
+
+    def counting(logits, targets, *, temperature=1.0, **kwargs):
+        calls.append(temperature)
+        return real(logits, targets, temperature=temperature, **kwargs)
+
+    monkeypatch.setattr(ev, "compute_metrics", counting)
+    ue.at_temperature.clear()
+    at = evaluated
+    at.select_slider(key="eval_temperature").set_value(2.5).run()
+    fitted = at.session_state["eval_result"]["fit"].temperature
+    assert sorted(calls) == sorted([1.0, fitted, 2.5])  # T = 1, the fitted T and the slider's, once each
+    at.select_slider(key="eval_temperature").set_value(1.0).run()
+    at.select_slider(key="eval_temperature").set_value(2.5).run()
+    assert not at.exception
+    assert len(calls) == 3  # back and forth: every T was already scored

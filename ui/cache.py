@@ -25,18 +25,20 @@ def get_model(name: str) -> LoadedModel:
 
 
 @st.cache_resource(show_spinner="Loading your checkpoint…", max_entries=2)
-def _checkpoint_model(arch: str, digest: str, filename: str, _data: bytes) -> LoadedModel:
+def _checkpoint_model(arch: str, file_id: str, filename: str, _data: bytes) -> LoadedModel:
+    """`file_id` (unique per upload) stands for the bytes: a rerun never copies or hashes them."""
     return load_checkpoint(arch, _data, filename)
 
 
 def current_model(controls: SidebarControls) -> LoadedModel:
     """The model the sidebar chose; raises LogitscopeError with a message when it cannot be had."""
     if controls.uses_checkpoint:
-        if controls.checkpoint is None:
+        upload = controls.checkpoint
+        if upload is None:
             raise LogitscopeError(t("sidebar.no_checkpoint", controls.lang))
-        data = controls.checkpoint.data
-        digest = hashlib.sha256(data).hexdigest()
-        return _checkpoint_model(controls.checkpoint_arch, digest, controls.checkpoint.name, data)
+        # an Upload made without a file id (a test, a script) falls back to its content's digest
+        file_id = upload.file_id or hashlib.sha256(upload.data).hexdigest()
+        return _checkpoint_model(controls.checkpoint_arch, file_id, upload.name, upload.data)
     return get_model(controls.model_name)
 
 

@@ -65,6 +65,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "用 softmax(z / T) 即时重新计算已保存的 logits，不会重新运行模型。准确率不随 T 改变，校准会。",
     },
     "eval.use_fitted": {"en": "Use the fitted T = {t:.3f}", "zh": "使用拟合的 T = {t:.3f}"},
+    "eval.temperature.fitted_stop": {"en": "{t:.3f} (fitted)", "zh": "{t:.3f}（拟合）"},
     "eval.bins": {"en": "Calibration bins", "zh": "校准分箱数"},
     "eval.headline": {"en": "Headline metrics", "zh": "核心指标"},
     "eval.headline_caption": {
