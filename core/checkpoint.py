@@ -7,6 +7,7 @@ The class count is read from the checkpoint's classifier weight; any other misma
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -33,6 +34,7 @@ from core.registry import (
 CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 _MAX_LISTED = 8
+MAX_CLASSES = 1_000_000
 
 
 def checkpoint_architectures() -> list[str]:
@@ -58,7 +60,15 @@ def read_state_dict(data: bytes, filename: str) -> dict[str, Tensor]:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as exc:  # pickle errors come in many types; all mean "refused"
             raise CheckpointError(f"{filename}: {_explain_refusal(str(exc))}") from None
-    return _flatten(state, filename)
+    tensors = _flatten(state, filename)
+    for key, tensor in tensors.items():
+        # a pickled tensor may be a view that claims far more elements than its storage (stride 0):
+        # refused here, before a model of that size is built from its shape
+        if tensor.numel() * tensor.element_size() > len(data):
+            raise CheckpointError(
+                f"{filename}: tensor {key!r} claims shape {tuple(tensor.shape)}, more data than the file holds"
+            )
+    return tensors
 
 
 def _explain_refusal(message: str) -> str:
@@ -90,11 +100,32 @@ def _flatten(state: object, filename: str) -> dict[str, Tensor]:
     return tensors
 
 
-def _build(arch: str, num_classes: int) -> tuple[nn.Module, ModelSpec | None]:
-    if arch == "efficientnet_lite0":
-        return build_efficientnet_lite0(num_classes, pretrained=False), None
-    model: nn.Module = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
+def _build(arch: str, num_classes: int, *, meta: bool = False) -> tuple[nn.Module, ModelSpec | None]:
+    """`arch` with `num_classes` outputs; with `meta`, parameters have shapes but no memory (a free probe)."""
+    with torch.device("meta") if meta else contextlib.nullcontext():
+        if arch == "efficientnet_lite0":
+            return build_efficientnet_lite0(num_classes, pretrained=False), None
+        model: nn.Module = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
     return model, get_spec(arch)
+
+
+def _class_count(weight: Tensor, expected: Tensor, *, head: str, filename: str, arch: str, max_classes: int) -> int:
+    """The class count of a checkpoint's classifier weight, checked against the architecture's head
+    before any model of that size is built: (100000000, 0) or a scalar is refused, not allocated."""
+    needed = ", ".join(str(d) for d in expected.shape[1:])
+    if weight.ndim != expected.ndim or tuple(weight.shape[1:]) != tuple(expected.shape[1:]):
+        raise CheckpointError(
+            f"{filename} does not fit {arch}: its classifier weight {head!r} has shape {tuple(weight.shape)}, "
+            f"but {arch} needs (classes, {needed})"
+        )
+    count = int(weight.shape[0])
+    if count < 1:
+        raise CheckpointError(
+            f"{filename}: its classifier weight {head!r} has 0 classes; a classifier needs at least 1"
+        )
+    if count > max_classes:
+        raise CheckpointError(f"{filename}: its classifier claims {count:,} classes, over the limit of {max_classes:,}")
+    return count
 
 
 def _head_key(model: nn.Module) -> str:
@@ -129,6 +160,7 @@ def load_checkpoint(
     *,
     labels: Sequence[str] | None = None,
     device: torch.device | None = None,
+    max_classes: int = MAX_CLASSES,
 ) -> LoadedModel:
     """Build `arch` and load a user's weights into it, or raise CheckpointError listing what differs.
 
@@ -138,23 +170,28 @@ def load_checkpoint(
         filename: its name (the suffix picks the format).
         labels: the user's class names; must match the checkpoint's class count.
         device: where to put the model (default: CUDA if present).
+        max_classes: the largest class count accepted.
     """
     if arch not in checkpoint_architectures():
         raise InputError(f"unknown architecture {arch!r} for a checkpoint")
     state = read_state_dict(data, filename)
-    probe, probe_spec = _build(arch, 1000)
+    # every check runs on meta-device models (shapes, no memory); the real model is built once they pass,
+    # so its size is bounded by the checkpoint's own tensors
+    probe, _ = _build(arch, 1000, meta=True)
     head = _head_key(probe)
     if head not in state:
         raise CheckpointError(
             f"{filename} does not fit {arch}: its classifier weight {head!r} is missing. "
             + "; ".join(_differences(probe, state))
         )
-    num_classes = int(state[head].shape[0])
-    # the probe already has the right head for 1000 classes; build again only for another count
-    model, base_spec = (probe, probe_spec) if num_classes == 1000 else _build(arch, num_classes)
-    problems = _differences(model, state)
+    num_classes = _class_count(
+        state[head], probe.state_dict()[head], head=head, filename=filename, arch=arch, max_classes=max_classes
+    )
+    shaped = probe if num_classes == 1000 else _build(arch, num_classes, meta=True)[0]
+    problems = _differences(shaped, state)
     if problems:
         raise CheckpointError(f"{filename} does not fit {arch} ({num_classes} classes): " + "; ".join(problems))
+    model, base_spec = _build(arch, num_classes)
     model.load_state_dict(state, strict=False)  # strict check done above, minus num_batches_tracked
     if labels is not None:
         validate_labels(labels, num_classes, source="the label file")

@@ -13,13 +13,13 @@ and checked: sorted (the ImageNet convention), unique, and matching torchvision'
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,6 +30,7 @@ from core.errors import InputError
 from core.images import IMAGE_EXTENSIONS
 from core.labels import LABELS_DIR
 from core.registry import ModelSpec, spec_labels
+from core.safe_io import read_csv_rows
 
 MANIFEST_NAME = "labels.csv"
 WNIDS_FILE = LABELS_DIR / "imagenet_wnids.txt"
@@ -160,12 +161,22 @@ class ZipReader:
         info = self._archive().getinfo(name)
         if info.file_size > self.max_bytes:
             raise InputError(f"{name}: {_size(info.file_size)} uncompressed, over the {_size(self.max_bytes)} limit")
-        with self._archive().open(info) as member:
-            # zipfile stops at the declared size and checks the CRC, so a lying header cannot inflate this
-            data = member.read(self.max_bytes + 1)
+        try:
+            with self._archive().open(info) as member:
+                # zipfile stops at the declared size and checks the CRC, so a lying header cannot inflate this
+                data = member.read(self.max_bytes + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise InputError(damaged_reason(exc)) from None
         if len(data) > self.max_bytes:
             raise InputError(f"{name}: larger than the {_size(self.max_bytes)} limit per image")
         return data
+
+
+def damaged_reason(exc: Exception) -> str:
+    """The skip reason for a zip member that cannot be read: a bad CRC, a cut stream, an unknown method."""
+    if isinstance(exc, NotImplementedError):
+        return f"damaged: compressed with a method this reader does not support ({exc})"
+    return f"damaged: the archive data of this member is corrupt ({exc or type(exc).__name__})"
 
 
 # ---------------------------------------------------------------- class names -> indices
@@ -173,6 +184,11 @@ class ZipReader:
 def imagenet_wnids() -> tuple[str, ...]:
     """The 1000 ImageNet-1k WordNet ids in class-index order (n01440764 is class 0, tench)."""
     return tuple(WNIDS_FILE.read_text(encoding="utf-8").split())
+
+
+def _is_index(name: str) -> bool:
+    """A class index: decimal digits only (str.isdigit() also accepts "²", which int() refuses), and short."""
+    return name.isdecimal() and len(name) <= 18
 
 
 def _normalise(name: str) -> str:
@@ -214,7 +230,7 @@ class ClassResolver:
             return loose
         if _WNID.fullmatch(name):
             return self._wnids.get(name)
-        if name.isdigit() and int(name) < self.num_classes:
+        if _is_index(name) and int(name) < self.num_classes:
             return int(name)
         return None
 
@@ -224,7 +240,7 @@ class ClassResolver:
             if not self._wnids:
                 return f"{name!r} is an ImageNet WordNet id, but this model's classes are not ImageNet's"
             return f"{name!r} is not one of the 1000 ImageNet-1k WordNet ids"
-        if name.strip().isdigit():
+        if _is_index(name.strip()):
             last = self.num_classes - 1
             return f"class index {name} is out of range: the model has {self.num_classes} classes (0..{last})"
         return f"{name!r} is not a class of this model (not a label name, WordNet id or class index)"
@@ -315,7 +331,7 @@ def _manifest_rows(data: bytes, name: str) -> list[tuple[int, str, str]]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     rows = []
-    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for line, row in enumerate(read_csv_rows(text, name=name), start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
@@ -481,7 +497,10 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
                 raise InputError(
                     f"{name}: {member} is {_size(info.file_size)}, over the {_size(limits.max_manifest_bytes)} limit"
                 )
-            return archive.read(info)
+            try:
+                return archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise InputError(f"{name}: {member} is {damaged_reason(exc)}") from None
 
         kept, skipped = _plan(entries, resolver, read=read_manifest, source=name, limits=limits)
     digest = hashlib.sha256(data).hexdigest()

@@ -6,14 +6,13 @@ maps indices to the wrong names, so it is reported (LabelError), never padded or
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from core.errors import LabelError
+from core.safe_io import SafeInputError, check_size, load_json, read_csv_rows
 
 LABELS_DIR = Path(__file__).resolve().parent.parent / "labels"
 
@@ -39,9 +38,9 @@ def _json_name(item: object) -> str:
 
 def _from_json(text: str, name: str) -> list[str]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LabelError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        data = load_json(text, name=name)
+    except SafeInputError as exc:
+        raise LabelError(str(exc)) from None
     if isinstance(data, list):
         return [_json_name(item) for item in data]
     if isinstance(data, dict):
@@ -54,8 +53,11 @@ def _from_json(text: str, name: str) -> list[str]:
 
 
 def _from_csv(text: str, name: str) -> list[str]:
-    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
-    if rows and len(rows[0]) >= 2 and not rows[0][0].strip().lstrip("-").isdigit():
+    try:
+        rows = [row for row in read_csv_rows(text, name=name) if row and any(cell.strip() for cell in row)]
+    except SafeInputError as exc:
+        raise LabelError(str(exc)) from None
+    if rows and len(rows[0]) >= 2 and not rows[0][0].strip().lstrip("-").isdecimal():
         rows = rows[1:]  # a header line such as "index,name"
     pairs: list[tuple[int, str]] = []
     for line_no, row in enumerate(rows, start=1):
@@ -64,20 +66,34 @@ def _from_csv(text: str, name: str) -> list[str]:
         try:
             pairs.append((int(row[0].strip()), row[1].strip()))
         except ValueError:
-            raise LabelError(f"{name}: row {line_no} starts with {row[0]!r}, not a class index") from None
+            raise LabelError(f"{name}: row {line_no} starts with {row[0][:40]!r}, not a class index") from None
     return _dense(sorted(pairs), name)
 
 
 def _dense(pairs: list[tuple[int, str]], name: str) -> list[str]:
     """Turn sorted (index, name) pairs into a list, refusing gaps and repeats (they shift names)."""
     indices = [index for index, _ in pairs]
-    expected = list(range(len(pairs)))
-    if indices != expected:
-        missing = sorted(set(range(max(indices, default=-1) + 1)) - set(indices))[:5]
-        repeated = sorted({i for i in indices if indices.count(i) > 1})[:5]
+    if any(index != i for i, index in enumerate(indices)):
+        missing = _first_missing(indices, limit=5)
+        repeated = sorted(i for i, n in Counter(indices).items() if n > 1)[:5]
         detail = f"missing {missing}" if missing else f"repeated {repeated}" if repeated else "not starting at 0"
         raise LabelError(f"{name}: class indices must run 0..{len(pairs) - 1} with no gaps ({detail})")
     return [label for _, label in pairs]
+
+
+def _first_missing(indices: Sequence[int], *, limit: int) -> list[int]:
+    """The first `limit` non-negative integers absent from sorted `indices`, in O(len(indices)) steps:
+    a row "10000000,far" must not build range(10**7)."""
+    missing: list[int] = []
+    expected = 0
+    for index in indices:
+        while expected < index and len(missing) < limit:
+            missing.append(expected)
+            expected += 1
+        if len(missing) >= limit:
+            break
+        expected = max(expected, index + 1)
+    return missing
 
 
 def parse_label_file(data: bytes, name: str) -> list[str]:
@@ -85,6 +101,10 @@ def parse_label_file(data: bytes, name: str) -> list[str]:
 
     UTF-8 with or without BOM. Blank trailing lines are ignored; a blank line inside is an error.
     """
+    try:
+        check_size(data, name=name)
+    except SafeInputError as exc:
+        raise LabelError(str(exc)) from None
     text = _decode_text(data, name)
     suffix = Path(name).suffix.lower()
     if suffix == ".json":
