@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from core.registry import LoadedModel
 
 BACKENDS = ("auto", "torch", "onnxruntime")
+DEFAULT_BACKEND = "auto"  # the CLI's and the UI's default; the library's load_model defaults to torch
 CACHE_ENV = "LOGITSCOPE_CACHE_DIR"
 THREADS_ENV = "LOGITSCOPE_ORT_THREADS"
 RELATIVE_TOLERANCE = 1e-4  # of max(1, max |logit|): fp32 reorderings move logits by ~1e-6 of their scale
@@ -479,6 +480,7 @@ def run_logits(model: LoadedModel, batch: Tensor) -> Tensor:
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_BACKEND",
     "Backend",
     "BackendInfo",
     "OnnxRuntimeBackend",

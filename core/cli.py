@@ -1,4 +1,4 @@
-"""Command-line interface: `python -m core predict|softmax|models ...` (a contract other tools call).
+"""Command-line interface: `python -m core predict|softmax|evaluate|report|models ...` (a contract other tools call).
 
 Bad arguments print one line on stderr and exit 2. `predict` goes on past a bad image, reports it,
 and exits 1 if any image failed.
@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import torch
 
+from core.backends import BACKENDS, DEFAULT_BACKEND, BackendInfo, backend_info
 from core.checks import run_checks
 from core.config import SETTINGS
 from core.errors import InputError, LabelError, LogitscopeError
@@ -59,7 +60,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     temperature = check_temperature(args.temperature)
     spec = get_spec(args.model)
     labels = _model_labels(spec, args.labels)
-    model = load_model(spec)
+    model = load_model(spec, backend=args.backend)
+    backend = backend_info(model)
+    if not args.json:
+        _say_backend(backend)
     results: list[dict[str, object]] = []
     failed = False
     for path in args.images:
@@ -68,7 +72,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             logits = predict(model, [decoded.image])[0]
         except LogitscopeError as exc:
             failed = True
-            results.append({"image": path, "error": str(exc)})
+            results.append({"image": path, "error": str(exc), **_backend_fields(backend)})
             if not args.json:
                 print(f"{path}\n  error: {exc}", file=sys.stderr)
             continue
@@ -82,6 +86,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 "top_k": top,
                 "checks": [c.to_dict() for c in checks],
                 "notes": list(decoded.notes),
+                **_backend_fields(backend),
             }
         )
         if not args.json:
@@ -171,14 +176,67 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from core.report import analyse_files, inspector_report
+
+    temperature = check_temperature(args.temperature)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"-o/--out must end in .html, got {out.name}")
+    spec = get_spec(args.model)
+    model = load_model(spec)
+    labels = spec_labels(spec, args.lang)
+    results = analyse_files(model, args.images)
+    page = inspector_report(
+        results,
+        labels,
+        model=spec.name,
+        preprocessing=spec.preprocessing.describe(),
+        temperature=temperature,
+        k=args.top_k,
+        num_classes=spec.num_classes,
+        lang=args.lang,
+    )
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{out}: cannot be written ({exc.strerror})") from None
+    for result in results:
+        if result.logits is None:
+            print(f"{result.name}\n  error: {result.error}", file=sys.stderr)
+        else:
+            top = _top_k_records(result.logits, labels, k=1, temperature=temperature)[0]
+            print(f"{result.name}: {top['label']} ({float(top['probability']):.1%})")  # type: ignore[arg-type]
+    print(f"report written to {out} ({len(results)} images)")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _backend_fields(info: BackendInfo) -> dict[str, object]:
+    """The JSON keys every record carries: what ran the model, and why torch when onnxruntime could not."""
+    return {"backend": info.name, "backend_reason": info.reason}
+
+
+def _say_backend(info: BackendInfo) -> None:
+    """The backend on stderr (never mixed into the results), with the reason when it fell back to torch."""
+    print(f"backend: {info.describe()}", file=sys.stderr)
+    if info.reason:
+        print(f"  onnxruntime not used: {info.reason}", file=sys.stderr)
+
+
+def progress_text(progress: Progress, *, width: int = 24) -> str:
+    """One progress-bar line: "[#####-----]  120/540 images · 85 img/s · ETA 0:05"."""
+    share = progress.done / progress.total if progress.total else 1.0
+    filled = round(share * width)
+    rate = progress.images_per_second
+    left = (progress.total - progress.done) / rate if rate > 0 else float("nan")
+    eta = f"{int(left) // 60}:{int(left) % 60:02d}" if left == left else "?"  # NaN != NaN: no rate yet
+    bar = "#" * filled + "-" * (width - filled)
+    return f"[{bar}] {progress.done}/{progress.total} images · {rate:.0f} img/s · ETA {eta}"
+
+
 def _progress_line(progress: Progress) -> None:
     end = "\n" if progress.done == progress.total else ""
-    print(
-        f"\r  {progress.done}/{progress.total} images · {progress.images_per_second:.0f} images/s",
-        end=end,
-        file=sys.stderr,
-        flush=True,
-    )
+    print(f"\r  {progress_text(progress)}", end=end, file=sys.stderr, flush=True)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -193,21 +251,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = get_spec(args.model)
     labels = _model_labels(spec, args.labels)
     labelled = open_path(args.path, resolver_for(spec, labels))
-    model = load_model(spec)
-    # a live progress line only where a person watches (never mixed into --json or a log)
-    progress = _progress_line if sys.stderr.isatty() else None
+    model = load_model(spec, backend=args.backend)
+    backend = backend_info(model)
+    # a live progress bar only where a person watches: never into a log, nor beside --json piped to a tool
+    watched = sys.stderr.isatty() and not (args.json and not sys.stdout.isatty())
+    progress = _progress_line if watched else None
+    if not args.json:
+        _say_backend(backend)
     result = evaluate(model, labelled, batch_size=args.batch_size, on_progress=progress)
     if result.n == 0:
         raise InputError(f"{args.path}: no image could be decoded ({len(result.errors)} errors)")
     fit = calibrate(result.logits, result.targets)
     if out is not None:
         out.write_bytes(results_bytes(result, fmt=out.suffix.lower().lstrip("."), labels=labels))
-    report = summary(result, fit)
+    report = {**summary(result, fit), **_backend_fields(backend)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     before, after = fit.before, fit.after
-    print(f"{labelled.source}: {result.n} images, model {spec.name}, {result.images_per_second:.0f} images/s")
+    print(
+        f"{labelled.source}: {result.n} images, model {spec.name} on {backend.name}, "
+        f"{result.images_per_second:.0f} images/s"
+    )
     print(f"  top-1 {before.top1:.2%}  top-5 {before.top5:.2%}")
     print(f"  T = 1:     NLL {before.nll:.4f}  ECE {before.ece:.2%}  MCE {before.mce:.2%}  Brier {before.brier:.4f}")
     print(
@@ -227,6 +292,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+_BACKEND_HELP = (
+    "what runs the model: torch (eager), onnxruntime (fp32, verified against torch), or auto (default: "
+    "onnxruntime on a CPU where the export is verified, else torch)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="logitscope: logits, softmax, top-k, temperature.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -237,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=SETTINGS.default_top_k)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
+    p.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help=_BACKEND_HELP)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
 
@@ -255,12 +327,22 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
     e.add_argument("--batch-size", type=int, help="images per forward pass (default: chosen from the input size)")
     e.add_argument("--out", help="write per-image results with logits to a .parquet or .csv file")
+    e.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help=_BACKEND_HELP)
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
 
     m = sub.add_parser("models", help="list the models and whether each is available here")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models)
+
+    r = sub.add_parser("report", help="one self-contained HTML report of images (pictures, top-k, charts, checks)")
+    r.add_argument("images", nargs="+", metavar="IMAGE")
+    r.add_argument("-o", "--out", required=True, help="the .html file to write")
+    r.add_argument("--model", default=SETTINGS.default_model)
+    r.add_argument("--temperature", type=float, default=1.0)
+    r.add_argument("--top-k", type=int, default=SETTINGS.default_top_k)
+    r.add_argument("--lang", choices=("en", "zh"), default="en", help="report text and class names")
+    r.set_defaults(func=cmd_report)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LOGITSCOPE_OFFLINE", "1")  # a test must never wait on a download
+# ONNX exports go to one folder per test session (the CLI's subprocesses inherit it), never the user's cache
+os.environ.setdefault("LOGITSCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="logitscope-onnx-"))
 
 # CI: the same examples every run (a failure reproduces) and no per-example deadline (a loaded 2-core machine
 # is slow, not wrong). Local runs keep hypothesis' random exploration.
