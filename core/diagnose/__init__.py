@@ -1,0 +1,9 @@
+"""Debugging a labelled set from the logits (and features) one evaluation kept, without the model.
+
+- `scores`: per-image hardness (entropy), margin and FiftyOne's mistakenness;
+- `label_issues`: likely label errors, found by cleanlab from held-out probabilities;
+- `classes`: per-class precision/recall/F1/support (scikit-learn) and the most-confused classes;
+- `embedding`: 2-D maps of the penultimate-layer features (PCA, t-SNE), look-alikes, near-duplicates;
+- `compare`: two models on the same images;
+- `slices`: accuracy by simple image properties (brightness, contrast, size, ...), weakest first.
+"""

@@ -1,0 +1,72 @@
+"""Penultimate-layer features: the input of a model's classifier head, kept next to its logits.
+
+The registry says where each architecture's head is (`core.registry.head_path`). A forward pre-hook on
+that module records its input during an ordinary forward pass, so the features come with the logits at
+no extra cost. The hook lives only for the one call and records only the calling thread's pass: the
+model is shared read-only between sessions, and another session's forward pass never lands here.
+A head that is a 1x1 convolution (SqueezeNet) sees a feature map: it is averaged over its positions.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+from torch import Tensor, nn
+
+from core.errors import InputError
+from core.registry import LoadedModel, head_path
+
+FEATURE_DTYPE = torch.float16  # half the memory; cosine similarities and maps do not need more
+
+
+def resolve_module(root: nn.Module, path: str) -> nn.Module:
+    """The submodule at a dotted `path`; a part "-1" is the last child ("classifier.-1")."""
+    module = root
+    for part in path.split("."):
+        children = list(module.named_children())
+        if part.lstrip("-").isdigit():
+            if not children:
+                raise InputError(f"no submodule {path!r}: {part!r} has nothing to index")
+            module = children[int(part)][1]
+            continue
+        found = dict(children).get(part)
+        if found is None:
+            raise InputError(f"no submodule {path!r}: {type(module).__name__} has no {part!r}")
+        module = found
+    return module
+
+
+def head_module(model: LoadedModel) -> nn.Module:
+    """The classifier head of `model`: the module whose input is the feature vector."""
+    return resolve_module(model.module, head_path(model.spec))
+
+
+def _pooled(x: Tensor) -> Tensor:
+    return x.mean(dim=tuple(range(2, x.ndim))) if x.ndim > 2 else x
+
+
+def forward_with_features(model: LoadedModel, batch: Tensor) -> tuple[Tensor, Tensor]:
+    """One torch forward pass of a preprocessed batch: (float32 CPU logits, float16 CPU features).
+
+    Always runs `model.module` (a hook needs torch, not an ONNX session); call under inference_mode.
+    """
+    head = head_module(model)
+    owner = threading.get_ident()
+    caught: list[Tensor] = []
+
+    def keep_input(_module: nn.Module, args: tuple[Tensor, ...]) -> None:
+        if threading.get_ident() == owner:  # another session's pass through the shared model: not ours
+            caught.append(args[0])
+
+    handle = head.register_forward_pre_hook(keep_input)
+    try:
+        logits = model.module(batch.to(model.device))
+    finally:
+        handle.remove()
+    if isinstance(logits, tuple):  # e.g. GoogLeNet/Inception aux outputs in some modes
+        logits = logits[0]
+    if len(caught) != 1:
+        raise InputError(f"{model.spec.name}: its head ran {len(caught)} times in one pass; no features")
+    features = _pooled(caught[0]).flatten(1)
+    return logits.float().cpu(), features.to(FEATURE_DTYPE).cpu()
