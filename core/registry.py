@@ -60,8 +60,6 @@ class ModelSpec:
         categories: English class names when the source provides them (torchvision meta).
         head: dotted path of the classifier head module ("fc", "classifier.-1"); None: `head_path`
             finds it from the architecture's name.
-        head: dotted path of the classifier head module ("fc", "classifier.-1"); None: `head_path`
-            finds it from the architecture's name.
         builder: returns the model with weights loaded, in eval mode, on CPU.
         availability: says whether `builder` can succeed now, without building.
     """
@@ -75,7 +73,6 @@ class ModelSpec:
     builder: Callable[[], nn.Module] = field(repr=False, compare=False)
     availability: Callable[[], Availability] = field(repr=False, compare=False)
     categories: tuple[str, ...] | None = field(default=None, repr=False)
-    head: str | None = field(default=None, repr=False)
     head: str | None = field(default=None, repr=False)
 
 
