@@ -779,8 +779,9 @@ def test_temperature_figures_use_round_ticks_and_speak_chinese():
 
 def _used_keys() -> set[str]:
     keys: set[str] = set()
-    for path in ("core/lab.py", "core/charts.py", "pages/2_Logits_Lab.py"):
-        text = (ROOT / path).read_text("utf-8")
+    patterns = ("core/lab/*.py", "core/charts*.py", "core/charts/*.py", "pages/2_Logits_Lab.py", "ui/lab.py")
+    for path in sorted({p for pattern in patterns for p in ROOT.glob(pattern)}):
+        text = path.read_text("utf-8")
         keys |= set(re.findall(r"[\"'](lab\.[a-z0-9_.]+)[\"']", text))
         keys |= {f"lab.chart.{k}" for k in re.findall(r"_lab_text\(\s*\"([a-z0-9_]+)\"", text)}
     keys |= {f"lab.preset.{name}" for name in lab.PRESETS}
