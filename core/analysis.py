@@ -19,7 +19,7 @@ from core.errors import ImageError, LogitscopeError
 from core.images import DecodedImage, decode_image
 from core.inference import predict
 from core.numerics import as_logits
-from core.preprocess import Preprocessing
+from core.preprocess import Preprocessing, coverage_note
 from core.registry import LoadedModel
 
 # a picture needs at least two pixels each way to have any structure; a 1x1 "image" is one colour
@@ -150,7 +150,9 @@ def _run(model: LoadedModel, name: str, key: str, decoded: DecodedImage) -> Imag
     tensor = model.spec.preprocessing(decoded.image)  # built once: the view and the model both use it
     view = image_view(decoded, model.spec.preprocessing, tensor=tensor)
     logits = as_logits(predict(model, [tensor])[0]).reshape(-1)
-    return ImageResult(name, key, view, logits, decoded.image, tensor, notes=decoded.notes)
+    seen = coverage_note(decoded.image.size, model.spec.preprocessing)  # a long strip: say how little is seen
+    notes = decoded.notes if seen is None else (*decoded.notes, seen)
+    return ImageResult(name, key, view, logits, decoded.image, tensor, notes=notes)
 
 
 def analyse(model: LoadedModel, name: str, data: bytes, *, key: str | None = None) -> ImageResult:

@@ -7,7 +7,9 @@ the torchvision transform, writes the pipeline out as text, and undoes the norma
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 from PIL import Image
@@ -91,6 +93,78 @@ class Preprocessing:
         return Image.fromarray(array, mode="RGB")
 
 
+class _CapLongSide(v2.Transform):
+    """Before Resize: cut a very long side down to the centre part that CenterCrop keeps, plus a margin.
+
+    Resize(256) scales the short side, so a 20,000 x 2 strip would become 256 x 2,560,000 (2 GB) only for
+    CenterCrop to keep 224 x 224 of it. Cutting first bounds that cost by the crop size; the pixels the
+    model sees are the same up to resampling at the margin. Images with a usual aspect ratio (up to
+    `max_aspect`) are not touched, so their input stays exactly as before.
+    """
+
+    def __init__(self, *, resize: int, crop: int, margin: int = 8, max_aspect: float = 4.0) -> None:
+        super().__init__()
+        self.resize, self.crop, self.margin, self.max_aspect = resize, crop, margin, max_aspect
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        height, width = v2.functional.get_size(inpt)
+        cut = capped_long_side(
+            (width, height), resize=self.resize, crop=self.crop, margin=self.margin, max_aspect=self.max_aspect
+        )
+        if cut is None:
+            return inpt
+        start, keep = cut
+        if width >= height:
+            return v2.functional.crop(inpt, 0, start, height, keep)
+        return v2.functional.crop(inpt, start, 0, keep, width)
+
+
+def capped_long_side(
+    size: tuple[int, int], *, resize: int, crop: int, margin: int = 8, max_aspect: float = 4.0
+) -> tuple[int, int] | None:
+    """(start, length) of the part of the long side of a `size` (width, height) image that survives
+    Resize(`resize`) + CenterCrop(`crop`), plus `margin` resized pixels each side; None when the image is
+    not longer than `max_aspect` times its short side.
+
+    The length is a multiple of short / gcd(short, resize), so the cut part resizes by exactly the same
+    factor, and the start puts the crop where the full-length resize would have put it.
+    """
+    short, long = min(size), max(size)
+    if long <= max_aspect * short:
+        return None
+    step = short // math.gcd(short, resize)
+    keep = step * math.ceil((crop + 2 * margin) * short / resize / step)
+    if keep >= long:
+        return None
+    scale = resize / short
+    full_start = round((int(resize * long / short) - crop) / 2)  # CenterCrop's offset after a full resize
+    cut_start = round((round(keep * scale) - crop) / 2)  # and inside the cut part
+    start = min(max(round(full_start / scale - cut_start / scale), 0), long - keep)
+    return start, keep
+
+
+def seen_region(size: tuple[int, int], pre: Preprocessing) -> tuple[float, float]:
+    """(width, height) of the part of a `size` (width, height) image that the model sees after Resize and
+    CenterCrop, in the image's own pixels."""
+    width, height = size
+    side = pre.crop * min(width, height) / pre.resize  # the crop's side, mapped back onto the image
+    return min(side, width), min(side, height)
+
+
+def coverage_note(size: tuple[int, int], pre: Preprocessing, *, below: float = 0.2) -> str | None:
+    """A sentence saying how little of an odd-shaped image the model sees, or None for usual shapes
+    (a square photo loses its border: about 77% is seen at 224/256)."""
+    width, height = size
+    seen_w, seen_h = seen_region(size, pre)
+    fraction = seen_w * seen_h / (width * height)
+    if fraction >= below:
+        return None
+    return (
+        f"the model sees only the centre {seen_w:.0f} x {seen_h:.0f} pixels of this {width} x {height} image "
+        f"({fraction:.2%} of it); crop the part that matters before uploading"
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def _compose(pre: Preprocessing) -> v2.Compose:
     """`pre` as a torchvision transform; cached by the (frozen, hashable) spec, so built once per model."""
@@ -98,6 +172,7 @@ def _compose(pre: Preprocessing) -> v2.Compose:
     if pre.grayscale:
         steps.append(v2.Grayscale(num_output_channels=1))
     steps += [
+        _CapLongSide(resize=pre.resize, crop=pre.crop),
         v2.Resize(pre.resize, interpolation=_INTERPOLATION[pre.interpolation], antialias=True),
         v2.CenterCrop(pre.crop),
         v2.ToDtype(torch.float32, scale=True),
