@@ -35,7 +35,7 @@ def label_issues(probs: np.ndarray, targets: np.ndarray, *, filter_by: str = "pr
         Columns index (row of `probs`), given, suggested (the model's top class), confidence (its
         probability) and score (the probability of the given label); empty when none is flagged.
     """
-    p = np.asarray(probs, dtype=np.float64)
+    p = np.asarray(probs, dtype=np.float32)  # 50,000 x 1,000: 200 MB, not 400
     y = np.asarray(targets, dtype=np.int64)
     if p.ndim != 2 or y.ndim != 1 or len(p) != len(y):
         raise InputError(f"need probabilities (n, classes) and labels (n,), got {p.shape} and {y.shape}")
