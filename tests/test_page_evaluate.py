@@ -208,3 +208,25 @@ def test_metrics_are_computed_once_per_temperature(evaluated: AppTest, monkeypat
     at.select_slider(key="eval_temperature").set_value(2.5).run()
     assert not at.exception
     assert len(calls) == 3  # back and forth: every T was already scored
+
+
+def test_open_in_the_inspector_shows_that_image_there() -> None:
+    from core.i18n import escape_markdown
+
+    at = AppTest.from_file(str(Path(PAGE).parent.parent / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/3_Dataset_Evaluation.py").run()
+    next(b for b in at.button if b.label == "Switch to digits_cnn and evaluate").click().run()
+    next(b for b in at.button if b.label == "Open").click().run()
+    name = at.session_state["eval_selected"]
+    records = ev.records_table(at.session_state["eval_result"]["result"], [str(i) for i in range(10)])
+    predicted = records.loc[records["file"] == name, "prediction_label"].item()
+    at.button(key="eval_to_inspector").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Image Inspector"
+    assert [s.value for s in at.main.subheader] == [escape_markdown(name)]  # that file, not the default sample
+    assert at.checkbox(key="inspector_w_sample_coffee").value is False
+    table = at.dataframe[-1].value
+    assert table["label"].iloc[0] == predicted  # the Inspector's top-1 is the Evaluation page's prediction
+    assert any(c.value.startswith(f"1. {predicted} (") for c in at.code)
+    assert "inspector_handoff" not in at.session_state  # taken once: a later visit does not add it again

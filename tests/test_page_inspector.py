@@ -12,6 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import core.inference
+import ui.cache
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -31,6 +32,8 @@ def forward_calls(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(core.inference, "forward", counting)
     st.cache_data.clear()  # so the first run really computes, and the count means something
+    for cache in (ui.cache.analysed, ui.cache.analysed_with, ui.cache.variant_logits, ui.cache.gradcam):
+        cache.clear()  # the one image path's caches (st.cache_resource: no copy per read)
     return calls
 
 
@@ -274,3 +277,48 @@ def test_open_in_logits_lab_hands_over_every_class() -> None:
     assert payload["labels"][967] == "espresso"
     assert max(range(1000), key=payload["logits"].__getitem__) == 967
     assert payload["source"] == "coffee.png · efficientnet_lite0"
+
+
+def test_each_image_is_hashed_and_decoded_once_bad_files_included(sample, monkeypatch) -> None:
+    import core.analysis
+    import ui.inspector
+
+    hashed: list[int] = []
+    decoded: list[str] = []
+    real_digest, real_decode = ui.inspector.digest, core.analysis.decode_image
+    monkeypatch.setattr(ui.inspector, "digest", lambda data: hashed.append(len(data)) or real_digest(data))
+    monkeypatch.setattr(
+        core.analysis, "decode_image", lambda data, name: decoded.append(name) or real_decode(data, name)
+    )
+    for cache in (ui.cache.analysed, ui.cache.analysed_with, ui.cache.variant_logits, ui.cache.gradcam):
+        cache.clear()
+    at = _page()
+    coffee = sample("coffee").read_bytes()
+    hashed.clear()
+    decoded.clear()
+    at = _upload(at, ("broken.png", b"not an image"), ("mine.png", coffee))
+    assert not at.exception
+    assert sorted(hashed) == sorted([len(b"not an image"), len(coffee)])  # once each, when they arrived
+    assert sorted(decoded) == ["broken.png", "mine.png"]
+    at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
+    at.slider(key="inspector_w_k").set_value(8).run()
+    at.session_state["inspector_tab"] = "Preprocessing check"
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and _plain(at.error[0].value).startswith("broken.png: not a recognised image")
+    assert len(hashed) == 2, "an image was hashed again on a rerun"
+    assert sorted(decoded) == ["broken.png", "mine.png"], "an image (the bad one too) was decoded again"
+
+
+def test_downloads_are_built_only_when_clicked(monkeypatch) -> None:
+    import ui.inspector_view
+
+    built: list[str] = []
+    real_csv, real_json = ui.inspector_view.export_csv, ui.inspector_view.export_json
+    monkeypatch.setattr(ui.inspector_view, "export_csv", lambda *a, **k: built.append("csv") or real_csv(*a, **k))
+    monkeypatch.setattr(ui.inspector_view, "export_json", lambda *a, **k: built.append("json") or real_json(*a, **k))
+    at = _page()
+    at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == ["All logits (CSV)", "Prediction (JSON)"]
+    assert built == []  # a rerun never builds the 1,000-class CSV or the JSON

@@ -1,20 +1,28 @@
-"""The cached model loaders and the bounded per-(model, image) logits cache.
+"""The cached model loaders and the bounded per-(model, image) caches of the one image path.
 
-Sliders (k, temperature, softmax/sigmoid) never re-run the model: logits are cached by
-(model key, image bytes); everything after the logits is recomputed on each rerun, which is cheap.
+Each image is analysed once per (model key, image key) by `core.analysis.analyse` (decode, input tensor,
+one forward pass); a bad file is a result too, cached like a good one. The extras (preprocessing check,
+Grad-CAM, a second model) start from that result's decoded image or input tensor and are cached the same
+way. Sliders (k, temperature, softmax/sigmoid) never re-run the model: everything after the logits is
+recomputed on each rerun, which is cheap.
+
+These caches are `st.cache_resource` (no pickled copy on every read) shared by all sessions: the keys
+are content digests, and no caller mutates a cached result, tensor or image.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import streamlit as st
 import torch
 
-from core import SETTINGS, LoadedModel, LogitscopeError, decode_image, load_model, predict
+from core import SETTINGS, LoadedModel, LogitscopeError, load_model
+from core.analysis import ImageResult, analyse, analyse_with
+from core.attribution import grad_cam
 from core.checkpoint import load_checkpoint
 from core.i18n import t
+from core.inspector import normalisation_logits
 from ui.sidebar import SidebarControls
 
 
@@ -42,17 +50,37 @@ def current_model(controls: SidebarControls) -> LoadedModel:
     return get_model(controls.model_name)
 
 
-@st.cache_data(show_spinner=False, max_entries=SETTINGS.logits_cache_entries)
-def cached_logits(model_key: str, image_bytes: bytes, file_name: str, _model: LoadedModel) -> np.ndarray:
-    """Logits of one image as a float32 array, cached by (model key, image bytes, name).
+def model_key(model: LoadedModel) -> str:
+    """What identifies a model's outputs: its spec name (a checkpoint's includes its digest) and backend."""
+    backend = model.backend.info.name if model.backend is not None else "torch"
+    return f"{model.spec.name}@{backend}"
 
-    `_model` is not hashed: `model_key` (the spec name, which includes a checkpoint's digest) stands for it.
-    Raises core.ImageError for a bad file.
+
+# ---------------------------------------------------------------- the one image path
+@st.cache_resource(show_spinner=False, max_entries=SETTINGS.logits_cache_entries)
+def analysed(model_id: str, image_key: str, name: str, _model: LoadedModel, _data: bytes) -> ImageResult:
+    """`core.analysis.analyse` once per (model, image bytes, name); errors are cached results too.
+
+    `model_id` (`model_key`) stands for `_model` and `image_key` (the bytes' digest) for `_data`.
     """
-    decoded = decode_image(image_bytes, file_name)
-    return predict(_model, [decoded.image])[0].numpy()
+    return analyse(_model, name, _data, key=image_key)
 
 
-def as_tensor(logits: np.ndarray) -> torch.Tensor:
-    """A tensor copy of cached logits (the cached array itself is never modified)."""
-    return torch.from_numpy(np.array(logits, copy=True))
+@st.cache_resource(show_spinner=False, max_entries=32)
+def analysed_with(model_id: str, image_key: str, name: str, _model: LoadedModel, _result: ImageResult) -> ImageResult:
+    """The same image through a second model (the compare tab), from the decoded image: no new decode."""
+    return analyse_with(_model, _result)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def variant_logits(model_id: str, image_key: str, _model: LoadedModel, _result: ImageResult) -> dict[str, torch.Tensor]:
+    """Logits under the three normalisations of the preprocessing check (one batch; own input reused)."""
+    assert _result.image is not None  # only asked for a good result
+    return normalisation_logits(_model, _result.image, own_input=_result.input)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def gradcam(model_id: str, image_key: str, target: int, _model: LoadedModel, _result: ImageResult) -> torch.Tensor:
+    """The Grad-CAM map (H, W) in [0, 1] of class `target` on the result's exact model input."""
+    assert _result.input is not None  # only asked for a good result
+    return grad_cam(_model, _result.input, target)

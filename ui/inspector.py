@@ -1,38 +1,33 @@
-"""UI helpers of the Image Inspector page: its controls, its image inputs and its caches.
+"""UI helpers of the Image Inspector page: its controls, its image inputs, its labels and table columns.
 
-Each helper returns plain values (a dataclass, a list of (name, bytes)); the page passes them to `core`.
-Widget values the page must remember across pages live in "inspector_*" session-state keys, and the
-widgets are re-seeded from them (Streamlit forgets a widget's value once its page is left).
+Each helper returns plain values (a dataclass, a list of `ImageInput`); the page passes them to `core`
+through the caches of `ui.cache`. Widget values the page must remember across pages live in
+"inspector_*" session-state keys, and the widgets are re-seeded from them (Streamlit forgets a widget's
+value once its page is left). An image handed over by another page ("inspector_handoff": {"name",
+"bytes"}) joins the inputs and is the one whose details show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
 import streamlit as st
-import torch
 
-from core import LoadedModel, Preprocessing, decode_image
-from core.attribution import grad_cam
+from core import LoadedModel, decode_image
+from core.analysis import ImageResult, digest
 from core.i18n import escape_markdown, t
-from core.inspector import (
-    ImageView,
-    Scores,
-    image_bytes,
-    image_view,
-    normalisation_logits,
-    temperature_options,
-    thumbnail,
-)
+from core.inspector import Scores, image_bytes, temperature_options, thumbnail
+from core.registry import ModelSpec, choose_labels, spec_labels
 from core.samples import sample_images
-from ui.sidebar import Upload, keep, persistent_key
+from ui.cache import analysed, model_key
+from ui.sidebar import SidebarControls, keep, persistent_key
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 K_RANGE = (1, 20)
 DEFAULT_SAMPLE = "coffee"
 TEMPERATURES = temperature_options()
+HANDOFF_KEY = "inspector_handoff"
 
 
 @dataclass(frozen=True)
@@ -48,6 +43,34 @@ class InspectorControls:
     k: int
     temperature: float
     scores: Scores
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """One image to analyse: its name, its bytes and their digest, computed once when it arrived."""
+
+    name: str
+    data: bytes = field(repr=False)
+    key: str
+
+    @classmethod
+    def of(cls, name: str, data: bytes) -> ImageInput:
+        return cls(name, data, digest(data))
+
+
+@dataclass(frozen=True)
+class Names:
+    """The class names the page shows.
+
+    Attributes:
+        labels: one name per class in the chosen language (or the user's file).
+        other: the other language's names ("both" mode), else None.
+        search: every list a class is known by, for the "what about class X?" search.
+    """
+
+    labels: list[str]
+    other: list[str] | None
+    search: list[list[str] | None]
 
 
 def _widget(key: str) -> str:
@@ -99,10 +122,26 @@ def inspector_controls(lang: str) -> InspectorControls:
     return InspectorControls(int(k), float(temperature), "sigmoid" if scores == "sigmoid" else "softmax")
 
 
+def class_names(controls: SidebarControls, spec: ModelSpec) -> Names:
+    """The labels the sidebar chose for this model (a warning when a label file does not fit)."""
+    label_file = controls.label_file
+    choice = choose_labels(
+        spec,
+        controls.label_mode,
+        file_data=label_file.data if label_file else None,
+        file_name=label_file.name if label_file else "labels.txt",
+    )
+    if choice.warning:
+        st.warning(escape_markdown(choice.warning), icon=":material/label_off:")
+    # every name a class is known by, for the "what about class X?" search (English and Chinese both)
+    search = [choice.labels, spec_labels(spec, "en"), spec_labels(spec, "zh") if spec.label_set else None]
+    return Names(choice.labels, choice.other, search)
+
+
 # ---------------------------------------------------------------- image inputs
 def _store_uploads() -> None:
     files = st.session_state.get("inspector_w_uploads") or []
-    st.session_state["inspector_uploads"] = [Upload(f.name, f.getvalue()) for f in files]
+    st.session_state["inspector_uploads"] = [ImageInput.of(f.name, f.getvalue()) for f in files]
     if files and not st.session_state.get("inspector_samples_touched"):
         # the sample shown by default was only there so the page is not empty: the user's images replace it
         st.session_state["inspector_samples"] = []
@@ -127,13 +166,33 @@ def _toggle_sample(name: str) -> None:
     st.session_state["inspector_samples_touched"] = True
 
 
+def _take_handoff() -> None:
+    """An image sent by another page (the Evaluation page's "open in the Inspector") joins the uploads."""
+    handoff = st.session_state.pop(HANDOFF_KEY, None)
+    if not handoff:
+        return
+    item = ImageInput.of(str(handoff["name"]), bytes(handoff["bytes"]))
+    kept = [u for u in st.session_state["inspector_uploads"] if u.key != item.key]
+    st.session_state["inspector_uploads"] = [item, *kept]
+    if not st.session_state.get("inspector_samples_touched"):
+        st.session_state["inspector_samples"] = []  # as for an upload: it replaces the default sample
+    st.session_state["inspector_detail"] = item.key  # its details show, whatever else is open
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _sample_input(name: str) -> ImageInput:
+    """A sample's bytes, read and hashed once per process."""
+    sample = next(s for s in sample_images() if s.name == name)
+    return ImageInput.of(sample.path.name, sample.path.read_bytes())
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _sample_thumbnail(name: str) -> bytes:
-    sample = next(s for s in sample_images() if s.name == name)
-    return image_bytes(thumbnail(decode_image(sample.path.read_bytes(), sample.path.name).image), fmt="JPEG")
+    item = _sample_input(name)
+    return image_bytes(thumbnail(decode_image(item.data, item.name).image), fmt="JPEG")
 
 
-def _gallery(lang: str) -> list[tuple[str, bytes]]:
+def _gallery(lang: str) -> list[ImageInput]:
     samples = sample_images()
     st.session_state.setdefault(
         "inspector_samples", [DEFAULT_SAMPLE] if any(s.name == DEFAULT_SAMPLE for s in samples) else []
@@ -150,12 +209,28 @@ def _gallery(lang: str) -> list[tuple[str, bytes]]:
                 on_change=_toggle_sample,
                 args=(sample.name,),
             )
-    return [(s.path.name, s.path.read_bytes()) for s in samples if s.name in chosen]
+    return [_sample_input(s.name) for s in samples if s.name in chosen]
 
 
-def image_inputs(lang: str) -> list[tuple[str, bytes]]:
-    """Uploads, a camera photo and the chosen samples, as (file name, bytes), in that order."""
+def _camera_photo(lang: str) -> ImageInput | None:
+    photo = st.camera_input(
+        t("inspector.camera_label", lang), key="inspector_w_camera", width=480, on_change=_photo_taken
+    )
+    if photo is None:
+        return None
+    kept = st.session_state.get("inspector_camera_photo")
+    if kept is None or kept[0] != photo.file_id:  # copied and hashed once per photo, not per rerun
+        kept = st.session_state["inspector_camera_photo"] = (
+            photo.file_id,
+            ImageInput.of("camera.jpg", photo.getvalue()),
+        )
+    return kept[1]
+
+
+def image_inputs(lang: str) -> list[ImageInput]:
+    """Uploads (and a handed-over image), a camera photo and the chosen samples, in that order."""
     st.session_state.setdefault("inspector_uploads", [])
+    _take_handoff()
     upload_column, camera_column = st.columns([3, 1], vertical_alignment="center")
     with upload_column:
         st.file_uploader(
@@ -168,21 +243,34 @@ def image_inputs(lang: str) -> list[tuple[str, bytes]]:
         )
     with camera_column:
         camera_on = st.toggle(t("inspector.camera", lang), key="inspector_camera_on")
-    items = [(u.name, u.data) for u in st.session_state["inspector_uploads"]]
+    items: list[ImageInput] = list(st.session_state["inspector_uploads"])
     if items and not st.session_state.get("inspector_w_uploads"):
-        # back from another page: the uploader is empty again, but the files are still here
+        # back from another page (or handed an image by one): the uploader is empty, but the files are here
         note, forget = st.columns([4, 1], vertical_alignment="center")
-        note.caption(t("inspector.earlier_uploads", lang, names=escape_markdown(", ".join(name for name, _ in items))))
+        note.caption(t("inspector.earlier_uploads", lang, names=escape_markdown(", ".join(i.name for i in items))))
         forget.button(t("inspector.forget_uploads", lang), on_click=_forget_uploads, key="inspector_forget")
     if camera_on:
-        photo = st.camera_input(
-            t("inspector.camera_label", lang), key="inspector_w_camera", width=480, on_change=_photo_taken
-        )
+        photo = _camera_photo(lang)
         if photo is not None:
-            items.append(("camera.jpg", photo.getvalue()))
+            items.append(photo)
     with st.expander(t("inspector.gallery", lang), expanded=True, icon=":material/photo_library:"):
         items += _gallery(lang)
     return items
+
+
+def analyse_all(model: LoadedModel, items: Sequence[ImageInput], lang: str) -> list[ImageResult]:
+    """One cached `core.analysis.analyse` per (model, image); a progress bar while several run."""
+    progress = st.progress(0.0, text=t("inspector.running", lang, n=len(items))) if len(items) > 1 else None
+    key = model_key(model)
+    results = []
+    for done, item in enumerate(items, start=1):
+        results.append(analysed(key, item.key, item.name, model, item.data))
+        if progress is not None:
+            text = t("inspector.progress", lang, done=done, total=len(items), name=escape_markdown(item.name))
+            progress.progress(done / len(items), text=text)
+    if progress is not None:
+        progress.empty()
+    return results
 
 
 # ---------------------------------------------------------------- table columns
@@ -227,29 +315,3 @@ def compare_columns(lang: str, names: Sequence[str]) -> dict[str, object]:
     for name in names:
         columns[f"{name} p"] = st.column_config.ProgressColumn(f"{name} p", **_PERCENT)
     return columns
-
-
-# ---------------------------------------------------------------- caches (bounded; keyed by model and image bytes)
-@st.cache_data(show_spinner=False, max_entries=32)
-def cached_view(model_key: str, data: bytes, file_name: str, _pre: Preprocessing) -> ImageView:
-    """The decoded preview and the model's input of one file (ImageError for a bad one, never cached)."""
-    return image_view(decode_image(data, file_name), _pre)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def cached_variant_logits(model_key: str, data: bytes, file_name: str, _model: LoadedModel) -> dict[str, np.ndarray]:
-    """Logits under the three normalisations of the preprocessing check."""
-    logits = normalisation_logits(_model, decode_image(data, file_name).image)
-    return {name: z.numpy() for name, z in logits.items()}
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_gradcam(model_key: str, data: bytes, file_name: str, target: int, _model: LoadedModel) -> np.ndarray:
-    """The Grad-CAM map (H, W) in [0, 1] of class `target` on this file's model input."""
-    tensor = _model.spec.preprocessing(decode_image(data, file_name).image)
-    return grad_cam(_model, tensor, target).numpy()
-
-
-def tensor_of(array: np.ndarray) -> torch.Tensor:
-    """A tensor copy of a cached array (the cached value itself is never modified)."""
-    return torch.from_numpy(np.array(array, copy=True))
