@@ -182,7 +182,8 @@ def decode_query(
     size = table.size if table is not None else None
     k = defaults.k
     if (raw := one("k")) is not None:
-        if not raw.strip().isdigit() or int(raw) < 1:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses; 18 digits keep int() cheap
+        if not raw.strip().isdecimal() or len(raw.strip()) > 18 or int(raw) < 1:
             problems.append(LabInputError("lab.err.link_k", text=raw[:20]))
         elif size is not None and int(raw) > size:
             problems.append(LabInputError("lab.err.link_k_large", k=int(raw), size=size))

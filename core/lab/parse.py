@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -19,6 +18,7 @@ from core.numerics import (
     log_softmax,
     softmax,
 )
+from core.safe_io import SafeInputError, load_json, read_csv_rows
 
 MAX_UPLOAD_BYTES: Final = 5_000_000  # 10 000 labelled logits are well under 1 MB
 
@@ -31,7 +31,8 @@ _WRAPPER = re.compile(r"^\s*(?:tensor|array|np\.array|torch\.tensor)?\s*\(?", re
 
 def _tokens(text: str) -> list[str]:
     # tolerate what people copy from Python: [2.0, 1.0], tensor([[2.0, 1.0]]), array([...], dtype=...)
-    text = re.sub(r",?\s*dtype\s*=\s*[\w.]+", " ", text)
+    # starts at the literal "dtype", so a long run of spaces is scanned once (",?\s*dtype" was quadratic)
+    text = re.sub(r"dtype\s*=\s*[\w.]+", " ", text)
     text = _WRAPPER.sub("", text)
     text = re.sub(r"[\[\](){}]", " ", text)
     return [tok for tok in _SEPARATORS.split(text) if tok]
@@ -66,18 +67,41 @@ def parse_numbers(
     return values
 
 
-_LABELLED_LINE = re.compile(r"^\s*(?P<label>.*?\S)\s*(?:[\t,;:=|]\s*|\s+)(?P<value>[^\s,;:=|\t]+)\s*$")
+_PAIR_SEPARATORS: Final = ",;:=|"  # one of these (or only whitespace) separates a label from its value
+
+
+def _split_labelled(line: str) -> tuple[str, str] | None:
+    """(label, value) of "label<gap>value", where value is the last run without whitespace or any of
+    ",;:=|" and the gap is whitespace with at most one of those marks; None when the line has no gap.
+
+    One pass from the end, linear in the line: the regex this replaces,
+    `^\\s*(.*?\\S)\\s*(?:[,;:=|]\\s*|\\s+)([^\\s,;:=|]+)\\s*$`, backtracked cubically on a line of many
+    spaces and one letter (tests/test_bad_inputs.py keeps it as the oracle on short lines).
+    """
+    text = line.strip()
+    start = len(text)
+    while start > 0 and not (text[start - 1].isspace() or text[start - 1] in _PAIR_SEPARATORS):
+        start -= 1
+    if start == 0 or start == len(text):
+        return None
+    head = text[:start]
+    label = head.rstrip()
+    if label and label[-1] in _PAIR_SEPARATORS and label[:-1].rstrip():
+        label = label[:-1].rstrip()  # the longest gap: spaces, one mark, spaces
+    elif label == head:
+        return None  # the gap would be empty (a mark that is itself the whole label, with no space)
+    return (label, text[start:]) if label else None
 
 
 def _labelled_line(line: str) -> tuple[str, str] | None:
-    match = _LABELLED_LINE.match(line)
-    if not match:
+    pair = _split_labelled(line)
+    if pair is None:
         return None
-    label = match.group("label").strip().strip("\"'")
+    label = pair[0].strip().strip("\"'")
     # a "label" made only of numbers is a row of numbers, not a name
     if not label or all(number(tok) is not None for tok in _SEPARATORS.split(label) if tok):
         return None
-    return label, match.group("value")
+    return label, pair[1]
 
 
 def parse_pasted(text: str, *, source: str = "", max_count: int = SETTINGS.max_logits) -> LabTable:
@@ -122,18 +146,13 @@ def parse_csv(data: bytes, *, file_name: str = "table.csv", max_count: int = SET
     CSV export (label, logit, probability, ...) reads back.
     """
     text = _decode_text(data, file_name)
-    # Take only the delimiter from the sniffer, from the first line: labels further down may hold ";" or
-    # quotes that out-vote the real delimiter, and its quoting guesses from one line are unreliable.
+    # The delimiter comes from the first line only (labels further down may hold ";" or quotes that would
+    # out-vote it), counted in linear time: csv.Sniffer backtracked for seconds on a crafted line.
     # Quoting stays standard CSV (doubled quotes), which is what our own export writes.
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
     try:
-        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise LabInputError("lab.err.csv", name=file_name, detail=str(exc)) from None
+        rows = [[cell.strip() for cell in row] for row in read_csv_rows(text, name=file_name, delimiter=None)]
+    except SafeInputError as exc:
+        raise LabInputError(exc.key, **exc.params) from None
     rows = [row for row in rows if any(row)]
     if not rows:
         raise LabInputError("lab.err.file_empty", name=file_name)
@@ -187,9 +206,9 @@ def parse_json(data: bytes, *, file_name: str = "logits.json", max_count: int = 
     [{"label": "cat", "logit": 2.0}, ...] (the lab's JSON export reads back)."""
     text = _decode_text(data, file_name)
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LabInputError("lab.err.json", name=file_name, detail=exc.msg, line=exc.lineno, column=exc.colno) from None
+        doc = load_json(text, name=file_name)  # depth and number length bounded: no RecursionError/OverflowError
+    except SafeInputError as exc:
+        raise LabInputError("lab.err.json" if exc.key == "io.json_invalid" else exc.key, **exc.params) from None
     labels: list[str | None] | None = None
     if isinstance(doc, dict) and "logits" in doc:
         raw, raw_labels = doc["logits"], doc.get("labels")
