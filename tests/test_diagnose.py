@@ -358,3 +358,19 @@ def test_weak_slices_put_the_worst_bucket_first() -> None:
     table = slices.properties_frame(["a.png", "b.png", "bad.png"], data.__getitem__)
     assert table["brightness"][0] == 200 and table["grayscale"].tolist()[:2] == [1.0, 0.0]
     assert table["aspect"][1] == 2.0 and table.iloc[2].isna().all()
+
+
+def test_results_file_and_records_carry_the_per_image_scores(digits_model: LoadedModel) -> None:
+    result = ev.evaluate(digits_model, digits_set("test"), num_workers=0)
+    expected = scores.per_image_scores(result.logits, result.targets)
+    frame = ev.results_frame(result, DIGITS)
+    for column in scores.SCORE_COLUMNS:
+        np.testing.assert_allclose(frame[column], expected[column])
+    back = ev.read_results(ev.results_bytes(result, fmt="parquet", labels=DIGITS), "r.parquet")
+    again = scores.per_image_scores(back.logits, back.targets)
+    np.testing.assert_allclose(again.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-9)
+    records = ev.records_table(result, DIGITS, temperature=2.0)
+    at_two = scores.per_image_scores(result.logits, result.targets, temperature=2.0)
+    np.testing.assert_allclose(records["margin"], at_two["margin"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(records["hardness"], at_two["hardness"])
+    np.testing.assert_allclose(records["mistakenness"], at_two["mistakenness"])

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from core.diagnose.scores import per_image_scores
 from core.errors import InputError
 from core.evaluate.metrics import TOP_K, TemperatureFit, check_scored
 from core.evaluate.run import EvalResult
@@ -22,12 +23,14 @@ LOGIT_PREFIX = "logit_"
 
 def records_table(result: EvalResult, labels: Sequence[str], *, temperature: float = 1.0) -> pd.DataFrame:
     """One row per image at T: file, target, target_label, prediction, prediction_label, confidence,
-    margin (top-1 minus top-2 probability), target_probability, correct."""
+    margin (top-1 minus top-2 probability), hardness (entropy), mistakenness (`core.diagnose.scores`),
+    target_probability, correct."""
     z, y = check_scored(result.logits, result.targets)
     probs = softmax(z, temperature=temperature)
     values, indices = top_k(probs, 2)
     second = values[:, 1] if values.shape[1] > 1 else torch.zeros_like(values[:, 0])
     predicted = indices[:, 0]
+    scores = per_image_scores(result.logits, y, temperature=temperature)
     return pd.DataFrame(
         {
             "file": list(result.files),
@@ -37,6 +40,8 @@ def records_table(result: EvalResult, labels: Sequence[str], *, temperature: flo
             "prediction_label": [label_of(labels, i) for i in predicted.tolist()],
             "confidence": values[:, 0].numpy(),
             "margin": (values[:, 0] - second).numpy(),
+            "hardness": scores["hardness"].to_numpy(),
+            "mistakenness": scores["mistakenness"].to_numpy(),
             "target_probability": probs.gather(1, y[:, None]).flatten().numpy(),
             "correct": (predicted == y).numpy(),
         }
@@ -107,8 +112,9 @@ def per_class_table(records: pd.DataFrame, labels: Sequence[str]) -> pd.DataFram
 # ---------------------------------------------------------------- results files
 def results_frame(result: EvalResult, labels: Sequence[str] | None = None) -> pd.DataFrame:
     """Per-image results for export: file, target, prediction, confidence, correct, top5 indices and
-    probabilities (";"-joined), target/prediction labels when `labels` is given, model, and every logit
-    as columns logit_0 .. logit_{C-1} (enough to recompute everything at any T)."""
+    probabilities (";"-joined), target/prediction labels when `labels` is given, hardness, margin and
+    mistakenness at T = 1 (`core.diagnose.scores`), model, and every logit as columns logit_0 .. logit_{C-1}
+    (enough to recompute everything at any T)."""
     z = result.logits
     probs = softmax(z.to(torch.float64))
     values, indices = top_k(probs, TOP_K)
@@ -127,6 +133,7 @@ def results_frame(result: EvalResult, labels: Sequence[str] | None = None) -> pd
     if labels is not None:
         frame.insert(2, "target_label", [label_of(labels, i) for i in result.targets.tolist()])
         frame.insert(4, "prediction_label", [label_of(labels, i) for i in predicted.tolist()])
+    frame = pd.concat([frame, per_image_scores(z, result.targets)], axis=1)
     frame["model"] = result.model
     logit_columns = pd.DataFrame(z.numpy(), columns=[f"{LOGIT_PREFIX}{i}" for i in range(z.shape[1])])
     return pd.concat([frame, logit_columns], axis=1)
