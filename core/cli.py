@@ -22,7 +22,7 @@ from core.errors import InputError, LabelError, LogitscopeError
 from core.evaluate import Progress
 from core.images import read_image_file
 from core.inference import predict
-from core.labels import LABEL_LANGUAGES, read_label_file, validate_labels
+from core.labels import LABEL_LANGUAGES, label_of, read_label_file, validate_labels
 from core.numerics import (
     as_logits,
     check_claims,
@@ -241,6 +241,7 @@ def _progress_line(progress: Progress) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from core.datasets import open_path, resolver_for
+    from core.diagnose.summary import diagnosis
     from core.evaluate import calibrate, evaluate, results_bytes, summary
 
     if args.batch_size is not None and args.batch_size < 1:
@@ -264,7 +265,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     fit = calibrate(result.logits, result.targets)
     if out is not None:
         out.write_bytes(results_bytes(result, fmt=out.suffix.lower().lstrip("."), labels=labels))
-    report = {**summary(result, fit), **_backend_fields(backend)}
+    diagnosed = diagnosis(result, labels)
+    report = {**summary(result, fit), **diagnosed, **_backend_fields(backend)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
@@ -281,6 +283,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if fit.probabilities_warning:
         print("  warning: these outputs look like probabilities, not logits; temperature scaling cannot help them")
+    issues = diagnosed["label_issues"]
+    assert isinstance(issues, list)
+    if issues:
+        # only meaningful on images the model was not trained on (held-out predictions)
+        print(f"  likely label errors: {len(issues)} (if the model never trained on these images), most likely first:")
+        for issue in issues[:5]:
+            given, said = label_of(labels, int(issue["given"])), label_of(labels, int(issue["suggested"]))
+            print(f"    {issue['file']}: given {given}, the model says {said}")
     if result.errors:
         print(f"  skipped {len(result.errors)}:")
         for error in result.errors[:10]:
