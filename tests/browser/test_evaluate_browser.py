@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -82,3 +83,36 @@ def test_digits_in_one_click(app_url, page) -> None:
     main.get_by_text("Selected image").wait_for()
     wait_for_app(page)
     tall_screenshot(page, "evaluate-digits")
+
+
+def test_open_a_mistake_in_the_image_inspector(app_url, page) -> None:
+    page.goto(f"{app_url}/Dataset_Evaluation")
+    wait_for_app(page)
+    main = page.locator("[data-testid=stMain]")
+    main.get_by_role("button", name="Switch to digits_cnn and evaluate").click()
+    main.get_by_text("Mistakes and doubts").wait_for()
+    wait_for_app(page)
+    # the first card of the "most confident mistakes" gallery
+    main.get_by_role("button", name="Open", exact=True).first.click()
+    main.get_by_text("Selected image").wait_for()
+    wait_for_app(page)
+    # the innermost block holding the whole view: its title, the file name and the card text
+    selected = (
+        main.locator("[data-testid=stVerticalBlock]")
+        .filter(has_text="Selected image")
+        .filter(has_text="predicted: ")
+        .last
+    )
+    texts = selected.locator("[data-testid=stText]").all_inner_texts()
+    name = texts[0]  # e.g. "9/0171.png": the true class is the folder
+    predicted = next(t for t in texts if t.startswith("true: ")).split("predicted: ")[1].strip()
+    assert name.endswith(".png") and not name.startswith(predicted + "/")  # a mistake
+
+    main.get_by_role("button", name="Open in the Image Inspector").click()
+    page.get_by_role("heading", name="Image Inspector").wait_for()
+    page.get_by_role("heading", name=name).wait_for()  # that file's details, not the default sample
+    wait_for_app(page)
+    assert page.url.endswith("/Image_Inspector")
+    block = page.locator("[data-testid=stCode]").filter(has_text=re.compile(r"^1\. ")).first
+    assert block.inner_text().startswith(f"1. {predicted} (")  # the same top-1 as the Evaluation page's
+    screenshot(page, "evaluate-to-inspector")
