@@ -1,0 +1,320 @@
+"""What a temperature change costs in the real app: milliseconds from a key press on the T slider to the end
+of the rerun it causes, in chromium, for the last release (BEFORE) and the working tree (AFTER), in one run.
+
+Both apps are served by `streamlit run app.py` on their own ports; each scenario gets its own browser
+context per side, and the measurements interleave (scenario by scenario, the side that goes first
+alternating) so a noisy machine hurts both sides alike. One measurement: focus the slider's thumb, press
+ArrowRight (then ArrowLeft next time, so T moves between two stops), and time from the keydown event to the
+`[data-testid=stApp]` script state going `running` → `notRunning`, both stamped in the page.
+
+Scenarios: the Image Inspector with its default sample (coffee, one image) and with five sample images
+uploaded; the Logits Lab with its first example (3 classes) and with a 1,000-class table imported as CSV.
+
+    python benchmarks/bench_ui.py [--reps 20] [--warmup 3] [--before v0.1.0] [--scenarios lab-default,...]
+
+BEFORE is `git archive <ref>` unpacked into a temporary folder (the shared tree's branch never changes).
+The goal for issue 8 is AFTER ≤ 150 ms p50 for one image on the Inspector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.samples import sample_images  # noqa: E402
+
+CHROMIUM = os.environ.get("LOGITSCOPE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    # several pages stay open at once: never slow down the ones not in front
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+SETTLE_MS = 250  # quiet time after a rerun before the next key, so reruns never overlap
+
+# records every change of the app's script state with its time, and the time of the last keydown
+OBSERVER = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  window.__states = [];
+  window.__keyAt = null;
+  document.addEventListener('keydown', () => { window.__keyAt = performance.now(); }, true);
+  new MutationObserver((records) => {
+    const now = performance.now();
+    records.forEach((r, i) => {
+      const value = i + 1 < records.length ? records[i + 1].oldValue : app.getAttribute('data-test-script-state');
+      window.__states.push([value, now]);
+    });
+  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+}"""
+# ms from the keydown to the first `notRunning` after a `running` that followed it; false while not there yet
+RERUN_DONE = """() => {
+  const t0 = window.__keyAt;
+  if (t0 === null) return false;
+  let ran = false;
+  for (const [state, t] of window.__states) {
+    if (t < t0) continue;
+    if (state === 'running') ran = true;
+    else if (ran && state === 'notRunning') return t - t0;
+  }
+  return false;
+}"""
+SETTLED = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(root: Path, log_path: Path, *, timeout_s: float = 120) -> Iterator[str]:
+    """`streamlit run app.py` in `root` on a free port; yields its base URL once /_stcore/health answers."""
+    port = free_port()
+    env = {**os.environ, "LOGITSCOPE_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env.pop("PYTHONPATH", None)  # each tree imports its own `core` (the script's folder comes first)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                f"--server.port={port}",
+                "--server.address=127.0.0.1",
+                "--server.headless=true",
+                "--browser.gatherUsageStats=false",
+                "--server.fileWatcherType=none",
+            ],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit in {root} did not start; see {log_path}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def unpack(ref: str, into: Path) -> Path:
+    """The tree of git `ref` under `into` (git archive: no checkout, no worktree in the shared repository)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def wait_settled(page, *, timeout_ms: int) -> None:
+    """The script has finished and stayed finished for SETTLE_MS (a rerun can follow a rerun)."""
+    page.wait_for_function(SETTLED, timeout=timeout_ms)
+    page.wait_for_timeout(SETTLE_MS)
+    page.wait_for_function(SETTLED, timeout=timeout_ms)
+
+
+# --- scenarios: how to bring a fresh page to the state to measure -----------------------------------
+
+
+def _upload_samples(count: int) -> Callable[..., None]:
+    def setup(page, timeout_ms: int) -> None:
+        paths = [str(s.path) for s in sample_images()[:count]]
+        page.locator("[data-testid=stMain] [data-testid=stFileUploaderDropzoneInput]").first.set_input_files(paths)
+        for path in paths:
+            page.get_by_role("heading", name=Path(path).name).first.wait_for(timeout=timeout_ms)
+        wait_settled(page, timeout_ms=timeout_ms)
+
+    return setup
+
+
+def _import_classes(count: int) -> Callable[..., None]:
+    def setup(page, timeout_ms: int) -> None:
+        rows = "label,logit\n" + "\n".join(f"class {i},{(i * 7919) % 1000 / 100 - 5:.2f}" for i in range(count))
+        page.get_by_role("button", name="Import").click()
+        page.locator("[data-testid=stPopoverBody] [data-testid=stFileUploaderDropzoneInput]").set_input_files(
+            files=[{"name": f"classes{count}.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+        )
+        page.get_by_text(f"Loaded {count} classes").first.wait_for(timeout=timeout_ms)
+        page.keyboard.press("Escape")  # close the popover
+        wait_settled(page, timeout_ms=timeout_ms)
+
+    return setup
+
+
+@dataclass(frozen=True)
+class Scenario:
+    title: str
+    path: str
+    slider: str  # the T slider's accessible name
+    setup: Callable[..., None] | None = None
+
+
+SCENARIOS = {
+    "inspector-1": Scenario("Inspector · coffee (1 image)", "Image_Inspector", "Temperature T"),
+    "inspector-5": Scenario("Inspector · 5 images", "Image_Inspector", "Temperature T", _upload_samples(5)),
+    "lab-default": Scenario("Lab · first example (3 classes)", "Logits_Lab", "Temperature T (log scale)"),
+    "lab-1000": Scenario(
+        "Lab · 1,000 classes (imported)", "Logits_Lab", "Temperature T (log scale)", _import_classes(1000)
+    ),
+}
+
+
+class Probe:
+    """One open page in one state: presses the T slider's arrows and times the reruns."""
+
+    def __init__(self, browser, url: str, scenario: Scenario, *, timeout_ms: int) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(timeout_ms)
+        self.scenario, self.timeout_ms, self.presses = scenario, timeout_ms, 0
+        self.page.goto(f"{url}/{scenario.path}")
+        self.page.wait_for_selector("[data-testid=stApp]")
+        wait_settled(self.page, timeout_ms=timeout_ms)
+        if scenario.setup is not None:
+            scenario.setup(self.page, timeout_ms)
+        self.slider = self.page.get_by_role("slider", name=scenario.slider).first
+        self.slider.wait_for()
+        self.page.evaluate(OBSERVER)
+
+    def measure(self) -> float:
+        """Milliseconds from one arrow key on the slider to the end of its rerun."""
+        key = "ArrowRight" if self.presses % 2 == 0 else "ArrowLeft"
+        self.presses += 1
+        self.slider.focus()  # a rerun may redraw the thumb: focus it again before each key
+        self.page.evaluate("() => { window.__states = []; window.__keyAt = null; }")
+        self.page.keyboard.press(key)
+        handle = self.page.wait_for_function(RERUN_DONE, timeout=self.timeout_ms, polling=5)
+        elapsed = float(handle.json_value())
+        wait_settled(self.page, timeout_ms=self.timeout_ms)
+        return elapsed
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def report(results: dict[tuple[str, str], list[float]], failures: dict[tuple[str, str], int], sides: list[str]) -> str:
+    head = f"{'scenario':<34}" + "".join(f"{side + ' p50':>13}{side + ' p95':>13}{'n':>5}" for side in sides)
+    if len(sides) == 2:
+        head += f"{'p50 ratio':>11}"
+    lines = [head, "-" * len(head)]
+    for name, scenario in SCENARIOS.items():
+        if not any((name, side) in results for side in sides):
+            continue
+        row = f"{scenario.title:<34}"
+        p50s = []
+        for side in sides:
+            ms = results.get((name, side), [])
+            p50s.append(percentile(ms, 50))
+            failed = failures.get((name, side), 0)
+            row += f"{p50s[-1]:>10.0f} ms{percentile(ms, 95):>10.0f} ms{len(ms):>5}" + (
+                f" ({failed} failed)" if failed else ""
+            )
+        if len(sides) == 2:
+            row += f"{p50s[1] / p50s[0]:>10.2f}x" if p50s[0] > 0 else ""
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=20, help="measured key presses per scenario and side")
+    parser.add_argument("--warmup", type=int, default=3, help="key presses first, not counted")
+    parser.add_argument("--before", default="v0.1.0", help="git ref of BEFORE (default: the last release)")
+    parser.add_argument("--before-dir", type=Path, help="use this unpacked tree as BEFORE instead of --before")
+    parser.add_argument("--sides", default="before,after", help="before, after or both (comma-separated)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {list(SCENARIOS)}")
+    parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for one page state or rerun")
+    parser.add_argument("--logs", type=Path, default=ROOT / "artifacts", help="where the server logs go")
+    args = parser.parse_args()
+    sides = [s for s in args.sides.split(",") if s]
+    names = [s for s in args.scenarios.split(",") if s]
+    unknown = [n for n in names if n not in SCENARIOS] + [s for s in sides if s not in ("before", "after")]
+    if unknown:
+        parser.error(f"unknown: {unknown}")
+    timeout_ms = int(args.timeout * 1000)
+    args.logs.mkdir(parents=True, exist_ok=True)
+
+    from playwright.sync_api import sync_playwright
+
+    with ExitStack() as stack:
+        roots = {"after": ROOT}
+        if "before" in sides:
+            if args.before_dir:
+                roots["before"] = args.before_dir
+            else:
+                tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="logitscope-before-")))
+                roots["before"] = unpack(args.before, tmp)
+        urls = {side: stack.enter_context(served(roots[side], args.logs / f"bench-ui-{side}.log")) for side in sides}
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        print(
+            f"BEFORE = {args.before_dir or args.before}, AFTER = working tree; {args.reps} reps, {args.warmup} warm-up"
+        )
+        probes: dict[tuple[str, str], Probe] = {}
+        for name in names:
+            for side in sides:
+                print(f"  preparing {name} · {side} …", flush=True)
+                probes[name, side] = Probe(browser, urls[side], SCENARIOS[name], timeout_ms=timeout_ms)
+                stack.callback(probes[name, side].close)
+        results: dict[tuple[str, str], list[float]] = {key: [] for key in probes}
+        failures: dict[tuple[str, str], int] = {}
+        for rep in range(args.warmup + args.reps):
+            for name in names:
+                order = sides if rep % 2 == 0 else sides[::-1]
+                for side in order:
+                    try:
+                        ms = probes[name, side].measure()
+                    except Exception as exc:  # a timed-out rerun is reported, not fatal
+                        failures[name, side] = failures.get((name, side), 0) + 1
+                        print(f"  {name} · {side}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
+                        continue
+                    if rep >= args.warmup:
+                        results[name, side].append(ms)
+        print()
+        print("ms from a T key press to the end of its rerun (p50 / p95 over the measured presses)")
+        print(report(results, failures, sides))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
