@@ -259,12 +259,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     progress = _progress_line if watched else None
     if not args.json:
         _say_backend(backend)
-    result = evaluate(model, labelled, batch_size=args.batch_size, on_progress=progress)
+    result = evaluate(model, labelled, batch_size=args.batch_size, on_progress=progress, features=args.features)
     if result.n == 0:
         raise InputError(f"{args.path}: no image could be decoded ({len(result.errors)} errors)")
     fit = calibrate(result.logits, result.targets)
     if out is not None:
-        out.write_bytes(results_bytes(result, fmt=out.suffix.lower().lstrip("."), labels=labels))
+        fmt = out.suffix.lower().lstrip(".")
+        out.write_bytes(results_bytes(result, fmt=fmt, labels=labels, features=args.features))
     diagnosed = diagnosis(result, labels)
     report = {**summary(result, fit), **diagnosed, **_backend_fields(backend)}
     if args.json:
@@ -338,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--batch-size", type=int, help="images per forward pass (default: chosen from the input size)")
     e.add_argument("--out", help="write per-image results with logits to a .parquet or .csv file")
     e.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help=_BACKEND_HELP)
+    e.add_argument(
+        "--features",
+        action="store_true",
+        help="also keep each image's penultimate-layer features (float16) and write them to --out",
+    )
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
 

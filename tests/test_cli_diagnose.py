@@ -70,3 +70,16 @@ def test_text_output_names_the_likeliest_label_errors(
     assert main(["evaluate", str(root), "--model", "digits_cnn"]) == 0
     text = capsys.readouterr().out
     assert "likely label errors:" in text and "the model says" in text
+
+
+def test_features_flag_writes_the_features_to_the_results_file(
+    relabelled_folder: tuple[Path, set[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core import evaluate as ev
+
+    root, _ = relabelled_folder
+    out = tmp_path / "r.parquet"
+    assert main(["evaluate", str(root), "--model", "digits_cnn", "--json", "--features", "--out", str(out)]) == 0
+    capsys.readouterr()
+    back = ev.read_results(out.read_bytes(), out.name)
+    assert back.features is not None and tuple(back.features.shape) == (back.n, 512)

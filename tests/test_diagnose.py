@@ -374,3 +374,21 @@ def test_results_file_and_records_carry_the_per_image_scores(digits_model: Loade
     np.testing.assert_allclose(records["margin"], at_two["margin"], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(records["hardness"], at_two["hardness"])
     np.testing.assert_allclose(records["mistakenness"], at_two["mistakenness"])
+
+
+def test_the_runner_keeps_features_equal_to_the_hook_and_results_files_keep_them(digits_model: LoadedModel) -> None:
+    labelled = digits_set("test")
+    result = ev.evaluate(digits_model, labelled, num_workers=0, batch_size=100, features=True)
+    logits, features = digits_features(digits_model, labelled)
+    assert result.features is not None and result.features.dtype == torch.float16
+    np.testing.assert_allclose(result.features.float().numpy(), features.astype(np.float32), rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(result.logits.numpy(), logits, rtol=1e-5, atol=1e-5)
+    assert ev.evaluate(digits_model, labelled, num_workers=0).features is None
+    assert "feature_0" not in ev.results_frame(result, DIGITS).columns  # only when asked
+    for fmt in ("csv", "parquet"):
+        back = ev.read_results(ev.results_bytes(result, fmt=fmt, labels=DIGITS, features=True), f"r.{fmt}")
+        assert back.features is not None
+        torch.testing.assert_close(back.features, result.features)
+    frame = ev.results_frame(result, DIGITS, features=True)
+    with pytest.raises(InputError):
+        ev.read_results(frame.drop(columns=["feature_3"]).to_csv(index=False).encode(), "r.csv")

@@ -19,6 +19,7 @@ from core.numerics import softmax, top_k
 
 ArrayLike = Tensor | np.ndarray | pd.Series
 LOGIT_PREFIX = "logit_"
+FEATURE_PREFIX = "feature_"
 
 
 def records_table(result: EvalResult, labels: Sequence[str], *, temperature: float = 1.0) -> pd.DataFrame:
@@ -110,11 +111,12 @@ def per_class_table(records: pd.DataFrame, labels: Sequence[str]) -> pd.DataFram
 
 
 # ---------------------------------------------------------------- results files
-def results_frame(result: EvalResult, labels: Sequence[str] | None = None) -> pd.DataFrame:
+def results_frame(result: EvalResult, labels: Sequence[str] | None = None, *, features: bool = False) -> pd.DataFrame:
     """Per-image results for export: file, target, prediction, confidence, correct, top5 indices and
     probabilities (";"-joined), target/prediction labels when `labels` is given, hardness, margin and
     mistakenness at T = 1 (`core.diagnose.scores`), model, and every logit as columns logit_0 .. logit_{C-1}
-    (enough to recompute everything at any T)."""
+    (enough to recompute everything at any T); with `features` and a run that kept them, the features as
+    columns feature_0 .. feature_{D-1}."""
     z = result.logits
     probs = softmax(z.to(torch.float64))
     values, indices = top_k(probs, TOP_K)
@@ -136,12 +138,18 @@ def results_frame(result: EvalResult, labels: Sequence[str] | None = None) -> pd
     frame = pd.concat([frame, per_image_scores(z, result.targets)], axis=1)
     frame["model"] = result.model
     logit_columns = pd.DataFrame(z.numpy(), columns=[f"{LOGIT_PREFIX}{i}" for i in range(z.shape[1])])
-    return pd.concat([frame, logit_columns], axis=1)
+    parts = [frame, logit_columns]
+    if features and result.features is not None:
+        f = result.features.numpy()
+        parts.append(pd.DataFrame(f, columns=[f"{FEATURE_PREFIX}{i}" for i in range(f.shape[1])]))
+    return pd.concat(parts, axis=1)
 
 
-def results_bytes(result: EvalResult, *, fmt: str, labels: Sequence[str] | None = None) -> bytes:
-    """The results file as bytes: fmt "csv" (UTF-8) or "parquet"."""
-    frame = results_frame(result, labels)
+def results_bytes(
+    result: EvalResult, *, fmt: str, labels: Sequence[str] | None = None, features: bool = False
+) -> bytes:
+    """The results file as bytes: fmt "csv" (UTF-8) or "parquet"; `features` adds the feature columns."""
+    frame = results_frame(result, labels, features=features)
     if fmt == "csv":
         return frame.to_csv(index=False).encode("utf-8")
     if fmt == "parquet":
@@ -189,7 +197,25 @@ def read_results(data: bytes, name: str = "results.csv", *, max_rows: int = 1_00
         raise InputError(f"{name}: targets must be class indices 0..{logits.shape[1] - 1}")
     model = str(frame["model"].iloc[0]) if "model" in frame.columns else ""
     files = tuple(str(f) for f in frame["file"].tolist())
-    return EvalResult(files, targets, logits, model=model, source=name, attempted=len(files))
+    features = _read_features(frame, name)
+    return EvalResult(files, targets, logits, model=model, source=name, attempted=len(files), features=features)
+
+
+def _read_features(frame: pd.DataFrame, name: str) -> Tensor | None:
+    """The feature_0 .. feature_{D-1} columns as float16 (n, D), or None when the file has none."""
+    columns = [c for c in frame.columns if str(c).startswith(FEATURE_PREFIX)]
+    if not columns:
+        return None
+    expected = [f"{FEATURE_PREFIX}{i}" for i in range(len(columns))]
+    if sorted(columns, key=lambda c: (len(str(c)), str(c))) != expected:
+        raise InputError(f"{name}: feature columns must be named feature_0, feature_1, ... with none missing")
+    try:
+        values = frame[expected].to_numpy(dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name}: features must be numbers ({exc})") from None
+    if not np.isfinite(values).all():
+        raise InputError(f"{name}: some features are NaN or infinite")
+    return torch.from_numpy(values).to(torch.float16)
 
 
 # ---------------------------------------------------------------- the CLI's summary

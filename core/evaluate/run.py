@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from core.datasets import LabelledSet, Skipped
 from core.errors import ImageError, InputError
+from core.features import forward_with_features
 from core.images import decode_image
 from core.inference import forward
 from core.registry import LoadedModel
@@ -120,6 +121,7 @@ class EvalResult:
         source: what was evaluated.
         seconds: wall time of the run (0 for results loaded from a file).
         attempted: images the run tried to decode (evaluated + failed).
+        features: penultimate-layer features, float16 (n, dim), when the run kept them (`core.features`).
     """
 
     files: tuple[str, ...]
@@ -130,6 +132,7 @@ class EvalResult:
     source: str = ""
     seconds: float = 0.0
     attempted: int = 0
+    features: Tensor | None = None
 
     @property
     def n(self) -> int:
@@ -151,6 +154,7 @@ def evaluate(
     batch_size: int | None = None,
     num_workers: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    features: bool = False,
 ) -> EvalResult:
     """Run `model` over every image of `labelled`, keeping the full logits.
 
@@ -161,6 +165,7 @@ def evaluate(
         num_workers: decoding processes beside the model after the first batch; None lets `choose_workers`
             decide from the first batch's timings, 0 decodes inline.
         on_progress: called after each batch; an exception it raises stops the run (nothing is returned).
+        features: also keep each image's penultimate-layer features (runs the torch module with a hook).
     """
     batch_size = default_batch_size(model) if batch_size is None else batch_size
     if batch_size < 1:
@@ -173,13 +178,20 @@ def evaluate(
     total = len(labelled)
     logits = torch.empty((total, model.spec.num_classes), dtype=torch.float32)
     ok = torch.zeros(total, dtype=torch.bool)
+    store: Tensor | None = None  # features (total, dim), allocated once the first batch says dim
     failed: list[Skipped] = []
     done = 0
 
     def take(indices: list[int], batch: Tensor | None, errors: list[tuple[int, str]]) -> None:
-        nonlocal done
+        nonlocal done, store
         if batch is not None:
-            out = forward(model, batch)
+            if features:
+                out, feats = forward_with_features(model, batch)
+                if store is None:
+                    store = torch.zeros((total, feats.shape[1]), dtype=feats.dtype)
+                store[indices] = feats
+            else:
+                out = forward(model, batch)
             if out.shape[1] != logits.shape[1]:
                 raise InputError(f"{model.spec.name} returned {out.shape[1]} logits, expected {logits.shape[1]}")
             logits[indices] = out
@@ -227,4 +239,5 @@ def evaluate(
         source=labelled.source,
         seconds=seconds,
         attempted=done,
+        features=store[keep] if store is not None else None,
     )
