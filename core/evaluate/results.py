@@ -215,7 +215,7 @@ def _read_features(frame: pd.DataFrame, name: str) -> Tensor | None:
         raise InputError(f"{name}: features must be numbers ({exc})") from None
     if not np.isfinite(values).all():
         raise InputError(f"{name}: some features are NaN or infinite")
-    return torch.from_numpy(values).to(torch.float16)
+    return torch.tensor(values, dtype=torch.float16)
 
 
 # ---------------------------------------------------------------- the CLI's summary
