@@ -135,8 +135,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "sidebar.arch": {"en": "Architecture", "zh": "网络结构"},
     "sidebar.checkpoint_file": {"en": "Checkpoint file", "zh": "检查点文件"},
     "sidebar.checkpoint_help": {
-        "en": "A .safetensors file or a state_dict saved with torch.save (.pt/.pth). Pickled code is refused.",
-        "zh": ".safetensors 文件，或用 torch.save 保存的 state_dict（.pt/.pth）。含 pickle 代码的文件会被拒绝。",
+        "en": "A .safetensors file or a state_dict saved with torch.save (.pt/.pth). Pickled code is refused. "
+        "Uploads are limited to 200 MB (a float32 checkpoint of a large label space can be bigger): save it as "
+        "float16, or whoever runs the server raises server.maxUploadSize (MB) in .streamlit/config.toml, or starts "
+        "it with `streamlit run app.py --server.maxUploadSize 1000`.",
+        "zh": ".safetensors 文件，或用 torch.save 保存的 state_dict（.pt/.pth）。含 pickle 代码的文件会被拒绝。"
+        "上传文件最大 200 MB（大类别数的 float32 检查点可能更大）：可保存为 float16，或由服务器管理员在 "
+        ".streamlit/config.toml 中调大 server.maxUploadSize（单位 MB），或用 "
+        "`streamlit run app.py --server.maxUploadSize 1000` 启动。",
     },
     "sidebar.labels.file": {"en": "File", "zh": "文件"},
     "sidebar.label_file": {"en": "Label file", "zh": "标签文件"},
