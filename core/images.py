@@ -164,3 +164,27 @@ def read_image_file(path: str | os.PathLike[str]) -> DecodedImage:
     except OSError as exc:
         raise ImageError(f"{p}: cannot be read ({exc.strerror})") from None
     return decode_image(data, str(p))
+
+
+def thumbnail(image: Image.Image, *, size: int = 160, square: bool = False) -> Image.Image:
+    """A small RGB copy of `image`, at most `size` pixels on a side (galleries).
+
+    `square` centre-crops it to `size` x `size` first (the sample gallery's tiles). Tiny images (8 x 8
+    digits) are enlarged with sharp pixels rather than blurred; larger ones are shrunk with Lanczos.
+    """
+    rgb = image.convert("RGB")
+    if square:
+        short = min(rgb.size)
+        left, top = (rgb.width - short) // 2, (rgb.height - short) // 2
+        rgb = rgb.crop((left, top, left + short, top + short))
+    scale = size / max(rgb.size)
+    target = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    resample = Image.Resampling.NEAREST if scale > 1 else Image.Resampling.LANCZOS
+    return rgb.resize(target, resample)
+
+
+def image_bytes(image: Image.Image, *, fmt: str = "PNG") -> bytes:
+    """Encode a PIL image (e.g. a thumbnail) for caching, display or download."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()

@@ -8,7 +8,6 @@ change it; the page caches what they return.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
-import plotly.graph_objects as go
 import torch
 from PIL import Image
 from torch import Tensor
@@ -26,27 +24,22 @@ from core.analysis import DISPLAY_MIN_SIDE as DISPLAY_MIN_SIDE  # re-exported: t
 from core.analysis import MIN_SIDE as MIN_SIDE
 from core.analysis import PREVIEW_SIDE as PREVIEW_SIDE
 from core.analysis import ImageView, digest, error_message, image_view
-from core.charts import (
-    distribution_figure,
-    entropy_figure,
-    logits_vs_probs_figure,
-    scores_comparison_figure,
-    temperature_sweep_figure,
-)
+from core.charts import class_sweep_figure as class_sweep_figure  # re-exported: figures live in core.charts
+from core.charts import prediction_figures as prediction_figures
 from core.checks import Check, run_checks, worst_status
 from core.errors import LogitscopeError
-from core.i18n import t
 from core.images import decode_image
+from core.images import image_bytes as image_bytes  # re-exported: one thumbnail, in core.images
+from core.images import thumbnail as thumbnail
 from core.inference import predict
 from core.labels import label_of
-from core.numerics import as_logits, check_temperature, sigmoid, softmax, top_k
+from core.numerics import as_logits, check_temperature, sigmoid, softmax
 from core.preprocess import Preprocessing, normalisation_variants
 from core.registry import LoadedModel
 from core.tables import full_table, prediction_lines, top_k_table
 
 Scores = Literal["softmax", "sigmoid"]
 
-THUMBNAIL_SIDE = 160
 # the three normalisations compared, in the order of core.preprocess.normalisation_variants
 VARIANT_IDS = ("own", "imagenet", "none")
 
@@ -69,12 +62,6 @@ def temperature_options(*, low: float = 0.05, high: float = 20.0, steps_per_deca
 
 
 # ---------------------------------------------------------------- images
-def thumbnail(image: Image.Image, *, side: int = THUMBNAIL_SIDE) -> Image.Image:
-    """A square, centre-cropped thumbnail `side` pixels wide (the sample gallery)."""
-    rgb = image.convert("RGB")
-    short = min(rgb.size)
-    left, top = (rgb.width - short) // 2, (rgb.height - short) // 2
-    return rgb.crop((left, top, left + short, top + short)).resize((side, side), Image.Resampling.LANCZOS)
 
 
 @dataclass(frozen=True)
@@ -416,93 +403,6 @@ def compare_models(
 
 
 # ---------------------------------------------------------------- figures
-def prediction_figures(
-    logits: Tensor,
-    labels: Sequence[str],
-    *,
-    k: int = 5,
-    temperature: float = 1.0,
-    scores: Scores = "softmax",
-    lang: str = "en",
-) -> dict[str, go.Figure]:
-    """The four charts of one prediction, titled in `lang`.
-
-    Keys: "bars" (logits vs probabilities of the top-k, or softmax vs sigmoid in the sigmoid view),
-    "distribution" (every class, sorted, log scale), "sweep" (top classes' probability vs T),
-    "entropy" (entropy vs T).
-    """
-    z = as_logits(logits).reshape(-1).to(torch.float64)
-    top_n = max(1, min(k, z.numel()))
-    if scores == "sigmoid":
-        bars = scores_comparison_figure(
-            z,
-            labels,
-            temperature=temperature,
-            top_n=top_n,
-            title=t("inspector.chart.softmax_vs_sigmoid", lang, k=top_n),
-        )
-    else:
-        bars = logits_vs_probs_figure(
-            z,
-            labels,
-            temperature=temperature,
-            top_n=top_n,
-            lang=lang,
-            title=t("inspector.chart.bars", lang, k=top_n, temperature=temperature),
-        )
-    distribution = distribution_figure(
-        scores_of(z, temperature=temperature, scores=scores),
-        labels,
-        scores=scores,
-        lang=lang,
-        title=t(f"inspector.chart.distribution.{scores}", lang, n=z.numel(), temperature=temperature),
-    )
-    sweep = temperature_sweep_figure(
-        z,
-        labels,
-        classes=top_k(z, min(top_n, 5)).indices.tolist(),
-        current_temperature=temperature,
-        lang=lang,
-        title=t("inspector.chart.sweep", lang),
-    )
-    ent = entropy_figure(z, current_temperature=temperature, lang=lang, title=t("inspector.chart.entropy", lang))
-    # the legend on its own line between the title and the plot, so a third entry (T = 1) never hits the title
-    bars.update_layout(legend=dict(yanchor="bottom", y=1.02, xanchor="left", x=0.0), margin=dict(t=95))
-    distribution.update_layout(margin=dict(t=95))  # same top as the bars beside it, so the two plots line up
-    values = [v for v in distribution.data[0].y if v > 0]
-    if values and math.log10(max(values) / min(values)) >= 1:
-        distribution.update_yaxes(dtick=1)  # one label per power of ten, no stray "2" and "5" in between
-    return {
-        "bars": bars,
-        "distribution": distribution,
-        "sweep": _legend_below(sweep),
-        "entropy": ent,
-    }
-
-
-def _legend_below(fig: go.Figure) -> go.Figure:
-    """A long legend under the plot, where it never covers the lines or the title."""
-    fig.update_layout(
-        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0),
-        margin=dict(b=110),
-        height=fig.layout.height + 50 if fig.layout.height else 430,
-    )
-    return fig
-
-
-def class_sweep_figure(
-    logits: Tensor, labels: Sequence[str], classes: Sequence[int], *, temperature: float, lang: str = "en"
-) -> go.Figure:
-    """Top-1 and class X's probability vs T: the lines never cross, whatever T."""
-    chosen = list(dict.fromkeys(classes))
-    return temperature_sweep_figure(
-        logits,
-        labels,
-        classes=chosen,
-        current_temperature=temperature,
-        lang=lang,
-        title=t("inspector.chart.class_sweep", lang),
-    )
 
 
 # ---------------------------------------------------------------- exports and the Logits Lab handoff
@@ -596,10 +496,3 @@ def lab_payload(logits: Tensor, labels: Sequence[str], *, source: str) -> dict[s
     z = as_logits(logits).reshape(-1).to(torch.float64)
     names = [label_of(labels, i) for i in range(z.numel())]
     return {"labels": names, "logits": [float(v) for v in z.tolist()], "source": source}
-
-
-def image_bytes(image: Image.Image, *, fmt: str = "PNG") -> bytes:
-    """Encode a PIL image (e.g. a thumbnail) for caching or download."""
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
-    return buffer.getvalue()

@@ -7,8 +7,9 @@ Half-precision inputs are computed in float32 and returned in their own dtype, a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final, Literal, NamedTuple
 
 import torch
 from torch import Tensor
@@ -95,6 +96,23 @@ def sigmoid(logits: Tensor, *, temperature: float = 1.0) -> Tensor:
     return torch.sigmoid(x.to(_compute_dtype(x)) / t_value).to(x.dtype)
 
 
+ScoreKind = Literal["softmax", "sigmoid"]
+SCORE_KINDS: Final[tuple[ScoreKind, ...]] = ("softmax", "sigmoid")
+
+
+def scores(logits: Tensor, *, kind: ScoreKind = "softmax", temperature: float = 1.0, dim: int = -1) -> Tensor:
+    """softmax(z / T) (one distribution, sums to 1) or sigmoid(z / T) (independent per class), in float64.
+
+    The one softmax/sigmoid switch of the tool: the Inspector, the Lab and the charts all call it.
+    """
+    z = as_logits(logits).to(torch.float64)
+    if kind == "sigmoid":
+        return sigmoid(z, temperature=temperature)
+    if kind != "softmax":
+        raise InputError(f"scores are 'softmax' or 'sigmoid', not {kind!r}")
+    return softmax(z, temperature=temperature, dim=dim)
+
+
 def entropy(probs: Tensor, *, dim: int = -1, base: float = math.e) -> Tensor:
     """Shannon entropy -sum p log p along `dim` (0 log 0 = 0), in nats by default or bits with base=2."""
     p = as_logits(probs, name="probabilities")
@@ -113,13 +131,52 @@ class TopK(NamedTuple):
 def top_k(scores: Tensor, k: int, *, dim: int = -1) -> TopK:
     """The k largest entries of `scores` (k clipped to 1..number of classes), largest first.
 
+    Ties go to the lower index, as in `order` (the one stable ranking every table and query uses).
     Works the same on logits and on probabilities: softmax keeps the order.
     """
     x = as_logits(scores, name="scores")
     size = x.shape[dim]
     k = max(1, min(int(k), size))
     values, indices = torch.topk(x, k, dim=dim, largest=True, sorted=True)
-    return TopK(values, indices)
+    # torch.topk orders ties arbitrarily; keep everything above the k-th value, then the first equal ones
+    rows = x.movedim(dim, -1).reshape(-1, size)
+    kth = values.movedim(dim, -1).reshape(-1, k)[:, -1:]
+    above, equal = rows > kth, rows == kth
+    chosen = above | (equal & (equal.cumsum(dim=1) <= k - above.sum(dim=1, keepdim=True)))
+    if not bool((chosen.sum(dim=1) == k).all()):  # NaN compares unequal to itself: keep torch's order
+        return TopK(values, indices)
+    picked = chosen.nonzero()[:, 1].reshape(-1, k)  # ascending index within each row
+    stable_values, where = torch.sort(rows.gather(1, picked), dim=1, descending=True, stable=True)
+    stable_indices = picked.gather(1, where)
+    shape = (*x.movedim(dim, -1).shape[:-1], k)
+    return TopK(
+        stable_values.reshape(shape).movedim(-1, dim),
+        stable_indices.reshape(shape).movedim(-1, dim),
+    )
+
+
+def order(scores: Tensor, *, dim: int = -1) -> Tensor:
+    """Class indices from the largest score to the smallest; ties in index order (a stable sort).
+
+    The one ranking of the tool: top-k tables, full exports, "what about class X?" and charts all use it.
+    """
+    return torch.argsort(as_logits(scores, name="scores"), dim=dim, descending=True, stable=True)
+
+
+def ranks(scores: Tensor, *, dim: int = -1) -> Tensor:
+    """Each class's rank by score, 1 = the largest, ties in index order (the inverse of `order`)."""
+    indices = order(scores, dim=dim)
+    positions = torch.arange(1, indices.shape[dim] + 1, device=indices.device)
+    shape = [1] * indices.ndim
+    shape[dim] = -1
+    return torch.empty_like(indices).scatter_(dim, indices, positions.view(shape).expand_as(indices))
+
+
+def top_k_mask(scores: Tensor, k: int, *, dim: int = -1) -> Tensor:
+    """Boolean mask of the k largest entries (the classes top-k keeps), ties as in `top_k`."""
+    x = as_logits(scores, name="scores")
+    mask = torch.zeros_like(x, dtype=torch.bool)
+    return mask.scatter(dim, top_k(x, k, dim=dim).indices, True)
 
 
 def top_p_mask(probs: Tensor, p: float, *, dim: int = -1) -> Tensor:
@@ -130,12 +187,12 @@ def top_p_mask(probs: Tensor, p: float, *, dim: int = -1) -> Tensor:
     if not 0 < p <= 1:
         raise InputError(f"top-p must be in (0, 1], got {p:g}")
     x = as_logits(probs, name="probabilities")
-    sorted_p, order = torch.sort(x, dim=dim, descending=True)
+    sorted_p, by_p = torch.sort(x, dim=dim, descending=True, stable=True)  # ties in index order
     before = sorted_p.cumsum(dim=dim) - sorted_p  # mass strictly above each entry
     # p = 1 keeps every class with any mass; the rounded cumsum can reach 1.0 before a 1e-16 tail
     keep_sorted = sorted_p > 0 if p >= 1 else before < p
     mask = torch.zeros_like(keep_sorted)
-    return mask.scatter(dim, order, keep_sorted)
+    return mask.scatter(dim, by_p, keep_sorted)
 
 
 def renormalise(probs: Tensor, mask: Tensor, *, dim: int = -1) -> Tensor:
@@ -251,6 +308,37 @@ def check_claims(
     else:
         key = "claims.wrong_values"
     return ClaimsReport(rows, total, consistent, all_ok, key)
+
+
+T_MIN: Final = 0.05
+T_MAX: Final = 20.0
+
+
+def temperature_options(
+    *,
+    low: float = T_MIN,
+    high: float = T_MAX,
+    steps_per_decade: int = 10,
+    include: Iterable[float] = (),
+) -> list[float]:
+    """The one temperature grid of every slider: log-spaced from `low` to `high`, 2 significant digits, with 1.
+
+    With 10 steps per decade the values are 1, 1.3, 1.6, 2, 2.5, 3.2, 4, 5, 6.3, 7.9, 10, ... so a slider over
+    them moves on a log scale, the way temperature acts. Each value of `include` inside [low, high] (a
+    fitted T, one from a shared link) is added exactly as given, so it is shown unrounded.
+    """
+    check_temperature(low)
+    if high <= low:
+        raise InputError(f"high ({high:g}) must be above low ({low:g})")
+    first = math.ceil(round(math.log10(low) * steps_per_decade, 6))
+    last = math.floor(round(math.log10(high) * steps_per_decade, 6))
+    values = {float(f"{10 ** (i / steps_per_decade):.2g}") for i in range(first, last + 1)}
+    values |= {low, high, 1.0} if low <= 1.0 <= high else {low, high}
+    values |= {float(v) for v in include if math.isfinite(float(v)) and low <= float(v) <= high}
+    return sorted(v for v in values if low <= v <= high)
+
+
+TEMPERATURES: Final[tuple[float, ...]] = tuple(temperature_options())
 
 
 def temperature_grid(low: float = 0.05, high: float = 20.0, *, steps: int = 121) -> Tensor:

@@ -20,6 +20,7 @@ from PIL import Image
 from core import evaluate as ev
 from core.datasets import digits_set, open_zip, resolver_for
 from core.errors import InputError
+from core.images import decode_image, image_bytes, thumbnail
 from core.inference import predict
 from core.numerics import softmax
 from core.registry import load_model
@@ -152,8 +153,6 @@ def test_probabilities_instead_of_logits_are_flagged() -> None:
 # ---------------------------------------------------------------- the run
 def test_evaluate_equals_predict_with_and_without_workers(digits_model, digits_result: ev.EvalResult) -> None:
     labelled = digits_set("test")
-    from core.images import decode_image
-
     images = [decode_image(labelled.reader.read(name), name).image for name in labelled.files]
     expected = predict(digits_model, images)
     assert digits_result.files == labelled.files and digits_result.n == 540
@@ -371,8 +370,10 @@ def test_confusion_figure_escapes_labels_and_separates_equal_names() -> None:
 def test_thumbnails_enlarge_tiny_images_sharply_and_shrink_large_ones(sample) -> None:
     tiny = io.BytesIO()
     Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4, mode="L").save(tiny, format="PNG")
-    big = Image.open(io.BytesIO(ev.thumbnail(tiny.getvalue(), "tiny.png", size=160)))
+    big = Image.open(io.BytesIO(image_bytes(thumbnail(decode_image(tiny.getvalue(), "tiny.png").image, size=160))))
     assert big.size == (160, 160)
     assert len(set(np.asarray(big.convert("L")).flatten().tolist())) == 64  # nearest: no blended pixels
-    photo = Image.open(io.BytesIO(ev.thumbnail(sample("coffee").read_bytes(), "coffee.png", size=160)))
+    photo = Image.open(
+        io.BytesIO(image_bytes(thumbnail(decode_image(sample("coffee").read_bytes(), "coffee.png").image)))
+    )
     assert max(photo.size) == 160

@@ -307,7 +307,7 @@ def test_image_view_shows_exactly_the_model_input(lite0, sample) -> None:
     torch.testing.assert_close(back, lite0.spec.preprocessing(decoded.image), atol=2.5 / 255 * 2, rtol=0)
     tiny = decode_image(_png(Image.new("RGB", (MIN_SIDE, 40))), "thin.png")
     assert image_view(tiny, lite0.spec.preprocessing).input_shape == (3, 224, 224)
-    assert thumbnail(decoded.image, side=64).size == (64, 64)
+    assert thumbnail(decoded.image, size=64, square=True).size == (64, 64)
 
 
 def test_a_tiny_model_input_is_enlarged_pixel_for_pixel(sample) -> None:

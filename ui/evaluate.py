@@ -23,6 +23,7 @@ from core import LoadedModel, LogitscopeError, run_checks, top_k_table
 from core import evaluate as ev
 from core.datasets import EmptyDatasetError, LabelledSet, Reader, digits_set, open_zip, resolver_for
 from core.i18n import t
+from core.images import decode_image, image_bytes, thumbnail
 from core.inspector import temperature_options
 from core.labels import index_labels
 from core.registry import ModelSpec
@@ -73,7 +74,7 @@ def _zip_set(
 @st.cache_data(show_spinner=False, max_entries=512)
 def _thumbnail(digest: str, name: str, _reader: Reader) -> bytes | None:
     try:
-        return ev.thumbnail(_reader.read(name), name)
+        return image_bytes(thumbnail(decode_image(_reader.read(name), name).image))
     except LogitscopeError:
         return None
 
@@ -544,7 +545,7 @@ def single_image(view: View, name: str) -> None:
         if view.reader is not None:
             try:
                 data = view.reader.read(name)
-                picture.image(ev.thumbnail(data, name, size=320), width="stretch")
+                picture.image(image_bytes(thumbnail(decode_image(data, name).image, size=320)), width="stretch")
             except LogitscopeError as exc:
                 picture.error(str(exc))
         picture.text(t("eval.card", lang, true=row["target_label"], predicted=row["prediction_label"]))

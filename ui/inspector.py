@@ -17,7 +17,8 @@ import streamlit as st
 from core import LoadedModel, decode_image
 from core.analysis import ImageResult, digest
 from core.i18n import escape_markdown, t
-from core.inspector import Scores, image_bytes, temperature_options, thumbnail
+from core.images import image_bytes, thumbnail
+from core.inspector import Scores, temperature_options
 from core.registry import ModelSpec, choose_labels, spec_labels
 from core.samples import sample_images
 from ui.cache import analysed, model_key
@@ -189,7 +190,7 @@ def _sample_input(name: str) -> ImageInput:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _sample_thumbnail(name: str) -> bytes:
     item = _sample_input(name)
-    return image_bytes(thumbnail(decode_image(item.data, item.name).image), fmt="JPEG")
+    return image_bytes(thumbnail(decode_image(item.data, item.name).image, square=True), fmt="JPEG")
 
 
 def _gallery(lang: str) -> list[ImageInput]:

@@ -2,17 +2,17 @@
 
 - `core.evaluate.run`: the data path (`evaluate`, `EvalResult`, `Progress`);
 - `core.evaluate.metrics`: accuracy, NLL, Brier, ECE/MCE, temperature fitting (`calibrate`);
-- `core.evaluate.results`: per-image/per-class/confusion tables, results files, the CLI summary;
-- `core.evaluate.figures`: reliability diagram, confidence histogram, confusion matrix, thumbnails.
+- `core.evaluate.results`: per-image/per-class/confusion tables, results files, the CLI summary.
+
+Its figures are in `core.charts.evaluate`, gallery thumbnails are `core.images.thumbnail`.
 
 Every name is re-exported here, so `from core.evaluate import X` works for all of them.
 """
 
-from core.evaluate.figures import (
+from core.charts.evaluate import (  # the figures live with the other figures; re-exported for old callers
     confidence_histogram_figure,
     confusion_matrix_figure,
     reliability_figure,
-    thumbnail,
 )
 from core.evaluate.metrics import (
     DEFAULT_BINS,
@@ -102,6 +102,5 @@ __all__ = [
     "results_frame",
     "shown_classes",
     "summary",
-    "thumbnail",
     "top_k_accuracy",
 ]
