@@ -566,3 +566,105 @@ def test_tiny_hostile_files_cannot_raise_peak_rss_by_more_than_150_mb() -> None:
 def test_link_rest_with_nan_bytes_is_refused() -> None:
     raw = base64.urlsafe_b64encode(np.array([np.nan], dtype="<f4").tobytes()).decode().rstrip("=")
     check(lambda: link_problem({"logits": ["1,2"], "rest": [raw]}), "NaN or inf")
+
+
+# ---------------------------------------------------------------- pages: a bad input leaves the page answering
+LAB_PAGE = str(ROOT / "pages" / "2_Logits_Lab.py")
+APP = str(ROOT / "app.py")
+INSPECTOR_PAGE = str(ROOT / "pages" / "1_Image_Inspector.py")
+EVALUATION_PAGE = str(ROOT / "pages" / "3_Dataset_Evaluation.py")
+
+
+def timed_run(step: Callable[[], object]) -> None:
+    """A page rerun, with the hang bound (AppTest's own timeout raises past it)."""
+    start = time.perf_counter()
+    step()
+    assert time.perf_counter() - start < 60
+
+
+def lab_labels(at) -> list[str]:
+    (table,) = [d.value for d in at.dataframe if {"score", "top_k", "top_p"} <= set(d.value.columns)]
+    return table["label"].tolist()
+
+
+def page_messages(at) -> str:
+    return " | ".join(e.value for e in [*at.error, *at.warning, *at.info, *at.success])
+
+
+def paste_and_use(at, text: str) -> None:
+    at.text_area(key="lab_paste").set_value(text).run()
+    at.button[[b.label for b in at.button].index("Use these numbers")].click().run()
+
+
+def test_lab_page_keeps_its_last_valid_table_after_each_bad_input_and_answers_the_next() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(LAB_PAGE, default_timeout=60)
+    timed_run(at.run)
+    paste_and_use(at, "cat 3\ndog 1\nbird -2")
+    assert lab_labels(at) == ["cat", "dog", "bird"]
+    for name, data, fragment in [
+        ("deep.json", deep_json(5000), "nested more than 32 levels"),
+        ("huge.json", f"[{BIG_INT}, 1]".encode(), "a number with 401 characters"),
+        ("wide.csv", b"label,logit\n" + b"a" * 200_000 + b",1\n", "field longer than"),
+        ("sniff.csv", b',"' * 200_000 + b"\n1\n2\n", ""),
+    ]:
+        timed_run(at.file_uploader(key="lab_upload").upload(name, data).run)
+        assert not at.exception, name
+        assert fragment in at.error[0].value and "The table was not changed" in at.error[0].value
+        assert lab_labels(at) == ["cat", "dog", "bird"], name
+    timed_run(lambda: paste_and_use(at, MANY_SPACES + "a"))
+    assert not at.exception and "not a number" in page_messages(at)
+    assert lab_labels(at) == ["cat", "dog", "bird"]
+    timed_run(lambda: paste_and_use(at, "x 1\ny 5"))  # the next action still works
+    assert not at.exception and lab_labels(at) == ["x", "y"]
+
+
+def test_lab_link_with_k_superscript_opens_with_a_message_and_the_default_k() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(LAB_PAGE, default_timeout=60)
+    at.query_params.update(logits="1,2,3", labels=["a", "b", "c"], k="²")
+    timed_run(at.run)
+    assert not at.exception
+    assert "k = '²' is not a whole number" in page_messages(at)
+    assert lab_labels(at) == ["a", "b", "c"]
+    timed_run(lambda: paste_and_use(at, "p 1\nq 2"))
+    assert not at.exception and lab_labels(at) == ["p", "q"]
+
+
+@pytest.mark.parametrize("case", ["deep-json", "huge-int-value", "csv-field-over-128kb", "csv-10-million-gap"])
+def test_inspector_label_file_gets_a_message_and_the_page_keeps_predicting(case: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    data, name, pattern = LABEL_CASES[case]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["label_mode"] = "file"
+    timed_run(at.run)
+    timed_run(at.switch_page(INSPECTOR_PAGE).run)
+    timed_run(at.file_uploader(key="_w_label_upload").set_value((name, data, "text/plain")).run)
+    assert not at.exception
+    warnings = " ".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+    assert re.search(pattern, warnings), warnings
+    table = at.dataframe[-1].value if len(at.dataframe) == 1 else at.dataframe[1].value
+    assert table["label"].iloc[0] == "espresso"  # the sample still predicted, with the model's own labels
+
+
+def test_evaluation_page_lists_a_damaged_member_and_still_evaluates(digit_files) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    members = {f"{v}/{v}.png": digit_files[v] for v in range(10)}
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["model"] = "digits_cnn"
+    timed_run(at.run)
+    timed_run(at.switch_page(EVALUATION_PAGE).run)
+    timed_run(at.segmented_control(key="eval_source").set_value("zip").run)
+    data = bad_crc_zip(members, "3/3.png")
+    timed_run(at.file_uploader(key="eval_zip").upload("digits.zip", data, "application/zip").run)
+    assert not at.exception
+    timed_run(next(b for b in at.button if b.label.startswith("Evaluate 10 images")).click().run)
+    assert not at.exception
+    skipped = [d.value for d in at.dataframe if "reason" in d.value.columns]
+    assert skipped, "no skipped-files table"
+    reasons = dict(zip(skipped[0].iloc[:, 0], skipped[0]["reason"], strict=True))
+    assert reasons["3/3.png"].startswith("damaged") and "CRC" in reasons["3/3.png"]
