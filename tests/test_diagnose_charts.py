@@ -1,0 +1,48 @@
+"""Figures of the set-debugging tools, tested through `fig.data`: the WebGL map and the confusion view."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.charts.diagnose import MAX_CLASS_TRACES, confusion_view_figure, embedding_figure, selected_rows
+from core.diagnose.classes import most_confused
+
+
+def test_map_is_webgl_coloured_by_class_with_mistakes_and_issues_marked() -> None:
+    coords = np.arange(12, dtype=float).reshape(6, 2)
+    targets = np.array([0, 0, 1, 1, 2, 2])
+    predictions = np.array([0, 1, 1, 1, 2, 0])
+    fig = embedding_figure(coords, targets, ["zero", "one", "<b>two</b>"], predictions=predictions, issues=[5])
+    assert all(isinstance(trace, go.Scattergl) for trace in fig.data)
+    names = [trace.name for trace in fig.data]
+    assert names == ["zero", "one", "&lt;b&gt;two&lt;/b&gt;", "wrong prediction", "likely label error"]
+    by_class = {trace.name: [int(c[0]) for c in trace.customdata] for trace in fig.data}
+    assert by_class["zero"] == [0, 1] and by_class["wrong prediction"] == [1, 5]
+    assert by_class["likely label error"] == [5]
+    assert list(fig.data[3].x) == [coords[1, 0], coords[5, 0]]
+    assert fig.layout.dragmode == "lasso"
+
+
+def test_many_classes_become_one_trace() -> None:
+    n = 3 * MAX_CLASS_TRACES
+    fig = embedding_figure(np.zeros((n, 2)), np.arange(n), [str(i) for i in range(n)])
+    assert len(fig.data) == 1 and list(fig.data[0].marker.color) == list(range(n))
+
+
+def test_selected_rows_from_a_streamlit_event() -> None:
+    event = {"selection": {"points": [{"customdata": [4, 1, 1]}, {"customdata": [2, 0, 0]}, {"customdata": [4, 1, 1]}]}}
+    assert selected_rows(event) == [4, 2]
+    assert selected_rows({"selection": {"points": []}}) == [] and selected_rows(None) == []
+
+
+def test_confusion_view_with_other_and_log_colour() -> None:
+    matrix = np.diag([50, 40, 30]).astype(np.int64)
+    matrix[0, 1] = 9
+    view = most_confused(matrix, top=2)
+    fig = confusion_view_figure(view, ["a", "b", "c"], log_colour=True)
+    heat = fig.data[0]
+    assert list(heat.x) == ["a", "b", "other"] and list(heat.y) == ["a", "b", "other"]
+    assert heat.customdata[0][1] == 9 and heat.z[0][1] == np.log10(10)
+    share = confusion_view_figure(view, ["a", "b", "c"]).data[0]
+    assert share.z[0][1] == 9 / 59 and share.zmax == 1.0
