@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,8 +18,9 @@ import torch
 from core.backends import BACKENDS, DEFAULT_BACKEND, BackendInfo, backend_info
 from core.checks import run_checks
 from core.config import SETTINGS
+from core.datasets import ClassResolver
 from core.errors import InputError, LabelError, LogitscopeError
-from core.evaluate import Progress
+from core.evaluate import EvalResult, Progress
 from core.images import read_image_file
 from core.inference import predict
 from core.labels import LABEL_LANGUAGES, label_of, read_label_file, validate_labels
@@ -239,6 +240,23 @@ def _progress_line(progress: Progress) -> None:
     print(f"\r  {progress_text(progress)}", end=end, file=sys.stderr, flush=True)
 
 
+def _evaluate_on_ray(
+    args: argparse.Namespace, spec: ModelSpec, resolver: ClassResolver, *, progress: Callable[[Progress], None] | None
+) -> tuple[EvalResult, BackendInfo]:
+    """`evaluate --runner ray`: the same planning and result as the local runner, the model in Ray actors."""
+    from core.datasets import open_path
+    from core.evaluate.ray import RayOptions, evaluate_on_ray, is_uri, open_uri, ray_cluster
+
+    options = RayOptions(actors=args.actors, batch_size=args.batch_size, backend=args.backend, features=args.features)
+    with ray_cluster(args.address) as cluster:  # first: a cluster that cannot be reached fails in seconds
+        if not args.json:
+            print(f"runner: {cluster.describe()}", file=sys.stderr)
+        labelled = open_uri(args.path, resolver) if is_uri(args.path) else open_path(args.path, resolver)
+        result = evaluate_on_ray(spec, labelled, options=options, on_progress=progress)
+    reason = "" if args.backend != "auto" else "auto: each Ray actor picks its backend"
+    return result, BackendInfo(name=args.backend, requested=args.backend, reason=reason)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from core.datasets import open_path, resolver_for
     from core.diagnose.summary import diagnosis
@@ -251,15 +269,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(f"--out must end in .csv or .parquet, got {out.name}")
     spec = get_spec(args.model)
     labels = _model_labels(spec, args.labels)
-    labelled = open_path(args.path, resolver_for(spec, labels))
-    model = load_model(spec, backend=args.backend)
-    backend = backend_info(model)
+    if args.runner == "local" and (args.address is not None or args.actors is not None):
+        raise InputError("--address and --actors need --runner ray")
     # a live progress bar only where a person watches: never into a log, nor beside --json piped to a tool
     watched = sys.stderr.isatty() and not (args.json and not sys.stdout.isatty())
     progress = _progress_line if watched else None
-    if not args.json:
-        _say_backend(backend)
-    result = evaluate(model, labelled, batch_size=args.batch_size, on_progress=progress, features=args.features)
+    if args.runner == "ray":
+        result, backend = _evaluate_on_ray(args, spec, resolver_for(spec, labels), progress=progress)
+    else:
+        labelled = open_path(args.path, resolver_for(spec, labels))
+        model = load_model(spec, backend=args.backend)
+        backend = backend_info(model)
+        if not args.json:
+            _say_backend(backend)
+        result = evaluate(model, labelled, batch_size=args.batch_size, on_progress=progress, features=args.features)
     if result.n == 0:
         raise InputError(f"{args.path}: no image could be decoded ({len(result.errors)} errors)")
     fit = calibrate(result.logits, result.targets)
@@ -273,7 +296,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     before, after = fit.before, fit.after
     print(
-        f"{labelled.source}: {result.n} images, model {spec.name} on {backend.name}, "
+        f"{result.source}: {result.n} images, model {spec.name} on {backend.name}, "
         f"{result.images_per_second:.0f} images/s"
     )
     print(f"  top-1 {before.top1:.2%}  top-5 {before.top5:.2%}")
@@ -306,6 +329,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 _BACKEND_HELP = (
     "what runs the model: torch (eager), onnxruntime (fp32, verified against torch), or auto (default: "
     "onnxruntime on a CPU where the export is verified, else torch)"
+)
+
+
+_RUNNER_HELP = (
+    "local (default): this process; ray: Ray Data (decode in tasks, the model in an actor pool), same results; "
+    "PATH may then also be a folder URI pyarrow reads (s3://, gs://, file://)"
 )
 
 
@@ -344,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also keep each image's penultimate-layer features (float16) and write them to --out",
     )
+    e.add_argument("--runner", choices=("local", "ray"), default="local", help=_RUNNER_HELP)
+    e.add_argument("--address", help="with --runner ray: auto, host:port or ray://host:10001 (default: a local Ray)")
+    e.add_argument("--actors", type=int, help="with --runner ray: model replicas (default: one per GPU, else per CPU)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
 
