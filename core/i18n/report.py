@@ -1,4 +1,5 @@
-"""Strings of the one-file HTML reports (core.report), the report buttons and the CLI's `report`."""
+"""Strings of the one-file HTML reports (core.report), the report buttons, the CLI's `report`, and the
+Inspector's links (core.links): their problems and the copy-link box."""
 
 from __future__ import annotations
 
@@ -68,4 +69,54 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # the CLI
     "report.cli_written": {"en": "report written to {path} ({n} images)", "zh": "报告已写入 {path}（{n} 张图片）"},
+    # the Inspector's links (core.links)
+    "links.err.sample": {
+        "en": "The link names sample images that are not here ({names}); showing the default sample instead.",
+        "zh": "链接中的示例图片在这里不存在（{names}）；改为显示默认示例。",
+    },
+    "links.err.model": {
+        "en": "The link names the model {name!r}, which this app does not know; showing the default model.",
+        "zh": "链接中的模型 {name!r} 在本应用中不存在；改为使用默认模型。",
+    },
+    "links.err.temperature": {
+        "en": "The link's temperature T = {text!r} is not a number from {low:g} to {high:g}; using T = 1.",
+        "zh": "链接中的温度 T = {text!r} 不是 {low:g} 到 {high:g} 之间的数；改用 T = 1。",
+    },
+    "links.note.temperature": {
+        "en": "The link's T = {text} lies between the slider's steps: showing the nearest, T = {t:g}.",
+        "zh": "链接中的 T = {text} 介于滑块的刻度之间：显示最接近的 T = {t:g}。",
+    },
+    "links.err.k": {
+        "en": "The link's k = {text!r} is not a whole number from {low} to {high}; using the default.",
+        "zh": "链接中的 k = {text!r} 不是 {low} 到 {high} 之间的整数；改用默认值。",
+    },
+    "links.err.scores": {
+        "en": "The link's scores = {text!r} is neither softmax nor sigmoid; using softmax.",
+        "zh": "链接中的 scores = {text!r} 既不是 softmax 也不是 sigmoid；改用 softmax。",
+    },
+    "links.err.class": {
+        "en": "The link's class {text!r} matches no class of this model; showing the runner-up instead.",
+        "zh": "链接中的类别 {text!r} 与该模型的任何类别都不匹配；改为显示第二名。",
+    },
+    "links.err.class_index": {
+        "en": "The link's class #{index} does not exist: this model has {n} classes (0 to {n} - 1).",
+        "zh": "链接中的类别 #{index} 不存在：该模型共有 {n} 个类别（0 到 {n} - 1）。",
+    },
+    "links.problem": {"en": "Link: {error}", "zh": "链接：{error}"},
+    "links.share": {"en": "Share link", "zh": "分享链接"},
+    "links.share_help": {
+        "en": "This address opens exactly this view: the same sample images, model, T, k, scores and class X.",
+        "zh": "此地址会打开完全相同的视图：相同的示例图片、模型、T、k、分数类型和类别 X。",
+    },
+    "links.uploads_stay": {
+        "en": "Uploaded images and camera photos cannot travel in a link (the link only names sample images): "
+        "{n} of the images shown will be missing for whoever opens it. Send the report instead, one file with "
+        "everything:",
+        "zh": "上传的图片和相机照片无法通过链接分享（链接只能指明示例图片）：打开链接的人将看不到当前显示的 {n} 张图片。"
+        "请改为发送报告，一个文件包含全部内容：",
+    },
+    "links.no_samples": {
+        "en": "No sample image is shown, so the link opens the Inspector with the default sample.",
+        "zh": "当前没有显示示例图片，因此链接会以默认示例打开检查器。",
+    },
 }
