@@ -264,7 +264,7 @@ def _run(model: LoadedModel, labelled: LabelledSet, key: tuple[str, ...], lang: 
         text = t("eval.progress", lang, done=p.done, total=p.total, rate=p.images_per_second)
         bar.progress(p.done / p.total, text=text)
 
-    _store(key, ev.evaluate(model, labelled, on_progress=on_progress))
+    _store(key, ev.evaluate(model, labelled, on_progress=on_progress, features=True))  # features: ui.diagnose
     st.rerun()  # draw the page from the stored result (the run button's label changes too)
 
 
@@ -345,6 +345,7 @@ def _temperature_controls(fit: ev.TemperatureFit, lang: str) -> tuple[float, int
 @st.fragment
 def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reader | None, lang: str) -> None:
     """Everything below the run button; a fragment, so T, bins and the galleries rerun only this."""
+    from ui import diagnose  # imports this module: a module-level import would be circular
     result: ev.EvalResult = stored["result"]  # type: ignore[assignment]
     fit: ev.TemperatureFit | None = stored["fit"]  # type: ignore[assignment]
     if result.n == 0 or fit is None:
@@ -362,6 +363,7 @@ def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reade
     confusion(view)
     galleries(view)
     per_class(view)
+    diagnose.render(view)
     downloads(view)
 
 

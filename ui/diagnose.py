@@ -1,0 +1,409 @@
+"""The Evaluation page's debugging tools: likely label errors, per image and per class, the embedding
+map, look-alikes, two models on one set, weak slices (issue 11).
+
+One tool at a time, picked with a segmented control: only the picked tool computes anything (an
+expander or a tab would compute them all on every rerun). Heavy results are cached per result key;
+big arrays (unit-length features) with `st.cache_resource`, so a rerun never copies them.
+Session state (prefix "diag_"): the picked tool, the class filter, the t-SNE map of the current result,
+the second model's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import LogitscopeError
+from core import evaluate as ev
+from core.charts.diagnose import confusion_view_figure, embedding_figure, selected_rows
+from core.diagnose import classes, compare, embedding, label_issues, scores, slices
+from core.i18n import t
+from core.labels import label_of
+from ui import evaluate as ue
+
+TOOLS = ("issues", "images", "classes", "map", "lookalikes", "compare", "slices")
+GALLERY_SIZE = 12
+MAP_GALLERY_SIZE = 24
+NEIGHBOURS = 8
+
+
+def init_state() -> None:
+    """The tools' session-state keys, set once per session."""
+    st.session_state.setdefault("diag_tool", None)
+    st.session_state.setdefault("diag_class", None)  # class index the galleries are filtered to
+    st.session_state.setdefault("diag_tsne", None)  # {"key", "coords"} of the current result
+    st.session_state.setdefault("diag_second", None)  # {"key", "result"} of the second model
+
+
+# ---------------------------------------------------------------- caches (keyed by the result's content key)
+@st.cache_data(max_entries=4, show_spinner=False)
+def _issues(key: tuple[str, ...], _result: ev.EvalResult) -> pd.DataFrame:
+    probs = scores.probabilities(_result.logits)
+    return label_issues.label_issues(probs, _result.targets.numpy())
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _report(key: tuple[str, ...], names_key: str, _result: ev.EvalResult, _names: Sequence[str]) -> pd.DataFrame:
+    predictions = _result.logits.argmax(dim=1).numpy()
+    return classes.per_class_report(_result.targets.numpy(), predictions, _names, num_classes=_result.num_classes)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _unit(key: tuple[str, ...], _result: ev.EvalResult) -> np.ndarray:
+    assert _result.features is not None
+    return embedding.unit_rows(_result.features)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _pca(key: tuple[str, ...], _result: ev.EvalResult) -> np.ndarray:
+    assert _result.features is not None
+    return embedding.pca_map(_result.features)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _duplicates(key: tuple[str, ...], threshold: float, _unit_rows: np.ndarray) -> pd.DataFrame:
+    return embedding.near_duplicates(_unit_rows, threshold=threshold)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _properties(key: tuple[str, ...], _result: ev.EvalResult, _view: ue.View) -> pd.DataFrame:
+    assert _view.reader is not None
+    return slices.properties_frame(_result.files, _view.reader.read)
+
+
+# ---------------------------------------------------------------- the tool picker
+def render(view: ue.View) -> None:
+    """The debugging tools under the evaluation's results; nothing is computed until a tool is picked."""
+    init_state()
+    lang = view.lang
+    st.subheader(t("diag.title", lang))
+    tool = st.segmented_control(
+        t("diag.tool", lang),
+        TOOLS,
+        key="diag_tool",
+        format_func=lambda k: t(f"diag.tool.{k}", lang),
+        label_visibility="collapsed",
+    )
+    _class_filter(view)
+    if tool is None:
+        st.caption(t("diag.pick", lang))
+        return
+    {
+        "issues": issues_tool,
+        "images": images_tool,
+        "classes": classes_tool,
+        "map": map_tool,
+        "lookalikes": lookalikes_tool,
+        "compare": compare_tool,
+        "slices": slices_tool,
+    }[tool](view)
+
+
+def _class_filter(view: ue.View) -> None:
+    """The class the galleries are narrowed to (set here or by clicking the per-class table)."""
+    options = [None, *range(view.result.num_classes)]
+    if st.session_state["diag_class"] not in options:
+        st.session_state["diag_class"] = None
+    st.selectbox(
+        t("diag.class_filter", view.lang),
+        options,
+        key="diag_class",
+        format_func=lambda c: t("diag.class_all", view.lang) if c is None else f"{c}: {label_of(view.names, c)}",
+    )
+
+
+def _narrow(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Rows where any of `columns` is the filtered class (all rows without a filter)."""
+    chosen = st.session_state["diag_class"]
+    if chosen is None:
+        return frame
+    return frame[np.logical_or.reduce([frame[c].to_numpy() == chosen for c in columns])]
+
+
+def _picture(view: ue.View, name: str) -> None:
+    image = ue._thumbnail(view.key[1], name, view.reader) if view.reader is not None else None
+    if image is not None:
+        st.image(image, width="stretch")
+
+
+def _open_button(name: str, slot: str, lang: str) -> None:
+    st.button(
+        t("eval.open", lang), key=f"diag_open_{slot}_{name}", on_click=ue._open, args=(name, slot), width="stretch"
+    )
+
+
+def _opened_here(view: ue.View, slot: str) -> None:
+    selected = st.session_state.get("eval_selected")
+    if selected in view.result.files and st.session_state.get("eval_selected_slot") == slot:
+        ue.single_image(view, selected)
+
+
+# ---------------------------------------------------------------- likely label errors
+def issues_frame(view: ue.View) -> pd.DataFrame:
+    """The label issues with file names and labels: file, given, given_label, suggested, suggested_label,
+    confidence, score."""
+    frame = _issues(view.key, view.result).copy()
+    frame.insert(0, "file", [view.result.files[i] for i in frame["index"]])
+    frame.insert(3, "given_label", [label_of(view.names, int(c)) for c in frame["given"]])
+    frame.insert(5, "suggested_label", [label_of(view.names, int(c)) for c in frame["suggested"]])
+    return frame
+
+
+def issues_tool(view: ue.View) -> None:
+    lang = view.lang
+    st.info(t("diag.issues.held_out", lang))
+    frame = _narrow(issues_frame(view), "given", "suggested")
+    if frame.empty:
+        st.caption(t("diag.issues.none", lang))
+        return
+    order = st.selectbox(
+        t("diag.sort", lang),
+        ("score", "confidence", "given", "suggested"),
+        key="diag_issue_order",
+        format_func=lambda k: t(f"diag.sort.{k}", lang),
+    )
+    ascending = {"score": True, "confidence": False, "given": True, "suggested": True}[order]
+    frame = frame.sort_values([order, "score"], ascending=[ascending, True], kind="stable")
+    st.caption(t("diag.issues.count", lang, n=len(frame)))
+    cards = frame.head(GALLERY_SIZE)
+    for start in range(0, len(cards), ue.GALLERY_COLUMNS):
+        chunk = cards.iloc[start : start + ue.GALLERY_COLUMNS]
+        for column, row in zip(st.columns(ue.GALLERY_COLUMNS), chunk.itertuples(index=False), strict=False):
+            with column, st.container(border=True):
+                _picture(view, str(row.file))
+                text = t("diag.issue_card", lang, given=row.given_label, said=row.suggested_label, p=row.confidence)
+                st.text(text)
+                st.caption(t("diag.issue_score", lang, score=row.score))
+                _open_button(str(row.file), "issues", lang)
+    _opened_here(view, "issues")
+    with st.popover(t("diag.issues.table", lang)):
+        st.dataframe(frame.drop(columns=["index"]), hide_index=True, width="stretch")
+
+
+# ---------------------------------------------------------------- per image
+def images_tool(view: ue.View) -> None:
+    lang = view.lang
+    st.caption(t("diag.images.caption", lang))
+    records = _narrow(view.at(view.temperature).records, "target", "prediction")
+    shown = records.sort_values("mistakenness", ascending=False)
+    cc = st.column_config
+    st.dataframe(
+        shown[["file", "target_label", "prediction_label", "confidence", "margin", "hardness", "mistakenness"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "confidence": cc.NumberColumn(format="%.3f"),
+            "margin": cc.NumberColumn(format="%.3f"),
+            "hardness": cc.NumberColumn(format="%.3f"),
+            "mistakenness": cc.NumberColumn(format="%.3f"),
+        },
+    )
+
+
+# ---------------------------------------------------------------- per class
+def _pick_class() -> None:
+    event = st.session_state.get("diag_class_table")
+    rows = event.selection.rows if event is not None else []
+    table = st.session_state.get("diag_class_rows")
+    if rows and table is not None:
+        st.session_state["diag_class"] = int(table[rows[0]])
+
+
+def classes_tool(view: ue.View) -> None:
+    lang = view.lang
+    report = classes.weakest_first(_report(view.key, view.names_key, view.result, view.names))
+    st.caption(t("diag.classes.caption", lang))
+    st.session_state["diag_class_rows"] = report["index"].tolist()
+    cc = st.column_config
+    st.dataframe(
+        report,
+        hide_index=True,
+        width="stretch",
+        key="diag_class_table",
+        on_select=_pick_class,
+        selection_mode="single-row",
+        column_config={
+            "index": cc.NumberColumn(t("eval.col.index", lang)),
+            "label": cc.TextColumn(t("eval.col.label", lang)),
+            "precision": cc.NumberColumn(format="%.3f"),
+            "recall": cc.NumberColumn(format="%.3f"),
+            "f1": cc.NumberColumn("F1", format="%.3f"),
+            "support": cc.NumberColumn(t("diag.support", lang)),
+        },
+    )
+    left, right = st.columns(2)
+    top = left.slider(t("diag.confusion.top", lang), 2, 40, 20, key="diag_confusion_top")
+    log_colour = right.toggle(t("diag.confusion.log", lang), key="diag_confusion_log")
+    predictions = view.result.logits.argmax(dim=1).numpy()
+    matrix = classes.confusion_counts(view.result.targets.numpy(), predictions, num_classes=view.result.num_classes)
+    chosen = classes.most_confused(matrix, top=top)
+    st.plotly_chart(confusion_view_figure(chosen, view.names, log_colour=log_colour, lang=lang), width="stretch")
+
+
+# ---------------------------------------------------------------- the embedding map
+def _no_features(view: ue.View) -> bool:
+    if view.result.features is None:
+        st.info(t("diag.no_features", view.lang))
+        return True
+    return False
+
+
+def map_tool(view: ue.View) -> None:
+    lang = view.lang
+    if _no_features(view):
+        return
+    method = st.radio(
+        t("diag.map.method", lang),
+        ("pca", "tsne"),
+        key="diag_map_method",
+        horizontal=True,
+        format_func=lambda k: t(f"diag.map.{k}", lang),
+    )
+    coords = _pca(view.key, view.result)
+    if method == "tsne":
+        stored = st.session_state["diag_tsne"]
+        if stored is not None and stored["key"] == view.key:
+            coords = stored["coords"]
+        elif st.button(t("diag.map.tsne_run", lang, n=view.result.n), key="diag_tsne_run"):
+            bar = st.progress(0.0, text=t("diag.map.tsne_progress", lang, done=0, total=embedding.TSNE_STAGES))
+            coords = embedding.tsne_map(
+                view.result.features,  # type: ignore[arg-type]
+                on_progress=lambda d, n: bar.progress(d / n, text=t("diag.map.tsne_progress", lang, done=d, total=n)),
+            )
+            st.session_state["diag_tsne"] = {"key": view.key, "coords": coords}
+        else:
+            st.caption(t("diag.map.tsne_hint", lang))
+    issue_rows = _issues(view.key, view.result)["index"].to_numpy()
+    predictions = view.result.logits.argmax(dim=1).numpy()
+    fig = embedding_figure(
+        coords, view.result.targets.numpy(), view.names, predictions=predictions, issues=issue_rows, lang=lang
+    )
+    event = st.plotly_chart(
+        fig, width="stretch", key="diag_map", on_select="rerun", selection_mode=("points", "box", "lasso")
+    )
+    rows = selected_rows(event)
+    st.caption(t("diag.map.caption", lang))
+    if not rows:
+        return
+    records = view.at(view.temperature).records.iloc[rows]
+    records = _narrow(records, "target", "prediction")
+    st.markdown(f"**{t('diag.map.selected', lang, n=len(records))}**")
+    ue.gallery(view, records.head(MAP_GALLERY_SIZE), "map")
+
+
+# ---------------------------------------------------------------- look-alikes and near-duplicates
+def lookalikes_tool(view: ue.View) -> None:
+    lang, result = view.lang, view.result
+    if _no_features(view):
+        return
+    unit = _unit(view.key, result)
+    files = list(result.files)
+    opened = st.session_state.get("eval_selected")
+    default = files.index(opened) if opened in files else 0
+    chosen = st.selectbox(t("diag.look.image", lang), range(len(files)), index=default, format_func=files.__getitem__)
+    indices, sims = embedding.nearest_neighbours(unit, [int(chosen)], k=NEIGHBOURS)
+    predictions = result.logits.argmax(dim=1).numpy()
+    st.caption(t("diag.look.caption", lang))
+    for column, i, s in zip(st.columns(NEIGHBOURS), indices[0], sims[0], strict=False):
+        with column, st.container(border=True):
+            name = files[int(i)]
+            _picture(view, name)
+            true, said = label_of(view.names, int(result.targets[i])), label_of(view.names, int(predictions[i]))
+            st.text(t("eval.card", lang, true=true, predicted=said))
+            st.caption(t("diag.look.similarity", lang, s=float(s)))
+            _open_button(name, "look", lang)
+    _opened_here(view, "look")
+    st.markdown(f"**{t('diag.dup.title', lang)}**")
+    threshold = st.slider(t("diag.dup.threshold", lang), 0.90, 1.0, 0.98, 0.005, key="diag_dup_threshold")
+    pairs = _duplicates(view.key, float(threshold), unit)
+    if pairs.empty:
+        st.caption(t("diag.dup.none", lang))
+        return
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    targets = result.targets.numpy()
+    table = pd.DataFrame(
+        {
+            "file_a": [files[i] for i in a],
+            "label_a": [label_of(view.names, int(targets[i])) for i in a],
+            "file_b": [files[i] for i in b],
+            "label_b": [label_of(view.names, int(targets[i])) for i in b],
+            "similarity": pairs["similarity"].to_numpy(),
+            "labels_differ": targets[a] != targets[b],
+        }
+    )
+    st.caption(t("diag.dup.caption", lang, n=len(table)))
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"similarity": st.column_config.NumberColumn(format="%.4f")},
+    )
+
+
+# ---------------------------------------------------------------- two models
+def compare_tool(view: ue.View) -> None:
+    lang, result = view.lang, view.result
+    st.caption(t("diag.compare.caption", lang))
+    upload = st.file_uploader(t("diag.compare.upload", lang), type=["csv", "parquet"], key="diag_second_file")
+    if upload is None:
+        return
+    try:
+        other = ev.read_results(upload.getvalue(), upload.name)
+        if other.num_classes != result.num_classes:
+            raise LogitscopeError(t("diag.compare.classes", lang, a=result.num_classes, b=other.num_classes))
+        pairing = compare.pair_runs(result.files, other.files)
+    except LogitscopeError as exc:
+        st.error(str(exc))
+        return
+    targets = result.targets.numpy()[pairing.rows_a]
+    probs_a = scores.probabilities(result.logits[pairing.rows_a])
+    probs_b = scores.probabilities(other.logits[pairing.rows_b])
+    pred_a, pred_b = probs_a.argmax(axis=1), probs_b.argmax(axis=1)
+    agreement = compare.agreement(targets, pred_a, pred_b)
+    names = (result.model or "A", other.model or "B")
+    cols = st.columns(4)
+    cols[0].metric(t("diag.compare.n", lang), f"{agreement.n:,}")
+    cols[1].metric(t("diag.compare.agree", lang), f"{agreement.agree:.1%}")
+    cols[2].metric(t("diag.compare.acc", lang, model=names[0]), f"{(pred_a == targets).mean():.2%}")
+    cols[3].metric(t("diag.compare.acc", lang, model=names[1]), f"{(pred_b == targets).mean():.2%}")
+    st.dataframe(agreement.table(), width="content")
+    diff = compare.disagreements(targets, pred_a, pred_b, probs_a.max(axis=1), probs_b.max(axis=1))
+    diff["file"] = [pairing.files[i] for i in diff["row"]]
+    diff = _narrow(diff, "target", "prediction_a", "prediction_b")
+    st.markdown(f"**{t('diag.compare.disagree', lang, n=len(diff))}**")
+    cards = diff.head(GALLERY_SIZE)
+    for start in range(0, len(cards), ue.GALLERY_COLUMNS):
+        chunk = cards.iloc[start : start + ue.GALLERY_COLUMNS]
+        for column, row in zip(st.columns(ue.GALLERY_COLUMNS), chunk.itertuples(index=False), strict=False):
+            with column, st.container(border=True):
+                _picture(view, str(row.file))
+                true, a, b = (label_of(view.names, int(c)) for c in (row.target, row.prediction_a, row.prediction_b))
+                st.text(t("diag.compare.card", lang, true=true, a=a, b=b))
+                _open_button(str(row.file), "compare", lang)
+    _opened_here(view, "compare")
+
+
+# ---------------------------------------------------------------- weak slices
+def slices_tool(view: ue.View) -> None:
+    lang = view.lang
+    if view.reader is None:
+        st.info(t("diag.slices.no_images", lang))
+        return
+    st.caption(t("diag.slices.caption", lang))
+    properties = _properties(view.key, view.result, view)
+    correct = view.at(view.temperature).records["correct"].to_numpy()
+    table = slices.weak_slices(properties, correct)
+    table["property"] = [t(f"diag.slices.{p}", lang) for p in table["property"]]
+    cc = st.column_config
+    st.dataframe(
+        table.drop(columns=["lower", "upper"]).assign(accuracy=table["accuracy"] * 100, gap=table["gap"] * 100),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "accuracy": cc.ProgressColumn(format="%.1f%%", min_value=0, max_value=100),
+            "gap": cc.NumberColumn(format="%+.1f pt"),
+        },
+    )
