@@ -23,6 +23,7 @@ import plotly.io as pio
 from PIL import Image
 
 from core.analysis import ImageResult, analyse, digest
+from core.charts import confusion_matrix_figure, prediction_figures, reliability_figure
 from core.checks import Check, run_checks
 from core.evaluate import (
     EvalResult,
@@ -33,14 +34,12 @@ from core.evaluate import (
     confidence_and_correct,
     confused_pairs,
     confusion_matrix,
-    confusion_matrix_figure,
     most_confident_mistakes,
     records_table,
-    reliability_figure,
     shown_classes,
 )
 from core.i18n import t
-from core.inspector import Scores, prediction_figures, score_table
+from core.inspector import Scores, score_table
 from core.labels import label_of
 from core.registry import LoadedModel
 
