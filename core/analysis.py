@@ -19,7 +19,7 @@ from core.errors import ImageError, LogitscopeError
 from core.images import DecodedImage, decode_image
 from core.inference import predict
 from core.numerics import as_logits
-from core.preprocess import Preprocessing, coverage_note
+from core.preprocess import Preprocessing, coverage_note, normalisation_variants
 from core.registry import LoadedModel
 
 # a picture needs at least two pixels each way to have any structure; a 1x1 "image" is one colour
@@ -29,6 +29,8 @@ PREVIEW_SIDE = 640
 DISPLAY_MIN_SIDE = 224
 # unexpected errors from a model are shown to the user, shortened
 _MAX_ERROR_CHARS = 300
+# the three normalisations of the preprocessing check, in the order of core.preprocess.normalisation_variants
+VARIANT_IDS = ("own", "imagenet", "none")
 
 
 def digest(data: bytes) -> str:
@@ -190,3 +192,19 @@ def analyse_with(model: LoadedModel, result: ImageResult) -> ImageResult:
         return _run(model, result.name, result.key, decoded)
     except Exception as exc:  # as in analyse: a failure is a result
         return ImageResult(result.name, result.key, error=error_message(result.name, exc))
+
+
+def normalisation_logits(
+    model: LoadedModel, image: Image.Image, *, own_input: Tensor | None = None
+) -> dict[str, Tensor]:
+    """The model's logits for one image under its own normalisation, ImageNet mean/std, and none.
+
+    Keys are VARIANT_IDS ("own", "imagenet", "none"); one batched forward pass, the model unchanged.
+    `image` is the decoded RGB image (`ImageResult.image`); `own_input`, when given, is its input under the
+    model's own preprocessing (`ImageResult.input`), used as is instead of being built again.
+    """
+    variants = list(normalisation_variants(model.spec.preprocessing).values())
+    own = variants[0](image) if own_input is None else own_input
+    tensors = [own, *(pre(image) for pre in variants[1:])]
+    logits = predict(model, tensors)
+    return dict(zip(VARIANT_IDS, logits, strict=True))

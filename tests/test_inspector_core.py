@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from core.analysis import analyse, digest
 from core.checks import run_checks
 from core.errors import LogitscopeError
 from core.images import decode_image
@@ -24,14 +25,12 @@ from core.inspector import (
     class_option_text,
     compare_models,
     compare_preprocessing,
-    direct_inspect,
     export_csv,
     export_json,
     export_stem,
     format_probability,
     format_ratio,
     image_view,
-    inspect_images,
     lab_payload,
     normalisation_logits,
     prediction_figures,
@@ -45,7 +44,7 @@ from core.inspector import (
     thumbnail,
 )
 from core.preprocess import IMAGENET_MEAN, IMAGENET_STD
-from core.registry import spec_labels
+from core.registry import LoadedModel, spec_labels
 
 ESPRESSO, CUP = 967, 968
 CATS = {281, 282, 285}  # tabby, tiger cat, Egyptian cat
@@ -248,16 +247,10 @@ def test_bad_images_get_messages_and_good_ones_succeed(lite0, sample, labels) ->
         *bad.items(),
         ("chelsea.png", sample("chelsea").read_bytes()),
     ]
-    calls = []
-    results = direct_inspect(lite0, items)
-    results_with_progress = inspect_images(
-        items[:2],
-        view_of=lambda n, d: image_view(decode_image(d, n), lite0.spec.preprocessing),
-        logits_of=lambda n, d: predict(lite0, [decode_image(d, n).image])[0],
-        on_progress=lambda done, total, name: calls.append((done, total, name)),
-    )
-    assert calls == [(1, 2, "coffee.png"), (2, 2, "notes.png")]
-    assert [r.ok for r in results_with_progress] == [True, False]
+    results = [analyse(lite0, name, data) for name, data in items]  # one call per image, a bad one included
+    # (inspect_images' on_progress callback went with it: the caller's own loop reports progress)
+    assert [r.ok for r in results[:2]] == [True, False]
+    assert [r.key for r in results] == [digest(data) for _, data in items]
 
     by_name = {r.name: r for r in results}
     assert by_name["coffee.png"].ok and int(torch.argmax(by_name["coffee.png"].logits)) == ESPRESSO
@@ -283,14 +276,11 @@ def test_bad_images_get_messages_and_good_ones_succeed(lite0, sample, labels) ->
 
 
 def test_an_unexpected_model_error_is_a_message_not_a_crash(lite0, sample) -> None:
-    def broken(name: str, data: bytes) -> torch.Tensor:
-        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (1x7 and 9x1000)")
+    class Broken(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (1x7 and 9x1000)")
 
-    results = inspect_images(
-        [("coffee.png", sample("coffee").read_bytes())],
-        view_of=lambda n, d: image_view(decode_image(d, n), lite0.spec.preprocessing),
-        logits_of=broken,
-    )
+    results = [analyse(LoadedModel(lite0.spec, Broken(), lite0.device), "coffee.png", sample("coffee").read_bytes())]
     assert not results[0].ok
     assert results[0].error.startswith("coffee.png: the model could not process this image (RuntimeError: mat1")
 
@@ -418,3 +408,38 @@ def test_labels_never_reach_plotly_as_markup(coffee_logits, labels) -> None:
     evil[ESPRESSO] = "<img src=x onerror=alert(1)>"
     figures = prediction_figures(coffee_logits, evil, k=3)
     assert figures["bars"].data[0].x[0] == "&lt;img src=x onerror=alert(1)&gt;"
+
+
+# ---------------------------------------------------------------- one stable ranking everywhere
+def test_tied_logits_rank_the_same_in_every_table_export_and_query(labels) -> None:
+    z = torch.zeros(1000)  # every class tied: the lower index ranks first, everywhere
+    oracle = torch.argsort(z, descending=True, stable=True)  # torch's stable sort as the oracle
+    assert oracle[0] == 0 and oracle[-1] == 999
+
+    table = score_table(z, labels, k=5)
+    assert table["index"].tolist() == [0, 1, 2, 3, 4] and table["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert score_table(z, labels, k=5, scores="sigmoid")["index"].tolist() == [0, 1, 2, 3, 4]
+
+    exported = pd.read_csv(io.StringIO(export_csv(z, labels)))
+    rank_of = dict(zip(exported["index"], exported["rank"], strict=True))
+    assert rank_of[0] == 1 and rank_of[999] == 1000
+    assert sorted(exported["rank"]) == list(range(1, 1001))
+    assert [int(i) for i in exported.sort_values("rank")["index"]] == oracle.tolist()
+
+    record = json.loads(export_json(prediction_record(image="zeros", model="m", logits=z, labels=labels, k=1000)))
+    assert record["top_k"][0]["index"] == 0 and record["top_k"][0]["rank"] == 1
+    assert record["top_k"][-1]["index"] == 999 and record["top_k"][-1]["rank"] == 1000
+    assert [entry["index"] for entry in record["top_k"]] == oracle.tolist()
+
+    assert query_class(z, 0).rank == 1 and query_class(z, 0).top1 == 0
+    assert query_class(z, 999).rank == 1000
+    assert query_class(z, 103).rank == 104
+
+    from core import lab
+
+    lab_table = lab.make_table([0.0] * 1000)
+    ranks_in_lab = lab.class_table(lab_table, k=3)["rank"].tolist()
+    assert ranks_in_lab[0] == 1 and ranks_in_lab[999] == 1000
+    assert lab.class_table(lab_table, k=3)["top_k"].tolist()[:4] == [True, True, True, False]
+    handed = lab.table_from_inspector(lab_payload(z, labels, source="zeros"), editable=3)
+    assert handed.labels == tuple(labels[:3])

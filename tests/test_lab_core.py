@@ -439,7 +439,7 @@ def test_parse_csv_layouts():
 def test_csv_and_json_exports_read_back_exactly(values, names):
     labels = [n.strip() or "x" for n in names[: len(values)]]
     table = table_of(values, labels)
-    for data, parse in ((lab.export_csv(table), lab.parse_csv), (lab.export_json(table), lab.parse_json)):
+    for data, parse in ((lab.table_csv(table), lab.parse_csv), (lab.table_json(table), lab.parse_json)):
         back = parse(data)
         assert back.logits == table.logits
         assert back.labels == table.labels

@@ -335,8 +335,8 @@ def headline(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
 def export(table: lab.LabTable, temperature: float, lang: str) -> None:
     """CSV and JSON downloads, built only when clicked (1,000 classes make a sizeable file)."""
     for name, build, mime, icon in (
-        ("CSV", lab.export_csv, "text/csv", "table"),
-        ("JSON", lab.export_json, "application/json", "data_object"),
+        ("CSV", lab.table_csv, "text/csv", "table"),
+        ("JSON", lab.table_json, "application/json", "data_object"),
     ):
         st.download_button(
             name,

@@ -14,9 +14,6 @@ Every public name is re-exported here, so `from core.lab import X` and `lab.X` k
 from core.lab.link import (
     MAX_URL_CHARS,
     QUERY_KEYS,
-    T_MAX,
-    T_MIN,
-    TEMPERATURES,
     LabControls,
     LinkState,
     decode_query,
@@ -35,14 +32,14 @@ from core.lab.matrix import (
 )
 from core.lab.parse import (
     MAX_UPLOAD_BYTES,
-    export_csv,
-    export_json,
     parse_csv,
     parse_json,
     parse_npy,
     parse_numbers,
     parse_pasted,
     parse_upload,
+    table_csv,
+    table_json,
 )
 from core.lab.presets import (
     PRESETS,
@@ -82,7 +79,6 @@ from core.lab.table import (
     LabTable,
     Mode,
     collapse_tail,
-    default_label,
     display_labels,
     display_logits,
     error_text,
@@ -98,6 +94,7 @@ from core.lab.values import (
     show_value,
     to_float,
 )
+from core.numerics import T_MAX, T_MIN, TEMPERATURES  # the one temperature grid
 
 __all__ = [
     "DEFAULT_MATRIX",
@@ -128,14 +125,11 @@ __all__ = [
     "class_table",
     "collapse_tail",
     "decode_query",
-    "default_label",
     "dim_softmax",
     "display_labels",
     "display_logits",
     "encode_query",
     "error_text",
-    "export_csv",
-    "export_json",
     "filter_table",
     "filtered_probs",
     "format_value",
@@ -167,8 +161,10 @@ __all__ = [
     "show_value",
     "sigmoid_softmax_table",
     "step_table",
+    "table_csv",
     "table_from_frame",
     "table_from_inspector",
+    "table_json",
     "temperature_choices",
     "to_float",
     "top_two_ratio",

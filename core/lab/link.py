@@ -13,23 +13,12 @@ import numpy as np
 
 from core.config import SETTINGS
 from core.lab.parse import parse_numbers
-from core.lab.table import MODES, LabInputError, LabTable, Mode, default_label, make_table
+from core.lab.table import MODES, LabInputError, LabTable, Mode, make_table
 from core.lab.values import number
-
-T_MIN: Final = 0.05
-
-
-T_MAX: Final = 20.0
-
+from core.labels import index_labels
+from core.numerics import T_MAX, T_MIN, temperature_options
 
 MAX_URL_CHARS: Final = 16_000  # longer links are unwieldy to paste; export JSON instead
-
-
-# nice, roughly log-spaced temperatures for the slider (0.05 ... 20)
-TEMPERATURES: Final[tuple[float, ...]] = (
-    0.05, 0.06, 0.07, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
-    1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0,
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,11 +45,8 @@ def _short(value: float) -> str:
 
 
 def temperature_choices(current: float) -> list[float]:
-    """The slider's temperatures, with `current` added where a link asked for one in between."""
-    values = set(TEMPERATURES)
-    if T_MIN <= current <= T_MAX:
-        values.add(float(current))
-    return sorted(values)
+    """The slider's temperatures (the app's one grid), with `current` added where a link asked for one in between."""
+    return temperature_options(include=(current,))
 
 
 def encode_query(table: LabTable, controls: LabControls) -> dict[str, str | list[str]]:
@@ -162,7 +148,7 @@ def decode_query(
                 values,
                 labels,
                 rest_logits=rest,
-                rest_labels=[default_label(len(values) + i) for i in range(len(rest))],
+                rest_labels=index_labels(len(values) + len(rest))[len(values) :],
                 source=source,
                 max_count=max_count,
             )

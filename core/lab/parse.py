@@ -289,7 +289,7 @@ def parse_upload(
     raise LabInputError("lab.err.file_type", name=file_name)
 
 
-def export_csv(table: LabTable, *, temperature: float = 1.0) -> bytes:
+def table_csv(table: LabTable, *, temperature: float = 1.0) -> bytes:
     """Every class (tail included) as CSV: label, logit, probability (at T), log_probability."""
     z = table.all_logits()
     frame = pd.DataFrame(
@@ -303,7 +303,7 @@ def export_csv(table: LabTable, *, temperature: float = 1.0) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def export_json(table: LabTable, *, temperature: float = 1.0) -> bytes:
+def table_json(table: LabTable, *, temperature: float = 1.0) -> bytes:
     """Every class as JSON {"labels", "logits", "temperature", "probabilities"}; `parse_json` reads it."""
     z = table.all_logits()
     doc = {

@@ -12,7 +12,9 @@ import torch
 
 from core.config import SETTINGS
 from core.i18n import t
-from core.lab.table import LabInputError, LabTable, default_label, make_table
+from core.lab.table import LabInputError, LabTable, make_table
+from core.labels import index_labels
+from core.numerics import order
 
 PRESETS: Final[tuple[str, ...]] = (
     "news", "pets", "four", "ten", "near_tie", "overflow", "uniform", "random", "inspector",
@@ -80,13 +82,13 @@ def table_from_inspector(payload: object, *, editable: int = 10, max_count: int 
     raw_labels = payload.get("labels")
     labels = [str(x) for x in raw_labels] if isinstance(raw_labels, (list, tuple)) else []
     if len(labels) != z.size:
-        labels = [default_label(i) for i in range(z.size)]
+        labels = index_labels(z.size)
     if z.size > max_count:
         raise LabInputError("lab.err.too_many", count=int(z.size), limit=max_count)
     if not np.isfinite(z).all():
         raise LabInputError("lab.err.bad_handoff", detail="the logits contain NaN or inf")
-    order = np.argsort(-z, kind="stable")
-    head, tail = order[: max(1, editable)], order[max(1, editable) :]
+    ranked = order(torch.from_numpy(z)).numpy()  # the one stable ranking: ties by index
+    head, tail = ranked[: max(1, editable)], ranked[max(1, editable) :]
     source = str(payload.get("source", "")) or "Image Inspector"
     return make_table(
         z[head].tolist(),

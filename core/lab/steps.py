@@ -16,20 +16,24 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from core import numerics
 from core.lab.parse import parse_numbers
-from core.lab.table import MIN_CLASSES, LabInputError, LabTable, Mode, collapse_tail, default_label
+from core.lab.table import MIN_CLASSES, MODES, LabInputError, LabTable, Mode, collapse_tail
 from core.lab.values import format_value
+from core.labels import index_labels
 from core.numerics import (
     ClaimRow,
     check_temperature,
     inverse_softmax,
     log_softmax,
     naive_softmax,
+    ranks,
     renormalise,
     sample,
     sigmoid,
     softmax,
     top_k,
+    top_k_mask,
     top_p_mask,
 )
 
@@ -40,13 +44,13 @@ ZERO_PROB_FLOOR: Final = 1e-12  # what a probability of 0 becomes before taking 
 
 
 def scores(logits: Tensor, *, mode: Mode = "softmax", temperature: float = 1.0) -> Tensor:
-    """softmax(z / T) or the independent sigmoid(z / T), in float64."""
-    z = logits.to(torch.float64)
-    if mode == "sigmoid":
-        return sigmoid(z, temperature=temperature)
-    if mode != "softmax":
+    """`core.numerics.scores` for a mode a person chose: softmax(z / T) or sigmoid(z / T), in float64.
+
+    An unknown mode is a `LabInputError` (in the UI language) rather than numerics' English InputError.
+    """
+    if mode not in MODES:
         raise LabInputError("lab.err.mode", mode=mode)
-    return softmax(z, temperature=temperature)
+    return numerics.scores(logits, kind=mode, temperature=temperature)
 
 
 def class_table(
@@ -65,17 +69,14 @@ def class_table(
     """
     z = table.all_logits()
     probs = softmax(z, temperature=temperature)
-    ranks = torch.empty(z.numel(), dtype=torch.long)
-    ranks[torch.argsort(z, descending=True, stable=True)] = torch.arange(1, z.numel() + 1)
-    keep_k = torch.zeros(z.numel(), dtype=torch.bool)
-    keep_k[top_k(z, k).indices] = True
+    keep_k = top_k_mask(z, k)
     frame = pd.DataFrame(
         {
             "label": table.all_labels(),
             "logit": z.tolist(),
             "score": scores(z, mode=mode, temperature=temperature).tolist(),
             "score_t1": scores(z, mode=mode).tolist(),
-            "rank": pd.array(ranks.tolist(), dtype="Int64"),
+            "rank": pd.array(ranks(z).tolist(), dtype="Int64"),
             "top_k": pd.array(keep_k.tolist(), dtype="boolean"),
             "top_p": pd.array(top_p_mask(probs, top_p).tolist(), dtype="boolean"),
         }
@@ -186,8 +187,7 @@ def filter_table(
     """
     z = table.all_logits()
     probs = softmax(z, temperature=temperature)
-    keep_k = torch.zeros_like(probs, dtype=torch.bool)
-    keep_k[top_k(z, k).indices] = True
+    keep_k = top_k_mask(z, k)
     keep_p = top_p_mask(probs, top_p)
     frame = pd.DataFrame(
         {
@@ -215,9 +215,7 @@ def filtered_probs(
     z = table.all_logits()
     probs = softmax(z, temperature=temperature)
     if which == "top_k":
-        mask = torch.zeros_like(probs, dtype=torch.bool)
-        mask[top_k(z, k).indices] = True
-        return renormalise(probs, mask)
+        return renormalise(probs, top_k_mask(z, k))
     if which == "top_p":
         return renormalise(probs, top_p_mask(probs, top_p))
     if which != "full":
@@ -303,7 +301,7 @@ def invert(probabilities: Sequence[float], *, zero_floor: float = ZERO_PROB_FLOO
 def inverse_frame(inverse: Inverse, labels: Sequence[str] | None = None) -> pd.DataFrame:
     """The inverse as a table: label (the given ones when the count matches, else "class i"), p, logit."""
     n = len(inverse.logits)
-    names = list(labels) if labels is not None and len(labels) == n else [default_label(i) for i in range(n)]
+    names = list(labels) if labels is not None and len(labels) == n else index_labels(n)
     return pd.DataFrame({"label": names, "p": inverse.probs, "logit": inverse.logits})
 
 

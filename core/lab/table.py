@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 import pandas as pd
 import torch
@@ -23,11 +23,12 @@ from core.config import SETTINGS
 from core.errors import InputError
 from core.i18n import t
 from core.lab.values import is_missing, show_value, to_float
+from core.labels import index_labels
+from core.numerics import SCORE_KINDS, ScoreKind
 
-Mode = Literal["softmax", "sigmoid"]
-
-
-MODES: Final[tuple[Mode, ...]] = ("softmax", "sigmoid")
+# softmax or sigmoid: the one switch of core.numerics, under the Lab's old names
+Mode = ScoreKind
+MODES: Final[tuple[Mode, ...]] = SCORE_KINDS
 
 
 MIN_CLASSES: Final = 2
@@ -52,11 +53,6 @@ class LabInputError(InputError):
 def error_text(error: Exception, lang: str) -> str:
     """The message of any error a person caused, in `lang` where it has a translation."""
     return error.message(lang) if isinstance(error, LabInputError) else str(error)
-
-
-def default_label(index: int) -> str:
-    """The name given to a class that has none: "class 0", "class 1", ..."""
-    return f"class {index}"
 
 
 @dataclass(frozen=True)
@@ -127,16 +123,17 @@ def make_table(
     if labels is not None and len(labels) != len(values):
         raise LabInputError("lab.err.label_count", labels=len(labels), logits=len(values))
     names = []
+    placeholders = index_labels(len(values) + len(rest_logits))  # "class i" for a class without a name
     for i in range(len(values)):
         name = labels[i] if labels is not None else None
         name = "" if name is None or is_missing(name) else str(name).strip()
         if len(name) > MAX_LABEL_CHARS:
             raise LabInputError("lab.err.label_long", row=i + 1, chars=len(name), limit=MAX_LABEL_CHARS)
-        names.append(name or default_label(i))
+        names.append(name or placeholders[i])
     rest = [float(x) for x in rest_logits]
     if not all(math.isfinite(x) for x in rest):
         raise LabInputError("lab.err.rest_not_finite")
-    rest_names = list(rest_labels) or [default_label(len(values) + i) for i in range(len(rest))]
+    rest_names = list(rest_labels) or placeholders[len(values) :]
     if len(rest_names) != len(rest):
         raise LabInputError("lab.err.label_count", labels=len(rest_names), logits=len(rest))
     return LabTable(tuple(names), tuple(values), tuple(map(str, rest_names)), tuple(rest), source)
@@ -161,8 +158,9 @@ def table_from_frame(frame: pd.DataFrame, base: LabTable, *, max_count: int = SE
         raise LabInputError("lab.err.too_many", count=len(frame) + len(base.rest_logits), limit=max_count)
     labels = frame["label"].tolist() if "label" in frame.columns else [None] * len(frame)
     logits = []
+    placeholders = index_labels(len(frame))
     for row, (label, cell) in enumerate(zip(labels, frame["logit"].tolist(), strict=True), start=1):
-        name = default_label(row - 1) if is_missing(label) or not str(label).strip() else str(label)
+        name = placeholders[row - 1] if is_missing(label) or not str(label).strip() else str(label)
         if is_missing(cell) or (isinstance(cell, str) and not cell.strip()):
             raise LabInputError("lab.err.cell_empty", row=row, label=name)
         value = to_float(cell)

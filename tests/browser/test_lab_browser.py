@@ -86,25 +86,25 @@ def test_edit_a_cell_and_share_the_link(app_url, page, browser):
     assert page.get_by_text("Most likely: technology").is_visible()
     shot(page, "lab-after-edit")
 
-    # T from 1 to 1.5 with the keyboard: two steps right on the log-scale slider
+    # T from 1 to 1.6 with the keyboard: two steps right on the log-scale slider (the one grid: 1, 1.3, 1.6)
     page.get_by_role("slider", name="Temperature T (log scale)").focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    wait_for_probability(page, "technology", softmax([2.0, 1.0, 3.0], 1.5)[2])
+    wait_for_probability(page, "technology", softmax([2.0, 1.0, 3.0], 1.6)[2])
     shown = probabilities(page)
 
     # the copy-link affordance holds the share link; open it in a fresh browser context
     page.get_by_role("button", name="Share").click()
     link = page.locator("[data-testid=stPopoverBody] [data-testid=stCode] code").inner_text().strip()
-    assert link.startswith(f"{app_url}/Logits_Lab?") and "T=1.5" in link and "logits=2,1,3" in link
+    assert link.startswith(f"{app_url}/Logits_Lab?") and "T=1.6" in link and "logits=2,1,3" in link
     shot(page, "lab-share-popover")
 
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
         open_lab(other, link)
         assert probabilities(other) == shown  # the same numbers, digit for digit
-        assert other.get_by_text("p (T = 1.5)").count() + other.locator("th", has_text="p (T = 1.5)").count() >= 1
-        assert other.locator("[data-testid=stSliderThumbValue]").first.inner_text() == "1.5"
+        assert other.get_by_text("p (T = 1.6)").count() + other.locator("th", has_text="p (T = 1.6)").count() >= 1
+        assert other.locator("[data-testid=stSliderThumbValue]").first.inner_text() == "1.6"
         shot(other, "lab-opened-from-link")
     finally:
         other.context.close()
