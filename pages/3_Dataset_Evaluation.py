@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import LoadedModel, LogitscopeError
-from core.i18n import t
+from core.i18n import escape_markdown, t
 from core.registry import choose_labels
 from ui import evaluate as ue
 from ui.cache import current_model
@@ -29,7 +29,7 @@ try:
     model = current_model(controls)
 except LogitscopeError as exc:
     # a results file is explored without the model: then this is only a note
-    (st.warning if source == "results" else st.error)(str(exc))
+    (st.warning if source == "results" else st.error)(escape_markdown(str(exc)))
 labels: list[str] = []
 if model is not None:
     label_file = controls.label_file
@@ -40,7 +40,7 @@ if model is not None:
         file_name=label_file.name if label_file else "labels.txt",
     )
     if choice.warning:
-        st.warning(choice.warning)
+        st.warning(escape_markdown(choice.warning))  # it names the user's label file
     labels = choice.labels
 
 data = ue.data_input(source, controls=controls, model=model, labels=labels)

@@ -22,7 +22,7 @@ from torch import Tensor
 from core import LoadedModel, LogitscopeError, run_checks, top_k_table
 from core import evaluate as ev
 from core.datasets import EmptyDatasetError, LabelledSet, Reader, digits_set, open_zip, resolver_for
-from core.i18n import t
+from core.i18n import escape_markdown, t
 from core.images import decode_image, image_bytes, thumbnail
 from core.inspector import temperature_options
 from core.labels import index_labels
@@ -193,12 +193,12 @@ def data_input(source: str, *, controls: SidebarControls, model: LoadedModel | N
                 upload.file_id, model.spec.name, tuple(labels), upload.name, model.spec, upload.getvalue()
             )
         except EmptyDatasetError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
             if exc.skipped:
                 st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True, width="stretch")
             return DataIn()
         except LogitscopeError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
             return DataIn()
         return _labelled(labelled, model)
     return _results_file(lang)
@@ -225,7 +225,7 @@ def _results_file(lang: str) -> DataIn:
             result = ev.read_results(upload.getvalue(), upload.name)
             _store(key, result)
         except LogitscopeError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
             return DataIn()
     return DataIn(None, key)
 
@@ -253,7 +253,7 @@ def run_controls(data: DataIn, model: LoadedModel | None, lang: str) -> None:
         try:
             _run(model, labelled, key, lang)
         except LogitscopeError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
 
 
 def _run(model: LoadedModel, labelled: LabelledSet, key: tuple[str, ...], lang: str) -> None:
@@ -346,6 +346,7 @@ def _temperature_controls(fit: ev.TemperatureFit, lang: str) -> tuple[float, int
 def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reader | None, lang: str) -> None:
     """Everything below the run button; a fragment, so T, bins and the galleries rerun only this."""
     from ui import diagnose  # imports this module: a module-level import would be circular
+
     result: ev.EvalResult = stored["result"]  # type: ignore[assignment]
     fit: ev.TemperatureFit | None = stored["fit"]  # type: ignore[assignment]
     if result.n == 0 or fit is None:
@@ -355,7 +356,8 @@ def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reade
     names = tuple(labels) if len(labels) == result.num_classes else tuple(index_labels(result.num_classes))
     st.divider()
     st.subheader(t("eval.headline", lang))
-    st.caption(t("eval.headline_caption", lang, n=result.n, model=result.model or "?", source=result.source))
+    source, model_name = escape_markdown(result.source), escape_markdown(result.model or "?")  # file names: text
+    st.caption(t("eval.headline_caption", lang, n=result.n, model=model_name, source=source))
     temperature, bins = _temperature_controls(fit, lang)
     view = View(stored["key"], result, fit, names, reader, temperature, bins, lang)  # type: ignore[arg-type]
     headline(view)
@@ -549,7 +551,7 @@ def single_image(view: View, name: str) -> None:
                 data = view.reader.read(name)
                 picture.image(image_bytes(thumbnail(decode_image(data, name).image, size=320)), width="stretch")
             except LogitscopeError as exc:
-                picture.error(str(exc))
+                picture.error(escape_markdown(str(exc)))
         picture.text(t("eval.card", lang, true=row["target_label"], predicted=row["prediction_label"]))
         picture.caption(t("eval.card_numbers", lang, confidence=row["confidence"], margin=row["margin"]))
         with table:
