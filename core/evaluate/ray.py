@@ -140,18 +140,19 @@ def ray_cluster(address: str | None = None, *, num_cpus: int | None = None) -> I
     Args:
         address: None starts a local Ray (no dashboard, `num_cpus` logical CPUs, default the machine's cores)
             and shuts it down after; "auto", "host:port" or "ray://host:10001" joins an existing cluster and
-            disconnects after. When this process is already connected, that connection is used as it is.
+            disconnects after. When this process is already connected (a test, a notebook), that connection
+            is used as it is and left open (a given address is still checked for an answer).
         num_cpus: CPUs of a local Ray.
 
     Raises RayUnavailableError (one line) when Ray is missing or the cluster cannot be reached.
     """
     ray = _ray()
     start = time.perf_counter()
+    if address is not None:
+        check_reachable(address)
     if ray.is_initialized():
         yield _describe(ray, address or "", local=False, since=start)
         return
-    if address is not None:
-        check_reachable(address)
     _quiet_logs()
     options: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
     if address is None:
