@@ -1,9 +1,11 @@
-"""Home: what the tool does, the pipeline in one picture, links to the pages (app.py routes here by default)."""
+"""Home: what the tool does, a live demo (one photo's top-5 vs T), the pipeline in one picture, links to the pages
+(app.py routes here by default)."""
 
 import streamlit as st
 
 from core.charts import pipeline_dot
 from core.i18n import t
+from ui.home import live_demo
 from ui.sidebar import shared_sidebar
 
 controls = shared_sidebar()
@@ -11,6 +13,7 @@ lang = controls.lang
 
 st.title(t("home.title", lang))
 st.write(t("home.tagline", lang))
+live_demo(controls)
 
 st.subheader(t("home.pipeline", lang))
 st.graphviz_chart(pipeline_dot(), width="stretch")

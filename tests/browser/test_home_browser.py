@@ -17,7 +17,9 @@ def test_home_page_loads_and_switches_to_chinese(app_url, page):
     wait_for_app(page)
     assert page.get_by_role("heading", name="logitscope").is_visible()
     assert page.get_by_text("Softmax never changes the ranking").is_visible()
-    assert page.locator("[data-testid=stGraphVizChart] svg").count() == 1  # the pipeline picture
+    # the pipeline picture (graphviz draws it after the script run: wait for its svg)
+    page.locator("[data-testid=stGraphVizChart] svg").first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid=stGraphVizChart] svg").count() == 1
     assert page.get_by_role("link", name="Image Inspector").count() >= 1
     # the sidebar menu names every page (the home page no longer shows as "app")
     assert [t.split("\n")[-1] for t in nav_titles(page)] == [

@@ -1,0 +1,118 @@
+"""The home page's live demo: one sample photo's top-5 and its logits-vs-probabilities chart, with a
+temperature slider, in an `st.fragment` so moving the slider reruns only the demo.
+
+The model runs once per (model, sample) through the one image path's cache (`ui.cache.analysed`); every
+slider move recomputes softmax(z / T) from the cached logits, which takes microseconds.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import SETTINGS, LogitscopeError
+from core.analysis import ImageResult, digest
+from core.charts import logits_vs_probs_figure
+from core.i18n import escape_markdown, t
+from core.inspector import score_table, temperature_options
+from core.registry import choose_labels, get_spec
+from core.samples import sample_images
+from ui.cache import analysed, get_model, model_key
+from ui.inspector import table_columns
+from ui.sidebar import SidebarControls
+
+DEMO_SAMPLES = ("coffee", "chelsea", "camera")
+TEMPERATURES = temperature_options()
+TOP = 5
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _sample(name: str) -> tuple[str, bytes, str]:
+    """A sample's file name, bytes and digest, read once per process."""
+    sample = next(s for s in sample_images() if s.name == name)
+    data = sample.path.read_bytes()
+    return sample.path.name, data, digest(data)
+
+
+def _model_name(controls: SidebarControls) -> str:
+    # the sidebar's model when it is an ImageNet model that is here; else the embedded default
+    name = controls.model_name
+    if controls.uses_checkpoint:
+        return SETTINGS.default_model
+    try:
+        spec = get_spec(name)
+    except LogitscopeError:
+        return SETTINGS.default_model
+    return name if spec.label_set == "imagenet" and spec.availability().available else SETTINGS.default_model
+
+
+def _analysed(model_name: str, sample: str) -> ImageResult:
+    model = get_model(model_name)
+    file_name, data, key = _sample(sample)
+    return analysed(model_key(model), key, file_name, model, data)
+
+
+@st.fragment
+def live_demo(controls: SidebarControls) -> None:
+    """Pick a sample, move T: the top-5 table and the paired bars follow, live."""
+    lang = controls.lang
+    here = [name for name in DEMO_SAMPLES if any(s.name == name for s in sample_images())]
+    if not here:
+        return
+    st.subheader(t("home.live", lang))
+    st.caption(t("home.live_intro", lang))
+    picker, slider = st.columns([1, 2], vertical_alignment="bottom")
+    with picker:
+        sample = st.segmented_control(
+            t("home.live_sample", lang),
+            here,
+            default=here[0],
+            format_func=lambda name: t(f"home.sample.{name}", lang),
+            key="home_sample",
+            required=True,
+        )
+    with slider:
+        temperature = st.select_slider(
+            t("inspector.temperature", lang),
+            TEMPERATURES,
+            value=1.0,
+            format_func=lambda v: f"{v:g}",
+            key="home_temperature",
+            help=t("inspector.temperature_help", lang),
+        )
+    model_name = _model_name(controls)
+    try:
+        with st.spinner(t("home.live_loading", lang)):
+            result = _analysed(model_name, sample or here[0])
+    except LogitscopeError as exc:
+        st.warning(escape_markdown(str(exc)), icon=":material/warning:")
+        return
+    if result.logits is None:
+        st.warning(escape_markdown(result.error or ""), icon=":material/warning:")
+        return
+    spec = get_spec(model_name)
+    mode = controls.label_mode if controls.label_mode in ("en", "zh") else "en"
+    labels = choose_labels(spec, mode).labels
+    table = score_table(result.logits, labels, k=TOP, temperature=float(temperature))
+    picture, numbers = st.columns([1, 2.2], gap="medium")
+    with picture:
+        assert result.view is not None  # a good result has its view
+        st.image(result.view.preview, width="stretch")
+        st.caption(t("inspector.model_caption", lang, model=escape_markdown(spec.name)))
+    with numbers:
+        st.dataframe(
+            table[["rank", "label", "logit", "probability"]],
+            hide_index=True,
+            width="stretch",
+            column_config=table_columns(lang, temperature=float(temperature), scores="softmax"),
+            key="home_table",
+        )
+    figure = logits_vs_probs_figure(
+        result.logits,
+        labels,
+        temperature=float(temperature),
+        top_n=TOP,
+        lang=lang,
+        title=t("inspector.chart.bars", lang, k=TOP, temperature=float(temperature)),
+    )
+    st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key="home_chart")
+    st.caption(t("home.live_caption", lang))
