@@ -168,7 +168,7 @@ def test_a_decoding_worker_runs_inside_the_streamlit_script_thread(monkeypatch: 
 
 
 def test_the_fitted_temperature_is_a_stop_of_the_one_grid_and_used_exactly(evaluated: AppTest) -> None:
-    from core.inspector import temperature_options
+    from core.numerics import temperature_options
 
     at = evaluated
     fitted = at.session_state["eval_result"]["fit"].temperature

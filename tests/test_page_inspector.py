@@ -261,7 +261,7 @@ def test_tabs_preprocessing_class_x_and_compare(forward_calls) -> None:
 
 
 def _coffee_key(at: AppTest) -> str:
-    from core.inspector import digest
+    from core.analysis import digest
     from core.samples import sample_path
 
     return digest(sample_path("coffee").read_bytes())

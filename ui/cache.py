@@ -18,36 +18,41 @@ import streamlit as st
 import torch
 
 from core import SETTINGS, LoadedModel, LogitscopeError, load_model
-from core.analysis import ImageResult, analyse, analyse_with
+from core.analysis import ImageResult, analyse, analyse_with, normalisation_logits
 from core.attribution import grad_cam
+from core.backends import DEFAULT_BACKEND, with_backend
 from core.checkpoint import load_checkpoint
 from core.i18n import t
-from core.inspector import normalisation_logits
-from ui.sidebar import SidebarControls
+from ui.sidebar import SidebarControls, show_backend
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def get_model(name: str) -> LoadedModel:
-    """Build a registry model once per process; shared read-only by every session."""
-    return load_model(name)
+def get_model(name: str, backend: str = DEFAULT_BACKEND) -> LoadedModel:
+    """Build a registry model once per process and backend (the first time: export and verify, cached on
+    disk); shared read-only by every session."""
+    return load_model(name, backend=backend)
 
 
 @st.cache_resource(show_spinner="Loading your checkpoint…", max_entries=2)
-def _checkpoint_model(arch: str, file_id: str, filename: str, _data: bytes) -> LoadedModel:
+def _checkpoint_model(arch: str, file_id: str, filename: str, backend: str, _data: bytes) -> LoadedModel:
     """`file_id` (unique per upload) stands for the bytes: a rerun never copies or hashes them."""
-    return load_checkpoint(arch, _data, filename)
+    return with_backend(load_checkpoint(arch, _data, filename), backend)
 
 
 def current_model(controls: SidebarControls) -> LoadedModel:
-    """The model the sidebar chose; raises LogitscopeError with a message when it cannot be had."""
+    """The model the sidebar chose, on the backend it chose (and the sidebar says what runs it);
+    raises LogitscopeError with a message when it cannot be had."""
     if controls.uses_checkpoint:
         upload = controls.checkpoint
         if upload is None:
             raise LogitscopeError(t("sidebar.no_checkpoint", controls.lang))
         # an Upload made without a file id (a test, a script) falls back to its content's digest
         file_id = upload.file_id or hashlib.sha256(upload.data).hexdigest()
-        return _checkpoint_model(controls.checkpoint_arch, file_id, upload.name, upload.data)
-    return get_model(controls.model_name)
+        model = _checkpoint_model(controls.checkpoint_arch, file_id, upload.name, controls.backend, upload.data)
+    else:
+        model = get_model(controls.model_name, controls.backend)
+    show_backend(model, controls.lang)
+    return model
 
 
 def model_key(model: LoadedModel) -> str:

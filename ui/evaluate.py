@@ -24,8 +24,8 @@ from core import evaluate as ev
 from core.datasets import EmptyDatasetError, LabelledSet, Reader, digits_set, open_zip, resolver_for
 from core.i18n import escape_markdown, t
 from core.images import decode_image, image_bytes, thumbnail
-from core.inspector import temperature_options
 from core.labels import index_labels
+from core.numerics import temperature_options
 from core.registry import ModelSpec
 from ui.sidebar import SidebarControls
 
@@ -309,7 +309,7 @@ class View:
 
 def temperature_stops(fitted: float) -> list[float]:
     """The app's one temperature grid with the fitted T among its stops (exactly, not rounded)."""
-    return sorted({*temperature_options(), fitted})
+    return temperature_options(include=(fitted,))
 
 
 def _nearest(value: float, stops: Sequence[float]) -> float:

@@ -18,7 +18,7 @@ from core import LoadedModel, decode_image
 from core.analysis import ImageResult, digest
 from core.i18n import escape_markdown, t
 from core.images import image_bytes, thumbnail
-from core.inspector import Scores, temperature_options
+from core.numerics import ScoreKind, temperature_options
 from core.registry import ModelSpec, choose_labels, spec_labels
 from core.samples import sample_images
 from ui.cache import analysed, model_key
@@ -43,7 +43,7 @@ class InspectorControls:
 
     k: int
     temperature: float
-    scores: Scores
+    scores: ScoreKind
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ def analyse_all(model: LoadedModel, items: Sequence[ImageInput], lang: str) -> l
 _PERCENT = {"min_value": 0, "max_value": 1, "format": "percent"}
 
 
-def table_columns(lang: str, *, temperature: float, scores: Scores) -> dict[str, object]:
+def table_columns(lang: str, *, temperature: float, scores: ScoreKind) -> dict[str, object]:
     """Headers and formats of the top-k and summary tables ("score" is a probability in the softmax view)."""
     cc = st.column_config
     score_key = "inspector.col.probability" if scores == "softmax" else "inspector.col.score"

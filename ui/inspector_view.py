@@ -17,28 +17,13 @@ import streamlit as st
 from core import LoadedModel, LogitscopeError, run_checks, worst_status
 from core.analysis import ImageResult
 from core.attribution import overlay
+from core.charts import class_sweep_figure, prediction_figures
 from core.checks import Check
+from core.export import export_csv, export_json, export_stem, lab_payload, prediction_record
 from core.i18n import escape_markdown, t
-from core.inspector import (
-    class_option_text,
-    class_sweep_figure,
-    compare_models,
-    compare_preprocessing,
-    export_csv,
-    export_json,
-    export_stem,
-    format_probability,
-    format_ratio,
-    lab_payload,
-    prediction_figures,
-    prediction_record,
-    query_class,
-    score_lines,
-    score_table,
-    search_labels,
-    summary_table,
-)
+from core.query import class_option_text, format_probability, format_ratio, query_class, search_labels
 from core.registry import choose_labels, get_spec, list_models
+from core.tables import compare_models, compare_preprocessing, score_lines, score_table, summary_table
 from ui.cache import analysed_with, get_model, gradcam, model_key, variant_logits
 from ui.inspector import InspectorControls, Names, compare_columns, inspector_controls, table_columns, variant_columns
 
@@ -118,7 +103,7 @@ def summary(
     """Several images: one row each (top-1, score, worst check or the error)."""
     st.subheader(t("inspector.summary", lang, n=len(results)))
     table = summary_table(
-        results,  # type: ignore[arg-type]  # the one image path's results carry what the summary reads
+        results,
         names.labels,
         temperature=knobs.temperature,
         scores=knobs.scores,
