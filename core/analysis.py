@@ -92,6 +92,8 @@ def image_view(
     preview = decoded.image.copy()
     preview.thumbnail((preview_side, preview_side))
     notes = tuple(n for n in decoded.notes if "pixels; the prediction" not in n)
+    seen = coverage_note(decoded.image.size, pre)  # a long strip: say how little of it the model sees
+    notes = notes if seen is None else (*notes, seen)
     model_input = pre.to_display_image(tensor)
     if max(model_input.size) < DISPLAY_MIN_SIDE:  # e.g. the digits model's 8x8: show its pixels as squares
         scale = -(-DISPLAY_MIN_SIDE // max(model_input.size))
@@ -152,9 +154,7 @@ def _run(model: LoadedModel, name: str, key: str, decoded: DecodedImage) -> Imag
     tensor = model.spec.preprocessing(decoded.image)  # built once: the view and the model both use it
     view = image_view(decoded, model.spec.preprocessing, tensor=tensor)
     logits = as_logits(predict(model, [tensor])[0]).reshape(-1)
-    seen = coverage_note(decoded.image.size, model.spec.preprocessing)  # a long strip: say how little is seen
-    notes = decoded.notes if seen is None else (*decoded.notes, seen)
-    return ImageResult(name, key, view, logits, decoded.image, tensor, notes=notes)
+    return ImageResult(name, key, view, logits, decoded.image, tensor, notes=decoded.notes)
 
 
 def analyse(model: LoadedModel, name: str, data: bytes, *, key: str | None = None) -> ImageResult:

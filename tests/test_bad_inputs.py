@@ -199,7 +199,7 @@ def test_bad_images(case: str) -> None:
 
 def test_a_long_strip_is_classified_with_a_note_on_how_little_the_model_saw(lite0) -> None:
     outcome = check(
-        lambda: "; ".join(analyse(lite0, "strip.png", png(20_000, 20)).notes),
+        lambda: "; ".join(analyse(lite0, "strip.png", png(20_000, 20)).view.notes),
         r"sees only the centre 18 x 18 pixels of this 20000 x 20 image \(0\.08% of it\)",
     )
     assert outcome.seconds < SLOW_S
