@@ -1,4 +1,4 @@
-"""The shared sidebar: UI language, model (or the user's checkpoint) and labels. Every page calls it.
+"""The shared sidebar: UI language, model (or the user's checkpoint), backend and labels. Every page calls it.
 
 Streamlit forgets a widget's value when the page that drew it changes, so each choice is kept in a
 plain session-state key and the widget is re-seeded from it on every page.
@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import SETTINGS, get_spec, list_models
+from core.backends import BACKENDS, DEFAULT_BACKEND, backend_info
 from core.checkpoint import CHECKPOINT_SUFFIXES, checkpoint_architectures
-from core.i18n import LANGUAGES, t
+from core.i18n import LANGUAGES, escape_markdown, t
+from core.registry import LoadedModel
 
 CHECKPOINT = "__checkpoint__"
 LABEL_MODES = ("en", "zh", "both", "file")
@@ -42,6 +44,7 @@ class SidebarControls:
         checkpoint_arch: architecture for the user's checkpoint.
         checkpoint: the uploaded checkpoint, if any.
         label_file: the uploaded label file, if any.
+        backend: what runs the model: "auto", "torch" or "onnxruntime" (`core.backends`).
     """
 
     lang: str
@@ -50,6 +53,7 @@ class SidebarControls:
     checkpoint_arch: str = "resnet18"
     checkpoint: Upload | None = None
     label_file: Upload | None = None
+    backend: str = DEFAULT_BACKEND
 
     @property
     def uses_checkpoint(self) -> bool:
@@ -132,6 +136,16 @@ def shared_sidebar() -> SidebarControls:
                 t("sidebar.checkpoint_help", lang),
             )
         st.radio(
+            t("sidebar.backend", lang),
+            BACKENDS,
+            key=persistent_key("backend", DEFAULT_BACKEND),
+            horizontal=True,
+            format_func=lambda name: t(f"sidebar.backend.{name}", lang),
+            on_change=keep,
+            args=("backend",),
+            help=t("sidebar.backend_help", lang),
+        )
+        st.radio(
             t("sidebar.labels", lang),
             LABEL_MODES,
             key=persistent_key("label_mode", "en"),
@@ -149,5 +163,25 @@ def shared_sidebar() -> SidebarControls:
                 t("sidebar.label_file_help", lang),
             )
     return SidebarControls(
-        lang, st.session_state["model"], st.session_state["label_mode"], arch, checkpoint, label_file
+        lang,
+        st.session_state["model"],
+        st.session_state["label_mode"],
+        arch,
+        checkpoint,
+        label_file,
+        st.session_state["backend"],
     )
+
+
+def backend_caption(model: LoadedModel, lang: str) -> str:
+    """The sidebar's line on what runs `model`: "onnxruntime · max |Δlogit| 5e-06 vs torch", or torch and why."""
+    info = backend_info(model)
+    if info.name == "onnxruntime" and info.max_abs_dlogit is not None:
+        return t("sidebar.backend.runs_onnx", lang, delta=f"{info.max_abs_dlogit:.0e}")
+    line = t("sidebar.backend.runs_torch", lang)
+    return f"{line} · {t('sidebar.backend.fallback', lang, reason=info.reason)}" if info.reason else line
+
+
+def show_backend(model: LoadedModel, lang: str) -> None:
+    """Write `backend_caption` at the foot of the sidebar (plain text: a reason may quote a file name)."""
+    st.sidebar.caption(escape_markdown(backend_caption(model, lang)))

@@ -1,0 +1,38 @@
+"""The sidebar's backend choice: it shows what runs the model and its verified deviation from torch (AppTest)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVIATION = re.compile(r"onnxruntime · max \|Δlogit\| (\S+) vs torch")
+
+
+def _backend_radio(at: AppTest):
+    return next(r for r in at.sidebar.radio if r.label == "Backend")
+
+
+def _captions(at: AppTest) -> list[str]:
+    """The sidebar's captions as shown (their source escapes Markdown: "\\|", "\\(")."""
+    return [c.value.replace("\\", "") for c in at.sidebar.caption]
+
+
+@pytest.mark.parametrize("page", ["pages/1_Image_Inspector.py", "pages/3_Dataset_Evaluation.py"])
+def test_sidebar_shows_the_backend_and_its_deviation(page: str) -> None:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=300)  # the first run exports Lite0
+    at.run()
+    assert not at.exception
+    radio = _backend_radio(at)
+    assert radio.value == "auto" and list(radio.options) == ["auto", "torch", "onnxruntime"]
+    found = [DEVIATION.search(c) for c in _captions(at)]
+    deltas = [float(m.group(1)) for m in found if m]
+    assert len(deltas) == 1 and 0 <= deltas[0] <= 1e-3  # verified: well under 1e-4 of Lite0's logit scale
+    radio.set_value("torch").run()
+    assert not at.exception
+    assert "torch (eager)" in _captions(at)
+    assert not any(DEVIATION.search(c) for c in _captions(at))
+    assert at.session_state["backend"] == "torch"  # kept across pages like the other choices
