@@ -18,12 +18,11 @@ import streamlit as st
 import torch
 
 from core import SETTINGS, LoadedModel, LogitscopeError, load_model
-from core.analysis import ImageResult, analyse, analyse_with
+from core.analysis import ImageResult, analyse, analyse_with, normalisation_logits
 from core.attribution import grad_cam
 from core.backends import DEFAULT_BACKEND, with_backend
 from core.checkpoint import load_checkpoint
 from core.i18n import t
-from core.inspector import normalisation_logits
 from ui.sidebar import SidebarControls, show_backend
 
 

@@ -130,6 +130,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "长度不对的标签列表会把索引对应到错误的名称。",
     },
     "home.default_model": {"en": "Default model", "zh": "默认模型"},
+    # the home page's live demo (ui/home.py)
+    "home.live": {"en": "Try it: move the temperature", "zh": "试一试：拖动温度"},
+    "home.live_intro": {
+        "en": "A real model on a real photo. The logits (blue) stay put; softmax(z / T) turns them into "
+        "probabilities (red): T < 1 sharpens them, T > 1 flattens them, and the ranking never changes.",
+        "zh": "真实的模型，真实的照片。logits（蓝色）保持不变；softmax(z / T) 把它们变成概率（红色）："
+        "T < 1 让概率更集中，T > 1 让概率更平均，而排序永远不变。",
+    },
+    "home.live_sample": {"en": "Photo", "zh": "照片"},
+    "home.sample.coffee": {"en": "espresso", "zh": "浓缩咖啡"},
+    "home.sample.chelsea": {"en": "cat", "zh": "猫"},
+    "home.sample.camera": {"en": "camera", "zh": "相机"},
+    "home.live_loading": {"en": "Running the model once…", "zh": "正在运行一次模型…"},
+    "home.live_caption": {
+        "en": "The model ran once; the slider only recomputes the softmax. The Image Inspector does this for "
+        "your own images, with every check.",
+        "zh": "模型只运行了一次；滑块只重新计算 softmax。图像检查器可以对你自己的图片做同样的事，并给出全部检查。",
+    },
     "sidebar.not_downloaded": {"en": "weights not downloaded", "zh": "权重未下载"},
     "sidebar.backend": {"en": "Backend", "zh": "推理后端"},
     "sidebar.backend_help": {
