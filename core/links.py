@@ -17,10 +17,11 @@ from urllib.parse import urlencode
 
 from core.config import SETTINGS
 from core.i18n import t
-from core.inspector import Scores, search_labels
+from core.numerics import ScoreKind
+from core.query import search_labels
 
 QUERY_KEYS: Final = ("samples", "model", "T", "k", "scores", "class")
-SCORES: Final[tuple[Scores, ...]] = ("softmax", "sigmoid")
+SCORES: Final[tuple[ScoreKind, ...]] = ("softmax", "sigmoid")
 K_RANGE: Final = (1, 20)
 MAX_SAMPLES: Final = 20
 _MAX_SHOWN_CHARS = 40  # a broken value is quoted back to the user, shortened
@@ -43,7 +44,7 @@ class InspectorState:
     model: str = SETTINGS.default_model
     temperature: float = 1.0
     k: int = SETTINGS.default_top_k
-    scores: Scores = "softmax"
+    scores: ScoreKind = "softmax"
     class_query: str | None = None
 
 

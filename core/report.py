@@ -39,9 +39,10 @@ from core.evaluate import (
     shown_classes,
 )
 from core.i18n import t
-from core.inspector import Scores, score_table
 from core.labels import label_of
+from core.numerics import ScoreKind
 from core.registry import LoadedModel
+from core.tables import score_table
 
 # A4 is 210 mm wide; with 12 mm margins that is 186 mm, about 700 CSS px at 96 px per inch
 CHART_WIDTH = 700
@@ -170,7 +171,7 @@ def _checks_html(checks: Sequence[Check], lang: str) -> str:
     return f'<h3>{esc(t("inspector.checks", lang))}</h3><ul class="checks">{items}</ul>'
 
 
-def _top_k_html(table: pd.DataFrame, *, temperature: float, scores: Scores, lang: str) -> str:
+def _top_k_html(table: pd.DataFrame, *, temperature: float, scores: ScoreKind, lang: str) -> str:
     columns = ["rank", "label", *(["label_2"] if "label_2" in table.columns else []), "index", "logit"]
     columns += ["probability", "probability_t1", "cumulative"] if scores == "softmax" else ["score", "score_t1"]
     header = [t(f"inspector.col.{c}", lang, temperature=temperature) for c in columns]
@@ -197,7 +198,7 @@ def _image_section(
     *,
     temperature: float,
     k: int,
-    scores: Scores,
+    scores: ScoreKind,
     num_classes: int | None,
     other_labels: Sequence[str] | None,
     lang: str,
@@ -256,7 +257,7 @@ def inspector_report(
     preprocessing: str = "",
     temperature: float = 1.0,
     k: int = 5,
-    scores: Scores = "softmax",
+    scores: ScoreKind = "softmax",
     num_classes: int | None = None,
     other_labels: Sequence[str] | None = None,
     lang: str = "en",
