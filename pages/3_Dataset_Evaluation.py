@@ -1,8 +1,8 @@
 """Dataset Evaluation: where, and how confidently, is the model wrong on a labelled set?
 
-Read widgets → call core → render (the helpers are in `ui.evaluate`). The model runs once per
-(model, dataset); everything after the logits is computed once per temperature from the kept logits,
-inside one fragment, so moving T or the bins reruns only the results.
+Read widgets → call core → render: the data in and the run are `ui.evaluate_input`, the results
+`ui.evaluate`. The model runs once per (model, dataset); everything after the logits is computed once
+per temperature from the kept logits, inside one fragment, so moving T or the bins reruns only it.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from core import LoadedModel, LogitscopeError
 from core.i18n import escape_markdown, t
 from core.registry import choose_labels
 from ui import evaluate as ue
+from ui import evaluate_input as ui_in
 from ui.cache import current_model
 from ui.sidebar import shared_sidebar
 
 controls = shared_sidebar()
 lang = controls.lang
-ue.init_state()
+ui_in.init_state()
 
 st.title(t("eval.title", lang))
 st.caption(t("eval.intro", lang))
-source = ue.source_picker(lang)
+source = ui_in.source_picker(lang)
 
 model: LoadedModel | None = None
 try:
@@ -43,9 +44,9 @@ if model is not None:
         st.warning(escape_markdown(choice.warning))  # it names the user's label file
     labels = choice.labels
 
-data = ue.data_input(source, controls=controls, model=model, labels=labels)
-ue.run_controls(data, model, lang)
-stored = ue.stored_result(data.key)
+data = ui_in.data_input(source, controls=controls, model=model, labels=labels)
+ui_in.run_controls(data, model, lang)
+stored = ui_in.stored_result(data.key)
 if stored is None:
     st.stop()
 ue.results_view(stored, labels, data.labelled.reader if data.labelled is not None else None, lang)

@@ -1,10 +1,11 @@
-"""UI helpers of the Dataset Evaluation page: its caches, callbacks and renderers.
+"""UI helpers of the Dataset Evaluation page, results: one `st.fragment` from the T slider to the downloads.
 
-The page reads its widgets through these helpers and passes the returned values on; nothing here reads
-page globals. Everything after the logits (temperature, bins, tables, figures) is computed once per
-(result, T) and cached, and the part a slider drives is one `st.fragment`, so moving T reruns only it.
-Session state: "eval_result" holds {"key", "result", "fit"}, written only when a run completes;
-"eval_selected"/"eval_selected_slot" the image opened in the single-image view and its gallery.
+`results_view` draws a stored evaluation (the data in, the run and the stored result are `ui.evaluate_input`).
+Everything after the logits (metrics, per-image records, calibration bins) is computed once per
+(result, T, bins) by `at_temperature` and cached, so moving T or the bins reruns only this fragment and
+each T is scored once. The renderers take a `View` (explicit arguments, no page globals); `ui.diagnose`
+adds its tools through the same `View`. Session state: "eval_selected"/"eval_selected_slot" name the
+image opened in the single-image view and its gallery; "eval_temperature"/"eval_bins" are the knobs.
 """
 
 from __future__ import annotations
@@ -19,18 +20,14 @@ import streamlit as st
 import torch
 from torch import Tensor
 
-from core import LoadedModel, LogitscopeError, run_checks, top_k_table
+from core import LogitscopeError, run_checks, top_k_table
 from core import evaluate as ev
-from core.datasets import EmptyDatasetError, LabelledSet, Reader, digits_set, open_zip, resolver_for
+from core.datasets import Reader
 from core.i18n import escape_markdown, t
 from core.images import decode_image, image_bytes, thumbnail
 from core.labels import index_labels
 from core.numerics import temperature_options
-from core.registry import ModelSpec
-from ui.sidebar import SidebarControls
 
-DIGITS_MODEL = "digits_cnn"
-SOURCES = ("digits", "zip", "results")
 GALLERY_SIZE = 12
 GALLERY_COLUMNS = 6
 MAX_HEATMAP_CLASSES = 30
@@ -47,28 +44,7 @@ METRICS = (
 )
 
 
-def init_state() -> None:
-    """The page's session-state keys, set once per session."""
-    st.session_state.setdefault("eval_result", None)
-    st.session_state.setdefault("eval_selected", None)  # file opened in the single-image view
-    st.session_state.setdefault("eval_selected_slot", None)  # which gallery it was opened from
-    st.session_state.setdefault("eval_autorun", False)  # set by the "switch to digits_cnn" button
-    st.session_state.setdefault("eval_temperature", 1.0)
-    st.session_state.setdefault("eval_bins", ev.DEFAULT_BINS)
-
-
 # ---------------------------------------------------------------- caches
-@st.cache_resource(show_spinner=False)
-def _digits() -> LabelledSet:
-    return digits_set("test")
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _zip_set(
-    file_id: str, model_name: str, labels: tuple[str, ...], name: str, _spec: ModelSpec, _data: bytes
-) -> LabelledSet:
-    """The uploaded zip, listed once per (upload, model, labels): reruns never re-hash the bytes."""
-    return open_zip(_data, resolver_for(_spec, labels), name=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -127,9 +103,6 @@ def at_temperature(
 
 
 # ---------------------------------------------------------------- callbacks
-def _switch_to_digits() -> None:
-    st.session_state["model"] = DIGITS_MODEL  # the shared sidebar's kept choice
-    st.session_state["eval_autorun"] = True
 
 
 def _use_fitted(temperature: float) -> None:
@@ -143,135 +116,6 @@ def _open(name: str, slot: str) -> None:
 
 def _close() -> None:
     st.session_state["eval_selected"] = None
-
-
-# ---------------------------------------------------------------- data in
-@dataclass(frozen=True)
-class DataIn:
-    """What the page evaluates (or explores).
-
-    Attributes:
-        labelled: the images to evaluate; None for a results file or while nothing is chosen.
-        key: identifies the data and the model (the stored result belongs to it); None while nothing is chosen.
-    """
-
-    labelled: LabelledSet | None = None
-    key: tuple[str, ...] | None = None
-
-
-def source_picker(lang: str) -> str:
-    """Built-in digits, a zip upload or a results file."""
-    source = st.segmented_control(
-        t("eval.source", lang),
-        SOURCES,
-        key="eval_source",
-        default="digits",
-        format_func=lambda s: t(f"eval.source.{s}", lang),
-        required=True,
-    )
-    return source or "digits"
-
-
-def data_input(source: str, *, controls: SidebarControls, model: LoadedModel | None, labels: Sequence[str]) -> DataIn:
-    """The source's widgets (and messages); a results file is read and stored here."""
-    lang = controls.lang
-    if source == "digits":
-        st.caption(t("eval.digits.about", lang))
-        if controls.uses_checkpoint or controls.model_name != DIGITS_MODEL:
-            st.info(t("eval.digits.needs_model", lang, model=DIGITS_MODEL))
-            st.button(t("eval.digits.switch", lang, model=DIGITS_MODEL), type="primary", on_click=_switch_to_digits)
-            return DataIn()
-        return _labelled(_digits(), model) if model is not None else DataIn()
-    if source == "zip":
-        upload = st.file_uploader(
-            t("eval.zip.upload", lang), type=["zip"], key="eval_zip", help=t("eval.zip.help", lang)
-        )
-        if upload is None or model is None:
-            return DataIn()
-        try:
-            labelled = _zip_set(
-                upload.file_id, model.spec.name, tuple(labels), upload.name, model.spec, upload.getvalue()
-            )
-        except EmptyDatasetError as exc:
-            st.error(escape_markdown(str(exc)))
-            if exc.skipped:
-                st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True, width="stretch")
-            return DataIn()
-        except LogitscopeError as exc:
-            st.error(escape_markdown(str(exc)))
-            return DataIn()
-        return _labelled(labelled, model)
-    return _results_file(lang)
-
-
-def _labelled(labelled: LabelledSet, model: LoadedModel) -> DataIn:
-    targets = hashlib.sha256(repr(labelled.targets).encode()).hexdigest()
-    return DataIn(labelled, (model.spec.name, labelled.digest, targets))
-
-
-def _results_file(lang: str) -> DataIn:
-    upload = st.file_uploader(
-        t("eval.results.upload", lang),
-        type=["csv", "parquet"],
-        key="eval_results_file",
-        help=t("eval.results.help", lang),
-    )
-    if upload is None:
-        return DataIn()
-    stored = st.session_state["eval_result"]
-    key = ("results", upload.file_id)  # a new upload gets a new file id: the bytes are never re-hashed
-    if stored is None or stored["key"] != key:
-        try:
-            result = ev.read_results(upload.getvalue(), upload.name)
-            _store(key, result)
-        except LogitscopeError as exc:
-            st.error(escape_markdown(str(exc)))
-            return DataIn()
-    return DataIn(None, key)
-
-
-def _store(key: tuple[str, ...], result: ev.EvalResult) -> None:
-    fit = ev.calibrate(result.logits, result.targets) if result.n else None
-    st.session_state["eval_result"] = {"key": key, "result": result, "fit": fit}
-    st.session_state["eval_selected"] = None
-
-
-def run_controls(data: DataIn, model: LoadedModel | None, lang: str) -> None:
-    """The set's summary and the evaluate button; runs the model when clicked (or after the digits switch)."""
-    labelled, key = data.labelled, data.key
-    if labelled is None or model is None or key is None:
-        return
-    classes = len(set(labelled.targets))
-    st.write(t("eval.set_summary", lang, n=len(labelled), classes=classes, skipped=len(labelled.skipped)))
-    done = stored_result(key) is not None
-    clicked = st.button(
-        t("eval.rerun" if done else "eval.run", lang, n=len(labelled), model=model.spec.name),
-        type="secondary" if done else "primary",
-    )
-    if clicked or (st.session_state["eval_autorun"] and not done):
-        st.session_state["eval_autorun"] = False
-        try:
-            _run(model, labelled, key, lang)
-        except LogitscopeError as exc:
-            st.error(escape_markdown(str(exc)))
-
-
-def _run(model: LoadedModel, labelled: LabelledSet, key: tuple[str, ...], lang: str) -> None:
-    """Evaluate with a progress bar; the result reaches session state only once complete."""
-    bar = st.progress(0.0, text=t("eval.progress.start", lang, total=len(labelled)))
-
-    def on_progress(p: ev.Progress) -> None:
-        text = t("eval.progress", lang, done=p.done, total=p.total, rate=p.images_per_second)
-        bar.progress(p.done / p.total, text=text)
-
-    _store(key, ev.evaluate(model, labelled, on_progress=on_progress, features=True))  # features: ui.diagnose
-    st.rerun()  # draw the page from the stored result (the run button's label changes too)
-
-
-def stored_result(key: tuple[str, ...] | None) -> dict[str, object] | None:
-    """The stored {"key", "result", "fit"} when it belongs to `key`."""
-    stored = st.session_state["eval_result"]
-    return stored if key is not None and stored is not None and stored["key"] == key else None
 
 
 # ---------------------------------------------------------------- results (one fragment: T, bins, galleries)
