@@ -78,3 +78,28 @@ def test_several_images_and_chinese(app_url, page) -> None:
     wait_for_app(page)
     page.get_by_text("Top-1: espresso").wait_for()
     screenshot(page, "inspector-zh-three-images")
+
+
+def test_the_downloads_are_built_when_clicked(app_url, page) -> None:
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    page.goto(f"{app_url}/Image_Inspector")
+    wait_for_app(page)
+    assert _lines(page).startswith("1. espresso")
+    main = page.locator("[data-testid=stMain]")
+    with page.expect_download() as download:
+        main.get_by_role("button", name="All logits (CSV)").click()
+    assert download.value.suggested_filename == "coffee_efficientnet_lite0_logits.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 1000  # every class, built by the button's callable on the click
+    best = max(rows, key=lambda r: float(r["logit"]))
+    assert best["label"] == "espresso" and best["rank"] == "1"
+    assert abs(sum(float(r["probability"]) for r in rows) - 1) < 1e-9
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Prediction (JSON)").click()
+    record = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert record["image"] == "coffee.png" and record["top_k"][0]["label"] == "espresso"
+    assert len(record["top_k"]) == 5 and record["temperature"] == 1.0
