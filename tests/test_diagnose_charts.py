@@ -34,6 +34,9 @@ def test_selected_rows_from_a_streamlit_event() -> None:
     event = {"selection": {"points": [{"customdata": [4, 1, 1]}, {"customdata": [2, 0, 0]}, {"customdata": [4, 1, 1]}]}}
     assert selected_rows(event) == [4, 2]
     assert selected_rows({"selection": {"points": []}}) == [] and selected_rows(None) == []
+    # what the browser sends for numpy customdata (a typed array becomes an index-keyed object)
+    typed = {"selection": {"points": [{"customdata": {"0": 7, "1": 3, "2": 3}}, {"x": 1.0}]}}
+    assert selected_rows(typed) == [7]
 
 
 def test_confusion_view_with_other_and_log_colour() -> None:

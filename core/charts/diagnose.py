@@ -120,8 +120,10 @@ def selected_rows(selection: object) -> list[int]:
     rows: dict[int, None] = {}
     for point in points:
         data = point.get("customdata") if isinstance(point, dict) else None
-        if isinstance(data, list | tuple) and data:
-            rows[int(data[0])] = None
+        # a list, or (numpy customdata sent as a typed array) a dict {"0": row, "1": ..., ...}
+        first = data.get("0", data.get(0)) if isinstance(data, dict) else data[0] if data else None
+        if isinstance(first, int | float):
+            rows[int(first)] = None
     return list(rows)
 
 
