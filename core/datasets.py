@@ -18,6 +18,7 @@ import io
 import os
 import posixpath
 import re
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -140,6 +141,8 @@ class ZipReader:
     """Members of a zip held in memory, read without extracting anything to disk.
 
     Each process opens its own `ZipFile` on first use, so DataLoader workers never share a file handle.
+    A lock guards the lazy open and each member read: one reader is shared by every session of the app
+    (a cached resource), and two threads must neither open two archives nor read one stream at once.
     """
 
     def __init__(self, data: bytes, *, max_bytes: int = LIMITS.max_member_bytes) -> None:
@@ -147,9 +150,14 @@ class ZipReader:
         self.max_bytes = max_bytes
         self._zip: zipfile.ZipFile | None = None
         self._pid = -1
+        self._lock = threading.Lock()
 
-    def __getstate__(self) -> dict[str, object]:  # for spawned workers: never pickle an open ZipFile
+    def __getstate__(self) -> dict[str, object]:  # for spawned workers: never pickle an open ZipFile or a lock
         return {"data": self.data, "max_bytes": self.max_bytes, "_zip": None, "_pid": -1}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def _archive(self) -> zipfile.ZipFile:
         if self._zip is None or self._pid != os.getpid():
@@ -158,6 +166,10 @@ class ZipReader:
         return self._zip
 
     def read(self, name: str) -> bytes:
+        with self._lock:
+            return self._read(name)
+
+    def _read(self, name: str) -> bytes:
         info = self._archive().getinfo(name)
         if info.file_size > self.max_bytes:
             raise InputError(f"{name}: {_size(info.file_size)} uncompressed, over the {_size(self.max_bytes)} limit")

@@ -16,10 +16,11 @@ import functools
 import importlib
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlparse
 
 import torch
@@ -229,10 +230,11 @@ def _imagenet_categories() -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- the registry
 @cache
-def _builtin_specs() -> dict[str, ModelSpec]:
-    # the default first, then digits (the order pages and `models` list them in), then the larger Lites
+def _builtin_specs() -> Mapping[str, ModelSpec]:
+    # the default first, then digits (the order pages and `models` list them in), then the larger Lites;
+    # read-only: the cached mapping is shared by every caller (and every session of the app)
     specs = [_lite_spec(0), _digits_spec(), _lite_spec(1), _lite_spec(2)]
-    return {spec.name: spec for spec in specs}
+    return MappingProxyType({spec.name: spec for spec in specs})
 
 
 def list_models() -> list[str]:
