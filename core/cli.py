@@ -11,16 +11,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import torch
 
 from core.backends import BACKENDS, DEFAULT_BACKEND, BackendInfo, backend_info
 from core.checks import run_checks
 from core.config import SETTINGS
-from core.datasets import ClassResolver
 from core.errors import InputError, LabelError, LogitscopeError
-from core.evaluate import EvalResult, Progress
+from core.evaluate import Progress
 from core.images import read_image_file
 from core.inference import predict
 from core.labels import LABEL_LANGUAGES, label_of, read_label_file, validate_labels
@@ -34,6 +33,10 @@ from core.numerics import (
 )
 from core.registry import ModelSpec, get_spec, list_models, load_model, spec_labels
 from core.tables import top_k_table
+
+if TYPE_CHECKING:
+    from core.datasets import ClassResolver
+    from core.evaluate import EvalResult
 
 
 class _Parser(argparse.ArgumentParser):
