@@ -12,14 +12,17 @@ from core import LogitscopeError
 from core.i18n import escape_markdown, t
 from ui.cache import current_model
 from ui.inspector import analyse_all, class_names, image_inputs
+from ui.inspector_links import restore_link, show_link_problems
 from ui.inspector_view import inspector_results
 from ui.sidebar import shared_sidebar
 
+link_problems = restore_link()  # a shared link seeds the model and the knobs before they are drawn
 controls = shared_sidebar()
 lang = controls.lang
 
 st.title(t("inspector.title", lang))
 st.caption(t("inspector.intro", lang))
+show_link_problems(link_problems, lang)
 
 try:
     model = current_model(controls)

@@ -73,7 +73,11 @@ def test_opens_on_a_sample_with_its_prediction() -> None:
     assert len(table) == 5
     assert "1. espresso (95.7%)" in _texts(at)
     assert "Resize 256 (bilinear) → CenterCrop 224 → scale to [-1, 1]" in _texts(at)
-    assert [b.label for b in at.get("download_button")] == ["All logits (CSV)", "Prediction (JSON)"]
+    assert [b.label for b in at.get("download_button")] == [
+        "All logits (CSV)",
+        "Prediction (JSON)",
+        "Download report (HTML)",
+    ]
 
 
 def test_upload_coffee_finds_espresso(sample) -> None:
@@ -320,5 +324,9 @@ def test_downloads_are_built_only_when_clicked(monkeypatch) -> None:
     at = _page()
     at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
     assert not at.exception
-    assert [b.label for b in at.get("download_button")] == ["All logits (CSV)", "Prediction (JSON)"]
+    assert [b.label for b in at.get("download_button")] == [
+        "All logits (CSV)",
+        "Prediction (JSON)",
+        "Download report (HTML)",
+    ]
     assert built == []  # a rerun never builds the 1,000-class CSV or the JSON

@@ -45,8 +45,8 @@ def _model_name(controls: SidebarControls) -> str:
     return name if spec.label_set == "imagenet" and spec.availability().available else SETTINGS.default_model
 
 
-def _analysed(model_name: str, sample: str) -> ImageResult:
-    model = get_model(model_name)
+def _analysed(model_name: str, backend: str, sample: str) -> ImageResult:
+    model = get_model(model_name, backend)  # the Inspector's model too: one build per (model, backend)
     file_name, data, key = _sample(sample)
     return analysed(model_key(model), key, file_name, model, data)
 
@@ -82,7 +82,7 @@ def live_demo(controls: SidebarControls) -> None:
     model_name = _model_name(controls)
     try:
         with st.spinner(t("home.live_loading", lang)):
-            result = _analysed(model_name, sample or here[0])
+            result = _analysed(model_name, controls.backend, sample or here[0])
     except LogitscopeError as exc:
         st.warning(escape_markdown(str(exc)), icon=":material/warning:")
         return

@@ -26,6 +26,7 @@ from core.registry import choose_labels, get_spec, list_models
 from core.tables import compare_models, compare_preprocessing, score_lines, score_table, summary_table
 from ui.cache import analysed_with, get_model, gradcam, model_key, variant_logits
 from ui.inspector import InspectorControls, Names, compare_columns, inspector_controls, table_columns, variant_columns
+from ui.inspector_links import link_class, remember_class, share_row, sync_link
 
 LAB_PAGE = "pages/2_Logits_Lab.py"
 STATUS_ICON = {
@@ -75,6 +76,7 @@ def inspector_results(
     knobs = inspector_controls(lang)
     if not results:
         st.info(t("inspector.nothing", lang), icon=":material/add_photo_alternate:")
+        sync_link(model, knobs, lang)
         return
     if len(results) > 1:
         summary(results, model, names, knobs, lang)
@@ -82,6 +84,7 @@ def inspector_results(
         st.error(escape_markdown(failed.error or ""), icon=":material/broken_image:")
     good = [r for r in results if r.ok]
     if not good:
+        sync_link(model, knobs, lang)
         return
     result = _detail_pick(good, lang)
     assert result.logits is not None  # a good result has its logits
@@ -94,7 +97,9 @@ def inspector_results(
     shown = Shown(result, model, names, knobs, table, checks, label_mode, lang)
     overview(shown)
     actions(shown)
+    share_row(results, model, names, knobs, lang)
     tabs(shown)
+    sync_link(model, knobs, lang)  # the address bar is always the share link of what is shown
 
 
 def summary(
@@ -307,6 +312,8 @@ def _class_pick(shown: Shown) -> int:
     lang, names, spec = shown.lang, shown.names, shown.model.spec
     order = shown.table["index"].tolist()
     default_x = order[1] if len(order) > 1 else order[0]
+    from_link = link_class(spec.num_classes, names, lang)  # a shared link's class X, once
+    default_x = default_x if from_link is None else from_link
     picked = st.selectbox(
         t("inspector.class_pick", lang),
         list(range(spec.num_classes)),
@@ -321,8 +328,11 @@ def _class_pick(shown: Shown) -> int:
         matches = search_labels(picked, *names.search, limit=1)
         if not matches:
             st.warning(t("inspector.class_no_match", lang, query=escape_markdown(picked)), icon=":material/search_off:")
-        return matches[0] if matches else default_x
-    return int(picked if picked is not None else default_x)
+        index = matches[0] if matches else default_x
+    else:
+        index = int(picked if picked is not None else default_x)
+    remember_class(index)
+    return index
 
 
 def class_x(shown: Shown) -> None:

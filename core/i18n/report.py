@@ -78,6 +78,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The link names the model {name!r}, which this app does not know; showing the default model.",
         "zh": "链接中的模型 {name!r} 在本应用中不存在；改为使用默认模型。",
     },
+    "links.err.model_unavailable": {
+        "en": "The link names the model {name}, whose weights are not on this machine ({reason}); showing the "
+        "default model.",
+        "zh": "链接中的模型 {name} 的权重不在这台机器上（{reason}）；改为使用默认模型。",
+    },
     "links.err.temperature": {
         "en": "The link's temperature T = {text!r} is not a number from {low:g} to {high:g}; using T = 1.",
         "zh": "链接中的温度 T = {text!r} 不是 {low:g} 到 {high:g} 之间的数；改用 T = 1。",
