@@ -47,3 +47,11 @@ def predict(model: LoadedModel, images: Sequence[Image.Image | Tensor], *, batch
 def forward(model: LoadedModel, batch: Tensor) -> Tensor:
     """One forward pass of an already preprocessed batch on the model's backend: float32 CPU logits."""
     return run_logits(model, batch)
+
+
+def warm_up(model: LoadedModel) -> None:
+    """One forward pass of a blank input: the first pass builds kernels and buffers (seconds on torch's CPU
+    path), so a loader calls this once and no user's first upload pays for it."""
+    pre = model.spec.preprocessing
+    channels = 1 if pre.grayscale else len(pre.mean)
+    run_logits(model, torch.zeros(1, channels, pre.crop, pre.crop, device=model.device))

@@ -13,6 +13,7 @@ are content digests, and no caller mutates a cached result, tensor or image.
 from __future__ import annotations
 
 import hashlib
+import os
 
 import streamlit as st
 import torch
@@ -23,14 +24,18 @@ from core.attribution import grad_cam
 from core.backends import DEFAULT_BACKEND, with_backend
 from core.checkpoint import load_checkpoint
 from core.i18n import t
+from core.inference import warm_up
 from ui.sidebar import SidebarControls, show_backend
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def get_model(name: str, backend: str = DEFAULT_BACKEND) -> LoadedModel:
     """Build a registry model once per process and backend (the first time: export and verify, cached on
-    disk); shared read-only by every session."""
-    return load_model(name, backend=backend)
+    disk); shared read-only by every session. Warmed by one blank forward pass (LOGITSCOPE_WARM_START=0: not)."""
+    model = load_model(name, backend=backend)
+    if os.environ.get("LOGITSCOPE_WARM_START", "1") != "0":
+        warm_up(model)
+    return model
 
 
 @st.cache_resource(show_spinner="Loading your checkpoint…", max_entries=2)
