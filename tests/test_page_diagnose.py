@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import evaluate as ev
 from tests.test_diagnose import relabelled
-from ui import evaluate as ue
+from ui import evaluate_input
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Dataset_Evaluation.py")
 TIMEOUT = 120
@@ -22,7 +22,7 @@ MOVED = 30
 def evaluated(monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The page after evaluating the relabelled digits (the built-in digits source, patched)."""
     labelled, _ = relabelled(MOVED)
-    monkeypatch.setattr(ue, "_digits", lambda: labelled)
+    monkeypatch.setattr(evaluate_input, "_digits", lambda: labelled)
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     at.run()
     at.button[0].click().run()  # "Switch to digits_cnn and evaluate"
@@ -89,6 +89,14 @@ def test_two_models_from_a_results_file_and_a_results_file_without_features(eval
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Same prediction"] == "100.0%" and values["Images in both"] == f"{result.n:,}"
+    # or evaluate a second registry model here on exactly these images (the same model: full agreement)
+    at.radio(key="diag_second_how").set_value("model").run()
+    at.selectbox(key="diag_second_model").set_value("digits_cnn").run()
+    at.button(key="diag_second_run").click().run()
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Same prediction"] == "100.0%" and values["Images in both"] == f"{result.n:,}"
+    assert at.session_state["diag_second"]["result"].files == result.files
     # the same run loaded back from a file without features: the map explains, nothing breaks
     at.segmented_control(key="eval_source").set_value("results").run()
     at.file_uploader(key="eval_results_file").upload("r.parquet", ev.results_bytes(result, fmt="parquet")).run()

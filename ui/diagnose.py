@@ -19,10 +19,13 @@ import streamlit as st
 from core import LogitscopeError
 from core import evaluate as ev
 from core.charts.diagnose import confusion_view_figure, embedding_figure, selected_rows
+from core.datasets import LabelledSet
 from core.diagnose import classes, compare, embedding, label_issues, scores, slices
 from core.i18n import t
 from core.labels import label_of
+from core.registry import list_models
 from ui import evaluate as ue
+from ui.cache import get_model
 
 TOOLS = ("issues", "images", "classes", "map", "lookalikes", "compare", "slices")
 GALLERY_SIZE = 12
@@ -344,14 +347,52 @@ def lookalikes_tool(view: ue.View) -> None:
 
 
 # ---------------------------------------------------------------- two models
+def _second_by_model(view: ue.View) -> ev.EvalResult | None:
+    """A second registry model run on exactly the evaluated images (needs them: not for a results file)."""
+    lang, result = view.lang, view.result
+    stored = st.session_state["diag_second"]
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    name = left.selectbox(t("diag.compare.model", lang), list_models(), key="diag_second_model")
+    if right.button(t("diag.compare.run", lang), key="diag_second_run", width="stretch"):
+        model = get_model(name)
+        if model.spec.num_classes != result.num_classes:
+            raise LogitscopeError(t("diag.compare.classes", lang, a=result.num_classes, b=model.spec.num_classes))
+        assert view.reader is not None
+        same = LabelledSet(
+            source=result.source,
+            files=result.files,
+            targets=tuple(result.targets.tolist()),
+            skipped=(),
+            reader=view.reader,
+            digest=view.key[1],
+        )
+        bar = st.progress(0.0)
+        other = ev.evaluate(model, same, on_progress=lambda p: bar.progress(p.done / p.total))
+        stored = {"key": (*view.key, name), "result": other}
+        st.session_state["diag_second"] = stored
+    if stored is not None and stored["key"][: len(view.key)] == view.key:
+        return stored["result"]  # type: ignore[no-any-return]
+    return None
+
+
 def compare_tool(view: ue.View) -> None:
     lang, result = view.lang, view.result
     st.caption(t("diag.compare.caption", lang))
-    upload = st.file_uploader(t("diag.compare.upload", lang), type=["csv", "parquet"], key="diag_second_file")
-    if upload is None:
-        return
+    how = st.radio(
+        t("diag.compare.how", lang),
+        ("file", "model") if view.reader is not None else ("file",),
+        key="diag_second_how",
+        horizontal=True,
+        format_func=lambda k: t(f"diag.compare.how.{k}", lang),
+    )
     try:
-        other = ev.read_results(upload.getvalue(), upload.name)
+        if how == "model":
+            other = _second_by_model(view)
+        else:
+            upload = st.file_uploader(t("diag.compare.upload", lang), type=["csv", "parquet"], key="diag_second_file")
+            other = ev.read_results(upload.getvalue(), upload.name) if upload is not None else None
+        if other is None:
+            return
         if other.num_classes != result.num_classes:
             raise LogitscopeError(t("diag.compare.classes", lang, a=result.num_classes, b=other.num_classes))
         pairing = compare.pair_runs(result.files, other.files)
@@ -396,6 +437,8 @@ def slices_tool(view: ue.View) -> None:
     properties = _properties(view.key, view.result, view)
     correct = view.at(view.temperature).records["correct"].to_numpy()
     table = slices.weak_slices(properties, correct)
+    gray = table["property"] == "grayscale"  # its two slices are named words, not ranges
+    table.loc[gray, "slice"] = [t(f"diag.slices.value.{v}", lang) for v in table.loc[gray, "slice"]]
     table["property"] = [t(f"diag.slices.{p}", lang) for p in table["property"]]
     cc = st.column_config
     st.dataframe(

@@ -145,4 +145,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "diag.slices.size": {"en": "size (pixels)", "zh": "尺寸（像素）"},
     "diag.slices.aspect": {"en": "aspect ratio", "zh": "宽高比"},
     "diag.slices.grayscale": {"en": "colour", "zh": "颜色"},
+    "diag.compare.how": {"en": "Second model", "zh": "第二个模型"},
+    "diag.compare.how.file": {"en": "its results file", "zh": "它的结果文件"},
+    "diag.compare.how.model": {"en": "evaluate it here", "zh": "在此评估"},
+    "diag.compare.model": {"en": "Model", "zh": "模型"},
+    "diag.compare.run": {"en": "Evaluate on these images", "zh": "在这些图片上评估"},
+    "diag.slices.value.grayscale": {"en": "grayscale", "zh": "灰度"},
+    "diag.slices.value.colour": {"en": "colour", "zh": "彩色"},
 }
