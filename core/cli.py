@@ -188,7 +188,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"-o/--out must end in .html, got {out.name}")
     spec = get_spec(args.model)
-    model = load_model(spec)
+    model = load_model(spec, backend=args.backend)
+    _say_backend(backend_info(model))
     labels = spec_labels(spec, args.lang)
     results = analyse_files(model, args.images)
     page = inspector_report(
@@ -393,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--temperature", type=float, default=1.0)
     r.add_argument("--top-k", type=int, default=SETTINGS.default_top_k)
     r.add_argument("--lang", choices=("en", "zh"), default="en", help="report text and class names")
+    r.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help=_BACKEND_HELP)
     r.set_defaults(func=cmd_report)
     return parser
 
