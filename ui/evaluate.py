@@ -78,6 +78,16 @@ class AtTemperature:
         return torch.tensor(self.records["correct"].to_numpy())
 
 
+def score_at(result: ev.EvalResult, names: Sequence[str], *, temperature: float, bins: int) -> AtTemperature:
+    """Metrics, per-image records and calibration bins of `result` at `temperature` (not cached)."""
+    records = ev.records_table(result, names, temperature=temperature)
+    confidence = torch.tensor(records["confidence"].to_numpy())
+    correct = torch.tensor(records["correct"].to_numpy())
+    calibration = ev.calibration_table(confidence, correct, n_bins=bins)  # the records' confidence: no new softmax
+    metrics = ev.compute_metrics(result.logits, result.targets, temperature=temperature, n_bins=bins)
+    return AtTemperature(metrics, records, calibration)
+
+
 # shared read-only by reruns and sessions (keyed by the result's content key); never mutated by the page
 @st.cache_resource(show_spinner=False, max_entries=48)
 def at_temperature(
@@ -88,18 +98,11 @@ def at_temperature(
     _result: ev.EvalResult,
     _names: tuple[str, ...],
 ) -> AtTemperature:
-    """Metrics, per-image records and calibration bins of `_result` at `temperature`.
+    """`score_at`, once per (result, names, T, bins).
 
     `key` (the result's content key) and `names_key` (a digest of `_names`) stand for the unhashed arguments.
     """
-    records = ev.records_table(_result, _names, temperature=temperature)
-    confidence, correct = (
-        torch.tensor(records["confidence"].to_numpy()),
-        torch.tensor(records["correct"].to_numpy()),
-    )
-    calibration = ev.calibration_table(confidence, correct, n_bins=bins)
-    metrics = ev.compute_metrics(_result.logits, _result.targets, temperature=temperature, n_bins=bins)
-    return AtTemperature(metrics, records, calibration)
+    return score_at(_result, _names, temperature=temperature, bins=bins)
 
 
 # ---------------------------------------------------------------- callbacks
@@ -465,7 +468,7 @@ def downloads(view: View) -> None:
     st.subheader(t("eval.download", lang))
     st.caption(t("eval.download_caption", lang))
     stem = f"results-{result.model or 'model'}"
-    csv_column, parquet_column, _ = st.columns([1, 1, 3])
+    csv_column, parquet_column, report_column, _ = st.columns([1, 1, 1.4, 1.6])
     csv_column.download_button(
         t("eval.download_csv", lang),
         data=lambda: ev.results_bytes(result, fmt="csv", labels=names),
@@ -483,4 +486,17 @@ def downloads(view: View) -> None:
         key="eval_download_parquet",
         width="stretch",
         on_click="ignore",
+    )
+    from ui import reports  # ui.reports imports this module
+
+    report_column.download_button(
+        t("report.download", lang),
+        data=lambda: reports.evaluation_html(view),
+        file_name=reports.evaluation_file_name(view),
+        mime="text/html",
+        key="eval_download_report",
+        width="stretch",
+        on_click="ignore",
+        icon=":material/summarize:",
+        help=t("report.download_help", lang),
     )
