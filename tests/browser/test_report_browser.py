@@ -15,7 +15,7 @@ import torch
 from core.evaluate import EvalResult
 from core.labels import builtin_labels
 from core.report import evaluation_report
-from tests.browser.conftest import ARTIFACTS, ROOT
+from tests.browser.conftest import ARTIFACTS, ROOT, wait_for_app
 
 CHARTS_PER_IMAGE = 3  # logits vs probabilities, temperature sweep, entropy vs T
 
@@ -122,3 +122,52 @@ def test_evaluation_report_opens_offline(page, tmp_path) -> None:
     _wait_for_charts(page, 2)  # reliability diagram, confusion matrix
     assert outside == [] and errors == []
     assert page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot .hm").count() >= 1
+
+
+def test_inspector_link_and_its_report_download(app_url, page, tmp_path) -> None:
+    # a shared link opens exactly its view in a fresh browser...
+    page.goto(f"{app_url}/Image_Inspector?samples=chelsea&T=2&k=3")
+    wait_for_app(page)
+    main = page.locator("[data-testid=stMain]")
+    main.get_by_text("Top-3 classes: logits and softmax probabilities").wait_for(timeout=120_000)
+    assert "samples=chelsea" in page.url and "T=2" in page.url and "k=3" in page.url
+    # ... and the report the person downloads from it is that view, offline
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Download report (HTML)").first.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".html" and "chelsea" in saved.name
+    report = page.context.new_page()
+    outside, errors = _open_offline(report, saved)
+    _wait_for_charts(report, CHARTS_PER_IMAGE)
+    assert outside == [] and errors == []
+    text = report.inner_text("body")
+    assert "T = 2, top-3, softmax" in text and re.search(r"tabby|tiger cat|Egyptian cat", text)
+    report.close()
+
+
+def test_evaluation_report_download(app_url, page, sample, tmp_path) -> None:
+    from tests.browser.test_evaluate_browser import make_zip
+
+    page.goto(f"{app_url}/Dataset_Evaluation")
+    wait_for_app(page)
+    main = page.locator("[data-testid=stMain]")
+    main.get_by_text("Upload a zip", exact=True).click()
+    wait_for_app(page)
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(make_zip(tmp_path / "photos.zip", sample))
+    main.get_by_role("button", name="Evaluate 3 images with efficientnet_lite0").click()
+    main.get_by_text("Headline metrics").wait_for(timeout=120_000)
+    wait_for_app(page)
+    with page.expect_download(timeout=120_000) as download:
+        main.get_by_role("button", name="Download report (HTML)").click()
+    saved = tmp_path / "evaluation.html"
+    download.value.save_as(saved)
+    report = page.context.new_page()
+    outside, errors = _open_offline(report, saved)
+    _wait_for_charts(report, 2)  # reliability diagram and confusion matrix
+    assert outside == [] and errors == []
+    text = report.inner_text("body")
+    assert "66.67%" in text  # top-1: espresso and tripod right, Chelsea an Egyptian cat
+    assert "chelsea.png" in text  # the one mistake, with its picture
+    assert report.locator("section.mistakes img").count() == 1
+    report.close()
