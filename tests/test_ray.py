@@ -270,3 +270,24 @@ def test_model_batch_size_follows_the_local_rule() -> None:
     assert rr.model_batch_size(spec, gpu=True) == ev.DEFAULT_BATCH_SIZE
     assert rr.default_actors(rr.Cluster("", True, 0.0, cpus=16, gpus=4)) == 4
     assert rr.default_actors(rr.Cluster("", True, 0.0, cpus=2, gpus=0)) == 2
+
+
+def test_evaluation_page_runs_on_ray_with_the_local_numbers(cluster: rr.Cluster) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    at.button[0].click().run()  # "Switch to digits_cnn and evaluate": the local run, the oracle
+    assert not at.exception
+    local = at.session_state["eval_result"]["result"]
+    shown = next(m.value for m in at.metric if m.label == "Top-1 accuracy")
+    at.toggle(key="eval_on_ray").set_value(True).run()
+    assert at.text_input(key="eval_ray_address").value == ""  # empty: a local Ray (here: the module's)
+    next(b for b in at.button if b.label == "Evaluate again").click().run()
+    assert not at.exception
+    on_ray = at.session_state["eval_result"]["result"]
+    assert on_ray is not local
+    _same(on_ray, local)
+    assert on_ray.features is not None and local.features is not None  # the page keeps them for ui.diagnose
+    torch.testing.assert_close(on_ray.features.float(), local.features.float(), atol=1e-2, rtol=1e-2)
+    assert next(m.value for m in at.metric if m.label == "Top-1 accuracy") == shown

@@ -34,6 +34,8 @@ def init_state() -> None:
     st.session_state.setdefault("eval_autorun", False)  # set by the "switch to digits_cnn" button
     st.session_state.setdefault("eval_temperature", 1.0)
     st.session_state.setdefault("eval_bins", ev.DEFAULT_BINS)
+    st.session_state.setdefault("eval_on_ray", False)  # run on Ray Data instead of this process
+    st.session_state.setdefault("eval_ray_address", "")  # "" starts a local Ray for the run
 
 
 @st.cache_resource(show_spinner=False)
@@ -153,6 +155,7 @@ def run_controls(data: DataIn, model: LoadedModel | None, lang: str) -> None:
     classes = len(set(labelled.targets))
     st.write(t("eval.set_summary", lang, n=len(labelled), classes=classes, skipped=len(labelled.skipped)))
     done = stored_result(key) is not None
+    address = _ray_controls(lang)
     clicked = st.button(
         t("eval.rerun" if done else "eval.run", lang, n=len(labelled), model=model.spec.name),
         type="secondary" if done else "primary",
@@ -160,20 +163,42 @@ def run_controls(data: DataIn, model: LoadedModel | None, lang: str) -> None:
     if clicked or (st.session_state["eval_autorun"] and not done):
         st.session_state["eval_autorun"] = False
         try:
-            _run(model, labelled, key, lang)
+            _run(model, labelled, key, lang, ray_address=address)
         except LogitscopeError as exc:
             st.error(escape_markdown(str(exc)))
 
 
-def _run(model: LoadedModel, labelled: LabelledSet, key: tuple[str, ...], lang: str) -> None:
-    """Evaluate with a progress bar; the result reaches session state only once complete."""
+def _ray_controls(lang: str) -> str | None:
+    """The "run on Ray" toggle and its address: None for a local run, "" for a local Ray, else the address."""
+    if not st.toggle(t("eval.ray.toggle", lang), key="eval_on_ray", help=t("eval.ray.help", lang)):
+        return None
+    address = st.text_input(t("eval.ray.address", lang), key="eval_ray_address", placeholder="auto, ray://host:10001")
+    return address.strip()
+
+
+def _run(
+    model: LoadedModel, labelled: LabelledSet, key: tuple[str, ...], lang: str, *, ray_address: str | None = None
+) -> None:
+    """Evaluate with a progress bar (here, or on Ray when `ray_address` is not None); the result reaches
+    session state only once complete."""
     bar = st.progress(0.0, text=t("eval.progress.start", lang, total=len(labelled)))
 
     def on_progress(p: ev.Progress) -> None:
         text = t("eval.progress", lang, done=p.done, total=p.total, rate=p.images_per_second)
         bar.progress(p.done / p.total, text=text)
 
-    _store(key, ev.evaluate(model, labelled, on_progress=on_progress, features=True))  # features: ui.diagnose
+    if ray_address is None:
+        result = ev.evaluate(model, labelled, on_progress=on_progress, features=True)  # features: ui.diagnose
+    else:
+        from core.backends import backend_info
+        from core.evaluate.ray import RayOptions, evaluate_on_ray
+
+        # the actors run what runs here (torch or onnxruntime), so a Ray run gives this page's numbers
+        options = RayOptions(backend=backend_info(model).name, features=True)
+        result = evaluate_on_ray(
+            model.spec, labelled, address=ray_address or None, options=options, on_progress=on_progress
+        )
+    _store(key, result)
     st.rerun()  # draw the page from the stored result (the run button's label changes too)
 
 

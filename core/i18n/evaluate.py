@@ -48,6 +48,17 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "eval.run": {"en": "Evaluate {n} images with {model}", "zh": "用 {model} 评估 {n} 张图片"},
     "eval.rerun": {"en": "Evaluate again", "zh": "重新评估"},
+    "eval.ray.toggle": {"en": "Run on Ray", "zh": "在 Ray 上运行"},
+    "eval.ray.help": {
+        "en": "Ray Data: images decoded in Ray tasks, the model in a pool of Ray actors (one per GPU or CPU); "
+        "the same results as a run here. Needs ray[data].",
+        "zh": "Ray Data：图片在 Ray 任务中解码，模型在 Ray actor 池中运行（每个 GPU 或 CPU 一个）；"
+        "结果与在本机运行相同。需要安装 ray[data]。",
+    },
+    "eval.ray.address": {
+        "en": "Ray cluster address (empty: start a local Ray for this run)",
+        "zh": "Ray 集群地址（留空：为本次运行启动本地 Ray）",
+    },
     "eval.progress.start": {"en": "Starting: {total} images…", "zh": "开始：共 {total} 张图片…"},
     "eval.progress": {
         "en": "{done} / {total} images · {rate:.0f} images/s",
