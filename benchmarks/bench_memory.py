@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -115,7 +116,8 @@ async def upload_and_wait(page, path: Path, expected: str) -> float:
     await settled(page)
     seconds = time.perf_counter() - start
     text = await page.locator("[data-testid=stMain] [data-testid=stCode]").all_inner_texts()
-    top1 = next((block.split("\n")[0] for block in text if block.startswith("1. ")), "")
+    found = re.search(r"^\s*(1\. .*)$", "\n".join(text), re.MULTILINE)  # the score lines: "1. espresso (95.7%)"
+    top1 = found.group(1) if found else ""
     if expected not in top1:
         raise AssertionError(f"{path.name}: top-1 {top1!r}, expected {expected!r} (cross-talk?)")
     return seconds
