@@ -578,3 +578,40 @@ def test_top_p_one_keeps_every_class_with_mass_even_a_rounded_away_tail():
     assert 0 < float(probs[3]) < 1e-15
     assert top_p_mask(probs, 1.0).tolist() == [True] * 5
     assert top_p_mask(torch.tensor([0.5, 0.5, 0.0]), 1.0).tolist() == [True, True, False]  # no mass, not kept
+
+
+# ---------------------------------------------------------------- one ranking, one switch, one grid
+@given(arrays(np.float64, st.integers(1, 40), elements=st.integers(-3, 3).map(float)))
+@settings(max_examples=60)
+def test_order_ranks_and_top_k_are_torchs_stable_sort(values: np.ndarray) -> None:
+    from core.numerics import order, ranks, top_k_mask
+
+    z = torch.from_numpy(values)  # small integers: plenty of ties
+    oracle = torch.sort(z, descending=True, stable=True).indices
+    assert torch.equal(order(z), oracle)
+    assert torch.equal(ranks(z)[oracle], torch.arange(1, z.numel() + 1))
+    for k in (1, 2, 5):
+        assert torch.equal(top_k(z, k).indices, oracle[: min(k, z.numel())])
+        mask = top_k_mask(z, k)
+        assert int(mask.sum()) == min(k, z.numel()) and bool(mask[oracle[: min(k, z.numel())]].all())
+
+
+def test_scores_switch_matches_torch() -> None:
+    from core.numerics import scores
+
+    z = LOGITS_2D
+    torch.testing.assert_close(scores(z, kind="softmax", temperature=2.0), torch.softmax(z / 2.0, dim=-1))
+    torch.testing.assert_close(scores(z, kind="sigmoid", temperature=2.0), torch.sigmoid(z / 2.0))
+    assert scores(z.float()).dtype == torch.float64
+    with pytest.raises(InputError):
+        scores(z, kind="relu")  # type: ignore[arg-type]
+
+
+def test_the_one_temperature_grid_takes_an_exact_extra_value() -> None:
+    from core.numerics import T_MAX, T_MIN, TEMPERATURES, temperature_options
+
+    assert TEMPERATURES[0] == T_MIN == 0.05 and TEMPERATURES[-1] == T_MAX == 20.0 and 1.0 in TEMPERATURES
+    fitted = 1.2345678901234
+    grid = temperature_options(include=(fitted,))
+    assert fitted in grid and grid == sorted(grid) and set(grid) - {fitted} == set(TEMPERATURES)
+    assert temperature_options(include=(30.0, float("nan"))) == list(TEMPERATURES)  # outside or not a number
