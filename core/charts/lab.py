@@ -35,17 +35,23 @@ def lab_text(key: str, lang: str, **params: object) -> str:
     return t(f"lab.chart.{key}", lang, **params)
 
 
-def top_with_rest(values: Sequence[Tensor], ranked: list[int], top_n: int) -> tuple[list[int], list[list[float]]]:
-    """The first `top_n` indices of `ranked`, and each vector's values there plus the sum of the rest."""
-    shown = ranked[:top_n]
-    rest = ranked[top_n:]
+def top_with_rest(
+    values: Sequence[Tensor], scores: Tensor, labels: Sequence[str], *, top_n: int, lang: str
+) -> tuple[list[str], list[list[float]]]:
+    """Bar names and heights of the `top_n` classes by `scores` (the one stable ranking), each vector of
+    `values` summed over the rest into one more "other" bar."""
+    ranked = order(scores).tolist()
+    shown, rest = ranked[:top_n], ranked[top_n:]
     columns = []
     for v in values:
         column = [float(v[i]) for i in shown]
         if rest:
             column.append(float(v[rest].sum()))
         columns.append(column)
-    return shown, columns
+    names = label_names(labels, shown)
+    if rest:
+        names.append(safe_text(lab_text("other_n", lang, n=len(rest))))
+    return names, columns
 
 
 def filters_figure(
@@ -68,11 +74,8 @@ def filters_figure(
     probs = softmax(z, temperature=temperature)
     keep_k = top_k_mask(z, k)
     keep_p = top_p_mask(probs, top_p)
-    ranked = order(z).tolist()
-    shown, (p, pk, pp) = top_with_rest([probs, renormalise(probs, keep_k), renormalise(probs, keep_p)], ranked, top_n)
-    names = label_names(labels, shown)
-    if len(ranked) > top_n:
-        names.append(safe_text(lab_text("other_n", lang, n=len(ranked) - top_n)))
+    kept = [probs, renormalise(probs, keep_k), renormalise(probs, keep_p)]
+    names, (p, pk, pp) = top_with_rest(kept, z, labels, top_n=top_n, lang=lang)
     fig = go.Figure()
     fig.add_bar(
         x=names,
@@ -134,11 +137,7 @@ def sampling_figure(
     p = as_logits(probs, name="probabilities").reshape(-1).to(torch.float64)
     c = counts.reshape(-1).to(torch.float64)
     n = float(c.sum())
-    ranked = order(p).tolist()
-    shown, (expected, observed) = top_with_rest([p, c / n], ranked, top_n)
-    names = label_names(labels, shown)
-    if len(ranked) > top_n:
-        names.append(safe_text(lab_text("other_n", lang, n=len(ranked) - top_n)))
+    names, (expected, observed) = top_with_rest([p, c / n], p, labels, top_n=top_n, lang=lang)
     counts_shown = [round(v * n) for v in observed]
     fig = go.Figure()
     fig.add_bar(
