@@ -36,3 +36,14 @@ def test_sidebar_shows_the_backend_and_its_deviation(page: str) -> None:
     assert "torch (eager)" in _captions(at)
     assert not any(DEVIATION.search(c) for c in _captions(at))
     assert at.session_state["backend"] == "torch"  # kept across pages like the other choices
+
+
+def test_the_backends_share_one_torch_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.backends import backend_info
+    from ui.cache import get_model
+
+    monkeypatch.setenv("LOGITSCOPE_WARM_START", "0")
+    on_torch, on_ort = get_model("digits_cnn", "torch"), get_model("digits_cnn", "onnxruntime")
+    assert backend_info(on_torch).name == "torch" and backend_info(on_ort).name == "onnxruntime"
+    assert on_torch.module is on_ort.module  # switching the backend never builds the model twice
+    assert get_model("digits_cnn", "onnxruntime") is on_ort

@@ -29,10 +29,17 @@ from ui.sidebar import SidebarControls, show_backend
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def _torch_model(name: str) -> LoadedModel:
+    """A registry model's torch module, built once per process whichever backends run it."""
+    return load_model(name)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def get_model(name: str, backend: str = DEFAULT_BACKEND) -> LoadedModel:
-    """Build a registry model once per process and backend (the first time: export and verify, cached on
-    disk); shared read-only by every session. Warmed by one blank forward pass (LOGITSCOPE_WARM_START=0: not)."""
-    model = load_model(name, backend=backend)
+    """A registry model on `backend`, once per process and backend (the first time: export and verify, cached
+    on disk), sharing one torch module; shared read-only by every session. Warmed by one blank forward pass
+    (LOGITSCOPE_WARM_START=0: not)."""
+    model = with_backend(_torch_model(name), backend)
     if os.environ.get("LOGITSCOPE_WARM_START", "1") != "0":
         warm_up(model)
     return model
