@@ -187,6 +187,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"-o/--out must end in .html, got {out.name}")
+    if not out.parent.is_dir():  # said before the model loads, not after every image was analysed
+        raise InputError(f"{out}: cannot be written (no folder {out.parent})")
     spec = get_spec(args.model)
     model = load_model(spec, backend=args.backend)
     _say_backend(backend_info(model))
