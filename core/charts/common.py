@@ -62,6 +62,18 @@ def layout(fig: go.Figure, title: str, *, height: int = 380) -> go.Figure:
     return fig
 
 
+def level_line(
+    fig: go.Figure, y: float, text: str, *, colour: str, dash: str, text_colour: str | None = None, **line: object
+) -> go.Figure:
+    """A horizontal line at `y` across the plot, named by `text` at its right end, just above it."""
+    fig.add_hline(y=y, line_dash=dash, line_color=colour, **line)
+    font = dict(color=text_colour) if text_colour else None
+    fig.add_annotation(
+        x=1.0, xref="paper", y=y, text=text, showarrow=False, xanchor="right", yanchor="bottom", font=font
+    )
+    return fig
+
+
 def label_names(labels: Sequence[str], indices: Sequence[int]) -> list[str]:
     return [safe_text(label_of(labels, i)) for i in indices]
 

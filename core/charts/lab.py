@@ -17,6 +17,7 @@ from core.charts.common import (
     label_names,
     layout,
     legend_right,
+    level_line,
     safe_text,
 )
 from core.charts.prediction import logits_vs_probs_figure, temperature_sweep_figure
@@ -107,17 +108,8 @@ def filters_figure(
         marker=dict(size=5),
         hovertemplate="%{x}<br>Σ %{y:.2%}<extra></extra>",
     )
-    fig.add_hline(y=top_p, line_dash="dash", line_color=FILTER_P_COLOUR, opacity=0.7)
-    fig.add_annotation(
-        x=1.0,
-        xref="paper",
-        y=top_p,
-        text=f"top-p = {top_p:g}",
-        showarrow=False,
-        xanchor="right",
-        yanchor="bottom",
-        font=dict(color=FILTER_P_COLOUR),
-    )
+    top_p_text = f"top-p = {top_p:g}"
+    level_line(fig, top_p, top_p_text, colour=FILTER_P_COLOUR, dash="dash", text_colour=FILTER_P_COLOUR, opacity=0.7)
     fig.update_layout(
         barmode="group", yaxis=dict(title=lab_text("probability", lang), range=[0, 1.05], tickformat=".0%")
     )

@@ -19,6 +19,7 @@ from core.charts.common import (
     label_names,
     layout,
     legend_below_long,
+    level_line,
     temperature_axis,
 )
 from core.i18n import t
@@ -203,16 +204,7 @@ def entropy_figure(
         hovertemplate="current T %{x:.3g}<br>H %{y:.3f} bits<extra></extra>",
     )
     h_max = math.log2(z.numel())
-    fig.add_hline(y=h_max, line_dash="dot", line_color=REFERENCE_COLOUR)
-    fig.add_annotation(
-        x=1.0,
-        xref="paper",
-        y=h_max,
-        text=f"uniform: log2({z.numel()}) = {h_max:.2f} bits",
-        showarrow=False,
-        xanchor="right",
-        yanchor="bottom",
-    )
+    level_line(fig, h_max, f"uniform: log2({z.numel()}) = {h_max:.2f} bits", colour=REFERENCE_COLOUR, dash="dot")
     fig.update_layout(
         xaxis=temperature_axis(lang),
         yaxis=dict(title=t("chart.entropy_bits", lang), range=[0, h_max * 1.08 if h_max > 0 else 1]),
