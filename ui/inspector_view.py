@@ -8,11 +8,14 @@ second model). Moving k, T or softmax/sigmoid reruns only this fragment and neve
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+import torch
 
 from core import LoadedModel, LogitscopeError, run_checks, worst_status
 from core.analysis import ImageResult
@@ -262,12 +265,30 @@ def tabs(shown: Shown) -> None:
                 render(shown)
 
 
+# building the four figures is most of a T change's cost (plotly validates and copies templates): each
+# (image, labels, k, T, scores, language) is built once; st.plotly_chart only reads a figure (to_dict)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _figures(
+    model_id: str,
+    image_key: str,
+    labels_key: str,
+    knobs: InspectorControls,
+    lang: str,
+    _logits: torch.Tensor,
+    _labels: Sequence[str],
+) -> dict[str, go.Figure]:
+    return prediction_figures(
+        _logits, _labels, k=knobs.k, temperature=knobs.temperature, scores=knobs.scores, lang=lang
+    )
+
+
 def charts(shown: Shown) -> None:
     """Logits vs probabilities, the whole distribution, the temperature sweep and entropy."""
     knobs, logits = shown.knobs, shown.result.logits
     assert logits is not None
-    figures = prediction_figures(
-        logits, shown.names.labels, k=knobs.k, temperature=knobs.temperature, scores=knobs.scores, lang=shown.lang
+    labels_key = hashlib.sha256("\0".join(shown.names.labels).encode()).hexdigest()
+    figures = _figures(
+        model_key(shown.model), shown.result.key, labels_key, knobs, shown.lang, logits, shown.names.labels
     )
     for row in (("bars", "distribution"), ("sweep", "entropy")):
         for column, name in zip(st.columns(2), row, strict=True):
