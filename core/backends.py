@@ -9,8 +9,9 @@ verification, or a missing onnxruntime, leaves the model on torch with the reaso
     model = with_backend(load_model("efficientnet_lite0"), "auto")
     model.backend.info.describe()  # "onnxruntime · max |Δlogit| 5e-06 vs torch"
 
-Files are written atomically (a temporary file, then a rename): several processes may export at once.
-A truncated, corrupt or stale cached file fails its recorded hash and is exported again.
+Files are written atomically (a temporary file, then a rename), the .onnx named by its content's hash, so
+several processes may export at once. A truncated, corrupt or stale cached file fails its recorded hash and
+is exported again.
 """
 
 from __future__ import annotations
@@ -360,15 +361,15 @@ def prepare_onnx(model: LoadedModel, *, digest: str | None = None, folder: Path 
     digest = digest or weights_digest(model.module)
     key = cache_key(model.spec.name, digest)
     root = folder or cache_dir()
-    onnx_path, verdict_path = root / f"{key}.onnx", root / f"{key}.json"
+    verdict_path = root / f"{key}.json"
     stored = read_verdict(verdict_path)
     if stored is not None and stored.key == key:
         if not stored.ok:
             return None, stored  # export or verification already failed for these weights and versions
-        session = _cached_session(onnx_path, stored)
+        session = _cached_session(onnx_file(root, stored), stored)
         if session is not None:
             return session, stored
-    return _export_and_verify(model, key, onnx_path, verdict_path)
+    return _export_and_verify(model, key, root, verdict_path)
 
 
 def _cached_session(path: Path, verdict: Verdict) -> Any:
@@ -384,7 +385,13 @@ def _cached_session(path: Path, verdict: Verdict) -> Any:
         return None
 
 
-def _export_and_verify(model: LoadedModel, key: str, onnx_path: Path, verdict_path: Path) -> tuple[Any, Verdict]:
+def onnx_file(folder: Path, verdict: Verdict) -> Path:
+    """Where the export a verdict vouches for lives: named by its key and its content's hash, so two processes
+    exporting at once each write a whole file of their own and the verdict always names one that matches."""
+    return folder / f"{verdict.key}-{verdict.onnx_sha256[:16]}.onnx"
+
+
+def _export_and_verify(model: LoadedModel, key: str, root: Path, verdict_path: Path) -> tuple[Any, Verdict]:
     probe = probe_batch(model)
     reference = _torch_logits(model, probe)
     try:
@@ -399,7 +406,7 @@ def _export_and_verify(model: LoadedModel, key: str, onnx_path: Path, verdict_pa
     verdict = dataclasses.replace(compare_logits(reference, candidate, key=key), exporter=exporter)
     if verdict.ok:
         verdict = dataclasses.replace(verdict, onnx_sha256=hashlib.sha256(data).hexdigest())
-        _store(onnx_path, data)
+        _store(onnx_file(root, verdict), data)  # the file first: a verdict never names a missing file
     _store(verdict_path, _verdict_bytes(verdict))
     return (session if verdict.ok else None), verdict
 
@@ -492,6 +499,7 @@ __all__ = [
     "check_backend",
     "compare_logits",
     "export_onnx",
+    "onnx_file",
     "prepare_onnx",
     "probe_batch",
     "run_logits",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,8 +64,11 @@ def assert_same_as_torch(model: LoadedModel, torch_model: LoadedModel, images: l
 
 
 def _files(folder: Path, model: LoadedModel) -> tuple[Path, Path]:
+    """The cached .onnx (named in its verdict) and the verdict's file."""
     key = backends.cache_key(model.spec.name, weights_digest(model.module))
-    return folder / f"{key}.onnx", folder / f"{key}.json"
+    verdict = read_verdict(folder / f"{key}.json")
+    onnx = backends.onnx_file(folder, verdict) if verdict is not None else folder / "none.onnx"
+    return onnx, folder / f"{key}.json"
 
 
 @pytest.mark.parametrize("name", OFFLINE)
@@ -188,13 +193,15 @@ def test_truncated_cached_file_is_exported_again(tmp_path: Path, photos: list[Im
     model = with_backend(oracle, "auto", folder=tmp_path)
     assert backend_info(model).name == "onnxruntime"
     assert_same_as_torch(model, oracle, photos)
+    onnx_path, _ = _files(tmp_path, oracle)
     assert len(onnx_path.read_bytes()) == len(whole)
     # a garbage verdict file and a missing .onnx are re-exported too, never a crash
     verdict_path.write_text("{not json", encoding="utf-8")
     assert backend_info(with_backend(oracle, "auto", folder=tmp_path)).name == "onnxruntime"
+    onnx_path, _ = _files(tmp_path, oracle)
     onnx_path.unlink()
     assert backend_info(with_backend(oracle, "auto", folder=tmp_path)).name == "onnxruntime"
-    assert onnx_path.is_file()
+    assert _files(tmp_path, oracle)[0].is_file()
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]  # no temporary file left behind
 
 
@@ -252,3 +259,29 @@ def test_load_model_takes_the_backend(onnx_cache: Path, monkeypatch: pytest.Monk
     assert load_model("digits_cnn").backend is None
     replaced = dataclasses.replace(load_model("digits_cnn"), backend=None)
     assert backend_info(replaced).name == "torch"
+
+
+def test_two_processes_exporting_at_once_leave_a_whole_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = (
+        "import sys; from pathlib import Path; from core.backends import backend_info, with_backend; "
+        "from core.registry import load_model; "
+        "print(backend_info(with_backend(load_model('digits_cnn'), 'onnxruntime', folder=Path(sys.argv[1]))).name)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=root, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    assert [run.communicate(timeout=600)[0].strip() for run in runs] == ["onnxruntime", "onnxruntime"]
+    oracle = load_model("digits_cnn")
+    onnx_path, verdict_path = _files(tmp_path, oracle)
+    verdict = read_verdict(verdict_path)
+    assert verdict is not None and verdict.ok
+    assert hashlib.sha256(onnx_path.read_bytes()).hexdigest() == verdict.onnx_sha256
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+    def must_not_export(*args: object, **kwargs: object) -> None:
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(backends, "export_onnx", must_not_export)  # a third process reuses what they left
+    assert backend_info(with_backend(oracle, "auto", folder=tmp_path)).name == "onnxruntime"
