@@ -78,27 +78,19 @@ def filters_figure(
     kept = [probs, renormalise(probs, keep_k), renormalise(probs, keep_p)]
     names, (p, pk, pp) = top_with_rest(kept, z, labels, top_n=top_n, lang=lang)
     fig = go.Figure()
-    fig.add_bar(
-        x=names,
-        y=p,
-        name=lab_text("p_all", lang),
-        marker_color=REFERENCE_COLOUR,
-        hovertemplate="%{x}<br>p %{y:.2%}<extra></extra>",
+    bars = (
+        (p, lab_text("p_all", lang), REFERENCE_COLOUR, "p"),
+        (pk, lab_text("after_top_k", lang, k=int(keep_k.sum())), FILTER_K_COLOUR, "top-k"),
+        (pp, lab_text("after_top_p", lang, p=f"{top_p:g}"), FILTER_P_COLOUR, "top-p"),
     )
-    fig.add_bar(
-        x=names,
-        y=pk,
-        name=lab_text("after_top_k", lang, k=int(keep_k.sum())),
-        marker_color=FILTER_K_COLOUR,
-        hovertemplate="%{x}<br>top-k %{y:.2%}<extra></extra>",
-    )
-    fig.add_bar(
-        x=names,
-        y=pp,
-        name=lab_text("after_top_p", lang, p=f"{top_p:g}"),
-        marker_color=FILTER_P_COLOUR,
-        hovertemplate="%{x}<br>top-p %{y:.2%}<extra></extra>",
-    )
+    for heights, name, colour, what in bars:
+        fig.add_bar(
+            x=names,
+            y=heights,
+            name=name,
+            marker_color=colour,
+            hovertemplate=f"%{{x}}<br>{what} %{{y:.2%}}<extra></extra>",
+        )
     fig.add_scatter(
         x=names,
         y=list(torch.tensor(p, dtype=torch.float64).cumsum(0).tolist()),
