@@ -483,26 +483,3 @@ def run_logits(model: LoadedModel, batch: Tensor) -> Tensor:
     if attached is not None:
         return attached.logits(batch)
     return _torch_logits(model, batch)
-
-
-__all__ = [
-    "BACKENDS",
-    "DEFAULT_BACKEND",
-    "Backend",
-    "BackendInfo",
-    "OnnxRuntimeBackend",
-    "TorchBackend",
-    "Verdict",
-    "backend_info",
-    "cache_dir",
-    "cache_key",
-    "check_backend",
-    "compare_logits",
-    "export_onnx",
-    "onnx_file",
-    "prepare_onnx",
-    "probe_batch",
-    "run_logits",
-    "weights_digest",
-    "with_backend",
-]
