@@ -668,3 +668,17 @@ def test_evaluation_page_lists_a_damaged_member_and_still_evaluates(digit_files)
     assert skipped, "no skipped-files table"
     reasons = dict(zip(skipped[0].iloc[:, 0], skipped[0]["reason"], strict=True))
     assert reasons["3/3.png"].startswith("damaged") and "CRC" in reasons["3/3.png"]
+
+
+# ---------------------------------------------------------------- large label spaces stay interactive
+def test_the_distribution_chart_of_50000_classes_draws_a_bounded_curve_that_matches_torch() -> None:
+    from core.charts.prediction import distribution_figure
+
+    probs = torch.softmax(torch.randn(50_000, generator=torch.Generator().manual_seed(0)) * 3, dim=0)
+    trace = distribution_figure(probs, [f"class {i}" for i in range(50_000)]).data[0]
+    ranks = np.asarray(trace.x)
+    assert len(ranks) <= 1000 and ranks[0] == 1 and ranks[-1] == 50_000 and (np.diff(ranks) > 0).all()
+    expected = torch.sort(probs.double(), descending=True).values.numpy()[ranks - 1]  # torch as the oracle
+    assert np.allclose(np.asarray(trace.y), expected)
+    small = distribution_figure(probs[:30] / probs[:30].sum(), [f"c{i}" for i in range(30)]).data[0]
+    assert list(small.x) == list(range(1, 31))  # a small label space: every class drawn
