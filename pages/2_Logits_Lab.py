@@ -1,8 +1,9 @@
 """Logits Lab: edit logits by hand and watch softmax, temperature, top-k/top-p and the math update.
 
 Recipe: the table's source (examples, import, the editor) → `ui.lab.driven`, a fragment with the knobs
-and everything they drive (results, charts, export, the share link, the open section). The last valid
-table is kept in session state, so bad input shows a message and never loses the user's work.
+and everything they drive (results, charts, export, the share link, the open section; `ui.lab_sections`).
+The last valid table is kept in session state (`ui.lab_state`), so bad input shows a message and never
+loses the user's work.
 """
 
 import streamlit as st

@@ -774,12 +774,57 @@ def test_temperature_figures_use_round_ticks_and_speak_chinese():
         assert fig.layout.xaxis.title.text == "温度 T"
 
 
+# --- the summary line, the sampling noise scale, the inverse's "already summed to 1" -------------------
+
+
+@pytest.mark.parametrize("mode", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("temperature", [0.3, 1.0, 4.0])
+def test_summary_of_a_table_with_a_tail_against_torch(mode, temperature):
+    generator = torch.Generator().manual_seed(3)
+    logits = (torch.randn(1000, generator=generator, dtype=torch.float64) * 3).tolist()
+    payload = {"labels": [f"c{i}" for i in range(1000)], "logits": logits, "source": "x"}
+    table = lab.table_from_inspector(payload, editable=10)
+    got = lab.summary(table, temperature=temperature, mode=mode)
+    z = torch.tensor(logits, dtype=torch.float64)
+    p = torch.softmax(z / temperature, dim=0)
+    assert got.top_label == f"c{int(torch.argmax(z))}"
+    assert got.top_probability == pytest.approx(float(p.max()), rel=1e-6)  # the tail is kept as float32
+    bits = float(torch.distributions.Categorical(probs=p).entropy()) / math.log(2)
+    assert got.entropy_bits == pytest.approx(bits, rel=1e-6)
+    assert got.max_entropy_bits == pytest.approx(math.log2(1000))
+    expected_total = 1.0 if mode == "softmax" else float(torch.sigmoid(z / temperature).sum())
+    assert got.total_score == pytest.approx(expected_total, rel=1e-6)
+    # the same sum as the results table's score column (tail row included)
+    frame = lab.class_table(table, temperature=temperature, mode=mode)
+    assert got.total_score == pytest.approx(float(frame["score"].sum()), rel=1e-9)
+
+
+def test_summary_on_a_tie_names_the_first_class():
+    table = lab.make_table([2.0, 5.0, 5.0], ["a", "b", "c"])
+    got = lab.summary(table)
+    assert got.top_label == "b"
+    assert got.top_probability == pytest.approx(float(torch.softmax(torch.tensor([2.0, 5.0, 5.0]), 0)[1]))
+
+
+def test_sampling_noise_is_one_over_root_n_and_bounds_the_error():
+    assert lab.sampling_noise(10_000) == pytest.approx(0.01)
+    probs = torch.softmax(torch.tensor([2.0, 1.0, 0.1], dtype=torch.float64), 0)
+    counts = lab.sampling_counts(probs, n=10_000, seed=0)
+    assert lab.sampling_error(probs, counts) < 3 * lab.sampling_noise(10_000)
+
+
+def test_inverse_says_whether_the_input_summed_to_one():
+    assert lab.invert([0.7, 0.2, 0.1]).sums_to_one
+    assert not lab.invert([70, 20, 10]).sums_to_one
+    assert not lab.invert([0.5, 0.4]).sums_to_one
+
+
 # --- every lab string exists in both languages with the same placeholders ------------------------------
 
 
 def _used_keys() -> set[str]:
     keys: set[str] = set()
-    patterns = ("core/lab/*.py", "core/charts*.py", "core/charts/*.py", "pages/2_Logits_Lab.py", "ui/lab.py")
+    patterns = ("core/lab/*.py", "core/charts*.py", "core/charts/*.py", "pages/2_Logits_Lab.py", "ui/lab*.py")
     for path in sorted({p for pattern in patterns for p in ROOT.glob(pattern)}):
         text = path.read_text("utf-8")
         keys |= set(re.findall(r"[\"'](lab\.[a-z0-9_.]+)[\"']", text))

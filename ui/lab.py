@@ -1,158 +1,42 @@
-"""The Logits Lab's Streamlit side: its session state, callbacks, knobs, URL sync and section renderers.
+"""The Logits Lab's page parts: the toolbar and editor (the table's source), the knobs, and `driven()`, the
+fragment with the knobs and everything they drive.
 
-Every number comes from `core.lab` / `core.numerics`; this module only keeps state and draws. Callbacks
-take what they need as arguments (the UI language, the values a button carries) and touch only the
-`lab_*` session-state keys. Helpers return what the page passes on: `knobs()` gives a `LabControls`,
-`editor()` the current table.
+Every number comes from `core.lab`; this module only draws. Helpers return what the page passes on:
+`editor()` gives the table to compute with, `knobs()` a `LabControls`.
 
 The page splits in two: the table's source (examples, import, the editor) reruns the whole page, and
-`driven()` (the knobs and everything they drive) is an `st.fragment`, so moving T, k or top-p reruns
-only that part. The fragment writes into containers the page made first (the knob row, the column
-next to the editor, the export and share popovers), so the layout stays where it was.
+`driven()` is an `st.fragment`, so moving T, k or top-p reruns only it. The fragment writes into
+containers the page made first (the knob row, the column next to the editor, the export and share
+popovers), so the layout stays where it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import streamlit as st
-import torch
 from streamlit.delta_generator import DeltaGenerator
 
 from core import lab
-from core.charts import (
-    PROB_COLOUR,
-    SIGMOID_COLOUR,
-    dim_softmax_figure,
-    entropy_figure,
-    filters_figure,
-    lab_headline_figure,
-    lab_sweep_figure,
-    sampling_figure,
-    scores_comparison_figure,
-)
+from core.charts import PROB_COLOUR, SIGMOID_COLOUR, lab_headline_figure
 from core.errors import InputError
 from core.i18n import escape_markdown as md  # labels are text: never let them render as Markdown
 from core.i18n import t
-from core.numerics import check_claims
+from ui.lab_sections import sections
+from ui.lab_state import (
+    P_FORMAT,
+    TOP_N,
+    load_inspector,
+    on_paste,
+    on_preset,
+    on_upload,
+    rest_label,
+    show_notices,
+    start,
+    table_height,
+)
 
-TOP_N = 12  # classes drawn in the bar charts
-P_FORMAT = "%.4f"  # probabilities in tables: 0.6590, as tutorials print them
-TABS = {
-    "temperature": "thermostat", "filters": "filter_alt", "steps": "calculate", "dim": "grid_on",
-    "sigmoid": "stacked_bar_chart", "claims": "fact_check", "inverse": "undo",
-}  # fmt: skip
-
-
-def table_height(rows: int, *, max_rows: int = 16) -> int:
-    """Pixel height that shows `rows` rows (up to `max_rows`) and the header without scrolling."""
-    return 35 * (min(rows, max_rows) + 1) + 3
-
-
-# --- state and callbacks ---------------------------------------------------------------------------
-
-
-def set_table(table: lab.LabTable) -> None:
-    """Make `table` the lab's table and re-seed the editor with it."""
-    ss = st.session_state
-    ss["lab_table"] = ss["lab_origin"] = table
-    ss["lab_editor_version"] = ss.get("lab_editor_version", 0) + 1
-    ss["lab_k"] = max(1, min(ss.get("lab_k", lab.LabControls().k), table.size))
-
-
-def notify(kind: str, text: str) -> None:
-    """Queue a message ("success", "warning", "error") for the next run to show under the toolbar."""
-    st.session_state.setdefault("lab_notices", []).append((kind, text))
-
-
-def show_notices() -> None:
-    for kind, text in st.session_state.pop("lab_notices", []):
-        getattr(st, kind)(text)
-
-
-def load_inspector(lang: str) -> None:
-    """Take the Image Inspector's handoff (its top classes editable, the rest as one tail)."""
-    ss = st.session_state
-    try:
-        set_table(lab.table_from_inspector(ss.get("lab_from_inspector"), editable=ss.get("lab_inspector_n", 10)))
-    except InputError as exc:
-        notify("warning", lab.error_text(exc, lang))
-
-
-def on_preset(lang: str) -> None:
-    ss = st.session_state
-    name = ss["lab_preset"]
-    ss["lab_preset"] = None  # back to the placeholder, so the same example can be loaded again
-    if name == "inspector":
-        load_inspector(lang)
-    elif name is not None:
-        seed = ss.get("lab_seed", 0)
-        ss["lab_seed"] = seed + 1 if name == "random" else seed
-        set_table(lab.preset_table(name, lang=lang, seed=seed))
-
-
-def _load(read: Callable[[], lab.LabTable], lang: str) -> None:
-    try:
-        set_table(read())
-        notify("success", t("lab.loaded", lang, n=st.session_state["lab_table"].size))
-    except InputError as exc:
-        notify("error", t("lab.import_failed", lang, error=lab.error_text(exc, lang)))
-
-
-def on_paste(lang: str) -> None:
-    text = st.session_state.get("lab_paste", "")
-    _load(lambda: lab.parse_pasted(text, source=t("lab.source.pasted", lang)), lang)
-
-
-def on_upload(lang: str) -> None:
-    upload = st.session_state.get("lab_upload")
-    if upload is not None:
-        _load(lambda: lab.parse_upload(upload.name, upload.getvalue()), lang)
-
-
-def on_use_inverse(logits: list[float], lang: str) -> None:
-    """Put the inverse's logits in the table (keeping the names when the class count matches)."""
-    table = st.session_state["lab_table"]
-    labels = list(table.labels) if len(logits) == table.shown and not table.rest_logits else None
-    set_table(lab.make_table(logits, labels, source=t("lab.source.inverse", lang)))
-    st.rerun()  # the whole page, not just the fragment the button is in: the editor shows the new table
-
-
-def on_matrix_columns() -> None:
-    ss = st.session_state
-    valid = ss.get("lab_matrix_valid", lab.matrix_frame())
-    ss["lab_matrix_valid"] = lab.resize_matrix(valid, ss["lab_matrix_cols"])
-    ss["lab_matrix_version"] = ss.get("lab_matrix_version", 0) + 1
-
-
-def on_fill_claims(values: list[float]) -> None:
-    st.session_state["lab_claims"] = ", ".join(f"{v:.4f}" for v in values)
-
-
-def start(lang: str, query: dict[str, list[str]]) -> None:
-    """First run in a session: restore a shared link (`query`: each key -> all its values), else the first
-    example. Every run: take a new handoff from the Image Inspector."""
-    ss = st.session_state
-    if "lab_table" not in ss:
-        first = lab.preset_table("news", lang=lang)
-        knobs = lab.LabControls()
-        if lab.has_lab_state(query):
-            link = lab.decode_query(query, source=t("lab.source.link", lang))
-            first, knobs = link.table or first, link.controls
-            for problem in link.problems:
-                notify("warning", t("lab.link_problem", lang, error=problem.message(lang)))
-            # a link opened on purpose wins over an older Inspector handoff
-            ss["lab_inspector_seen"] = lab.handoff_fingerprint(ss.get("lab_from_inspector"))
-        ss.update(lab_T=knobs.temperature, lab_k=knobs.k, lab_top_p=knobs.top_p, lab_mode=knobs.mode)
-        set_table(first)
-    handoff = ss.get("lab_from_inspector")
-    if handoff is not None and lab.handoff_fingerprint(handoff) != ss.get("lab_inspector_seen"):
-        ss["lab_inspector_seen"] = lab.handoff_fingerprint(handoff)  # a new image from the Inspector
-        load_inspector(lang)
-
-
-# --- the table's source: toolbar and editor (full reruns) ------------------------------------------
+__all__ = ["driven", "editor", "show_notices", "start", "toolbar"]
 
 
 def toolbar(lang: str) -> tuple[DeltaGenerator, DeltaGenerator]:
@@ -233,9 +117,6 @@ def editor(lang: str) -> lab.LabTable:
     return table
 
 
-# --- the knobs and what they drive (one fragment) --------------------------------------------------
-
-
 def knobs(table: lab.LabTable, lang: str) -> lab.LabControls:
     """Temperature, k, top-p and softmax/sigmoid; returns them with k limited to the table's size."""
     ss = st.session_state
@@ -303,7 +184,7 @@ def results(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
             "top_p": st.column_config.CheckboxColumn("top-p", width="small", help=f"top-p = {top_p:g}"),
         },
     )
-    summary = _summary(table, temperature=temperature, mode=mode)
+    summary = lab.summary(table, temperature=temperature, mode=mode)
     st.caption(
         t(
             "lab.summary",
@@ -338,7 +219,9 @@ def export(table: lab.LabTable, temperature: float, lang: str) -> None:
         ("CSV", lab.table_csv, "text/csv", "table"),
         ("JSON", lab.table_json, "application/json", "data_object"),
     ):
-        st.download_button(
+        # one container each: after a fragment rerun, Streamlit 1.67 files two deferred downloads written
+        # into the same outside container under one position and drops the first one's builder
+        st.container().download_button(
             name,
             _deferred(build, table, temperature),
             file_name=f"logits.{name.lower()}",
@@ -394,348 +277,3 @@ def driven(
     with share_box:
         share(table, controls, lang)
     sections(table, controls, lang)
-
-
-def rest_label(table: lab.LabTable, lang: str) -> str:
-    return t("lab.rest", lang, n=len(table.rest_logits))
-
-
-def sections(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    """The tabs; only the open one is computed."""
-    labels = [f":material/{icon}: {t(f'lab.tab.{name}', lang)}" for name, icon in TABS.items()]
-    tabs = dict(zip(TABS, st.tabs(labels, key=f"lab_tab_{lang}", on_change="rerun"), strict=True))
-    for name, draw in SECTIONS.items():
-        with tabs[name]:
-            if tabs[name].open:
-                draw(table, knobs, lang)
-
-
-# --- the sections ----------------------------------------------------------------------------------
-
-
-def temperature_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    temperature = knobs.temperature
-    st.latex(
-        r"p_i = \frac{e^{z_i / T}}{\sum_j e^{z_j / T}} \qquad\Rightarrow\qquad \frac{p_i}{p_j} = e^{(z_i - z_j)/T}"
-    )
-    ratio = lab.top_two_ratio(table, temperature=temperature)
-    st.markdown(
-        t(
-            "lab.ratio",
-            lang,
-            a=md(ratio.first),
-            b=md(ratio.second),
-            gap=f"{ratio.gap:.4g}",
-            t=f"{temperature:g}",
-            r=f"{ratio.at_t:.4g}",
-            r1=f"{ratio.at_1:.4g}",
-        )
-    )
-    z, labels = table.all_logits(), table.all_labels()
-    sweep_col, entropy_col = st.columns([3, 2])
-    sweep_col.plotly_chart(
-        lab_sweep_figure(z, labels, current_temperature=temperature, lang=lang, title=t("lab.fig.sweep", lang)),
-        width="stretch",
-    )
-    entropy_col.plotly_chart(
-        entropy_figure(z, current_temperature=temperature, lang=lang, title=t("lab.fig.entropy", lang)),
-        width="stretch",
-    )
-    st.caption(t("lab.temperature.caption", lang))
-
-
-def filters_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    temperature, k, top_p = knobs.temperature, knobs.k, knobs.top_p
-    st.caption(t("lab.filters.caption", lang, k=k, p=f"{top_p:g}"))
-    filters = lab.filter_table(table, temperature=temperature, k=k, top_p=top_p, rest_label=rest_label(table, lang))
-    survivors = st.columns(2)
-    survivors[0].metric(t("lab.filters.k_survivors", lang, k=k), int(filters["top_k"].sum()))
-    survivors[1].metric(t("lab.filters.p_survivors", lang, p=f"{top_p:g}"), int(filters["top_p"].sum()))
-    labels = table.all_labels()
-    st.plotly_chart(
-        filters_figure(
-            table.all_logits(),
-            labels,
-            temperature=temperature,
-            k=k,
-            top_p=top_p,
-            top_n=TOP_N,
-            lang=lang,
-            title=t("lab.fig.filters", lang),
-        ),
-        width="stretch",
-    )
-    st.dataframe(
-        filters,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "label": st.column_config.TextColumn(t("lab.col.label", lang)),
-            "p": st.column_config.ProgressColumn("p", min_value=0.0, max_value=1.0, format=P_FORMAT),
-            "cumulative": st.column_config.NumberColumn(t("lab.col.cumulative", lang), format=P_FORMAT),
-            "top_k": st.column_config.CheckboxColumn(f"top-{k}"),
-            "p_top_k": st.column_config.NumberColumn(t("lab.col.p_top_k", lang), format=P_FORMAT),
-            "top_p": st.column_config.CheckboxColumn(f"top-p {top_p:g}"),
-            "p_top_p": st.column_config.NumberColumn(t("lab.col.p_top_p", lang), format=P_FORMAT),
-        },
-    )
-    st.subheader(t("lab.sampling", lang))
-    s_cols = st.columns([1.4, 1, 2.4], vertical_alignment="bottom")
-    draws = s_cols[0].number_input(t("lab.sampling.n", lang), 1, lab.MAX_DRAWS, 1000, step=100, key="lab_draws")
-    seed = s_cols[1].number_input(t("lab.sampling.seed", lang), 0, 2**31 - 1, 0, key="lab_sample_seed")
-    source = s_cols[2].segmented_control(
-        t("lab.sampling.from", lang),
-        ["full", "top_k", "top_p"],
-        default="top_p",
-        required=True,
-        key="lab_sample_from",
-        format_func=lambda w: t(f"lab.sampling.from.{w}", lang, k=k, p=f"{top_p:g}"),
-    )
-    target = lab.filtered_probs(table, temperature=temperature, k=k, top_p=top_p, which=source or "full")
-    counts = lab.sampling_counts(target, n=int(draws), seed=int(seed))
-    st.plotly_chart(
-        sampling_figure(target, counts, labels, top_n=TOP_N, lang=lang, title=t("lab.fig.sampling", lang)),
-        width="stretch",
-    )
-    gap, scale = lab.sampling_error(target, counts), _sampling_noise(int(draws))
-    st.caption(t("lab.sampling.error", lang, gap=f"{gap * 100:.2f}", scale=f"{scale * 100:.2f}"))
-
-
-def steps_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    temperature, rest = knobs.temperature, rest_label(table, lang)
-    st.latex(
-        r"m = \max_j z_j \qquad p_i = \frac{e^{(z_i - m)/T}}{\sum_j e^{(z_j - m)/T}} \qquad "
-        r"\log p_i = \frac{z_i - m}{T} - \log \sum_j e^{(z_j - m)/T}"
-    )
-    steps = lab.step_table(table, temperature=temperature, rest_label=rest)
-    m_cols = st.columns(3)
-    m_cols[0].metric("max(z)", f"{steps.max_logit:.6g}")
-    m_cols[1].metric(t("lab.steps.sum", lang), f"{steps.total:.6g}")
-    m_cols[2].metric("Σ p", f"{steps.table['p'].sum():.6f}")
-    number = st.column_config.NumberColumn
-    st.dataframe(
-        steps.table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "label": st.column_config.TextColumn(t("lab.col.label", lang)),
-            "z": number("z", format="%.6g"),
-            "shifted": number("z − max", format="%.6g"),
-            "scaled": number("(z − max) / T", format="%.6g"),
-            "exp": number("exp((z − max) / T)", format="%.6g"),
-            "p": number("p = exp / Σ", format="%.6g"),
-            "log_p": number("log p", format="%.6g"),
-        },
-    )
-    st.subheader(t("lab.naive", lang))
-    st.caption(t("lab.naive.caption", lang))
-    st.dataframe(
-        lab.overflow_table(table, temperature=temperature, rest_label=rest),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "label": st.column_config.TextColumn(t("lab.col.label", lang)),
-            "exp32": "exp(z/T) · float32",
-            "naive32": t("lab.col.naive", lang, bits=32),
-            "stable32": t("lab.col.stable", lang, bits=32),
-            "exp16": "exp(z/T) · float16",
-            "naive16": t("lab.col.naive", lang, bits=16),
-            "stable16": t("lab.col.stable", lang, bits=16),
-        },
-    )
-    if lab.overflows(table, temperature=temperature, dtype=torch.float32):
-        st.warning(t("lab.naive.overflow32", lang))
-    elif lab.overflows(table, temperature=temperature, dtype=torch.float16):
-        st.info(t("lab.naive.overflow16", lang))
-    else:
-        st.success(t("lab.naive.fine", lang))
-
-
-def dim_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    ss = st.session_state
-    st.caption(t("lab.dim.caption", lang))
-    matrix_key = f"lab_matrix_{ss.get('lab_matrix_version', 0)}"
-    if matrix_key not in ss:
-        ss["lab_matrix_base"] = ss.get("lab_matrix_valid", lab.matrix_frame())
-    d_left, d_right = st.columns([1.3, 2.4])
-    with d_left:
-        matrix_edit = st.data_editor(ss["lab_matrix_base"], key=matrix_key, num_rows="dynamic", hide_index=False)
-        try:
-            matrix = lab.matrix_from_frame(matrix_edit)
-            ss["lab_matrix_valid"] = matrix_edit.copy()
-        except InputError as exc:
-            st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
-            matrix = lab.matrix_from_frame(ss.get("lab_matrix_valid", lab.matrix_frame()))
-        st.number_input(
-            t("lab.dim.columns", lang),
-            min_value=1,
-            max_value=lab.MAX_MATRIX_SIDE,
-            value=matrix.shape[1],
-            key="lab_matrix_cols",
-            on_change=on_matrix_columns,
-        )
-        st.caption(t("lab.dim.help", lang))
-    with d_right:
-        st.plotly_chart(dim_softmax_figure(matrix, lang=lang, title=t("lab.fig.dim", lang)), width="stretch")
-    st.code(
-        "torch.softmax(x, dim=0)  # "
-        + t("lab.dim.code0", lang)
-        + "\ntorch.softmax(x, dim=1)  # "
-        + t("lab.dim.code1", lang),
-        language="python",
-    )
-
-
-def sigmoid_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    temperature = knobs.temperature
-    st.caption(t("lab.sigmoid.caption", lang))
-    both = lab.sigmoid_softmax_table(table, temperature=temperature, rest_label=rest_label(table, lang))
-    sums = st.columns(2)
-    sums[0].metric(t("lab.sigmoid.softmax_sum", lang), f"{both['softmax'].sum():.1%}")
-    sums[1].metric(t("lab.sigmoid.sigmoid_sum", lang), f"{both['sigmoid'].sum():.1%}")
-    st.plotly_chart(
-        scores_comparison_figure(
-            table.all_logits(),
-            table.all_labels(),
-            temperature=temperature,
-            top_n=TOP_N,
-            title=t("lab.fig.sigmoid", lang),
-        ),
-        width="stretch",
-    )
-    st.dataframe(
-        both,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "label": st.column_config.TextColumn(t("lab.col.label", lang)),
-            "logit": st.column_config.NumberColumn("logit", format="%.4g"),
-            "softmax": st.column_config.ProgressColumn(
-                "softmax", min_value=0.0, max_value=1.0, format=P_FORMAT, color=PROB_COLOUR
-            ),
-            "sigmoid": st.column_config.ProgressColumn(
-                "sigmoid", min_value=0.0, max_value=1.0, format=P_FORMAT, color=SIGMOID_COLOUR
-            ),
-        },
-    )
-
-
-def claims_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    temperature = knobs.temperature
-    shown_labels = lab.display_labels(table, rest_label=rest_label(table, lang))
-    shown_logits = lab.display_logits(table, temperature=temperature)
-    st.caption(t("lab.claims.caption", lang, n=len(shown_labels), t=f"{temperature:g}"))
-    st.text_area(
-        t("lab.claims.input", lang),
-        key="lab_claims",
-        height=90,
-        placeholder="0.659, 0.242, 0.099   ·   65.9% 24.2% 9.9%",
-    )
-    truth = lab.scores(shown_logits, temperature=temperature).tolist()
-    st.button(t("lab.claims.fill", lang), on_click=on_fill_claims, args=(truth,), icon=":material/edit_note:")
-    text = st.session_state.get("lab_claims", "")
-    if not text.strip():
-        return
-    try:
-        claimed = lab.parse_claims(text, count=len(shown_labels))
-        report = check_claims(shown_logits, torch.tensor(claimed), temperature=temperature)
-    except InputError as exc:
-        st.error(lab.error_text(exc, lang))
-        return
-    (st.success if report.all_ok else st.error)(report.verdict(lang))
-    st.markdown(t("lab.claims.one_softmax_yes" if report.consistent else "lab.claims.one_softmax_no", lang))
-    st.dataframe(
-        lab.claims_frame(shown_labels, report.rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "label": st.column_config.TextColumn(t("lab.col.label", lang)),
-            "claimed": st.column_config.NumberColumn(t("lab.col.claimed", lang), format="%.4f"),
-            "actual": st.column_config.NumberColumn(t("lab.col.actual", lang), format="%.4f"),
-            "difference": st.column_config.NumberColumn(t("lab.col.difference", lang), format="%+.4f"),
-            "ok": st.column_config.CheckboxColumn("ok"),
-        },
-    )
-
-
-def inverse_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
-    st.caption(t("lab.inverse.caption", lang))
-    st.latex(r"z_i = \log p_i - \frac{1}{C}\sum_j \log p_j")
-    st.text_area(t("lab.inverse.input", lang), key="lab_inverse", height=90, placeholder="0.7, 0.2, 0.1")
-    text = st.session_state.get("lab_inverse", "")
-    if not text.strip():
-        return
-    try:
-        inverse = lab.invert(lab.parse_numbers(text, allow_percent=True))
-    except InputError as exc:
-        st.error(lab.error_text(exc, lang))
-        return
-    if not _normalised(inverse):
-        st.info(t("lab.inverse.normalised", lang, total=f"{inverse.total:.6g}"))
-    if inverse.zeros:
-        st.warning(t("lab.inverse.zeros", lang, n=inverse.zeros, floor=lab.ZERO_PROB_FLOOR))
-    st.dataframe(
-        lab.inverse_frame(inverse, table.labels if not table.rest_logits else None),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "label": st.column_config.TextColumn(t("lab.col.label", lang)),
-            "p": st.column_config.NumberColumn("p", format="%.6g"),
-            "logit": st.column_config.NumberColumn("logit", format="%.6g"),
-        },
-    )
-    st.caption(t("lab.inverse.check", lang, gap=f"{inverse.roundtrip_error:.1e}"))
-    st.button(
-        t("lab.inverse.use", lang),
-        on_click=on_use_inverse,
-        args=(inverse.logits, lang),
-        type="primary",
-        icon=":material/arrow_upward:",
-    )
-
-
-SECTIONS: dict[str, Callable[[lab.LabTable, lab.LabControls, str], Any]] = {
-    "temperature": temperature_section,
-    "filters": filters_section,
-    "steps": steps_section,
-    "dim": dim_section,
-    "sigmoid": sigmoid_section,
-    "claims": claims_section,
-    "inverse": inverse_section,
-}
-
-
-# --- TEMPORARY until core.lab has them (asked H1-core on the BOARD) -------------------------------
-import math  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from core.numerics import entropy, softmax  # noqa: E402
-
-
-@dataclass(frozen=True)
-class _Summary:
-    top_label: str
-    top_probability: float
-    entropy_bits: float
-    max_entropy_bits: float
-    total_score: float
-
-
-def _summary(table: lab.LabTable, *, temperature: float, mode: lab.Mode) -> _Summary:
-    z = table.all_logits()
-    probs = softmax(z, temperature=temperature)
-    return _Summary(
-        table.all_labels()[int(probs.argmax())],
-        float(probs.max()),
-        float(entropy(probs, base=2)),
-        math.log2(table.size),
-        float(lab.scores(z, mode=mode, temperature=temperature).sum()),
-    )
-
-
-def _sampling_noise(n: int) -> float:
-    return 1 / math.sqrt(n)
-
-
-def _normalised(inverse: lab.Inverse) -> bool:
-    return math.isclose(inverse.total, 1.0, abs_tol=1e-6)

@@ -24,6 +24,7 @@ from core.labels import index_labels
 from core.numerics import (
     ClaimRow,
     check_temperature,
+    entropy,
     inverse_softmax,
     log_softmax,
     naive_softmax,
@@ -231,6 +232,11 @@ def sampling_counts(probs: Tensor, *, n: int = 1000, seed: int = 0) -> Tensor:
     return torch.bincount(draws, minlength=probs.numel())
 
 
+def sampling_noise(n: int) -> float:
+    """The typical size of a frequency's error after `n` draws, 1/√n: what `sampling_error` is compared with."""
+    return 1.0 / math.sqrt(n)
+
+
 def sampling_error(probs: Tensor, counts: Tensor) -> float:
     """The largest gap between observed frequency and probability (shrinks like 1/√N)."""
     freq = counts.to(torch.float64) / float(counts.sum())
@@ -276,6 +282,11 @@ class Inverse:
     zeros: int
     roundtrip_error: float
 
+    @property
+    def sums_to_one(self) -> bool:
+        """Whether the probabilities as given already summed to 1 (within 1e-6), so none were rescaled."""
+        return math.isclose(self.total, 1.0, abs_tol=1e-6)
+
 
 def invert(probabilities: Sequence[float], *, zero_floor: float = ZERO_PROB_FLOOR) -> Inverse:
     """Logits whose softmax is `probabilities` (normalised first), via core.numerics.inverse_softmax.
@@ -319,3 +330,37 @@ def sigmoid_softmax_table(
         }
     )
     return collapse_tail(frame, table.shown, rest_label, ("softmax", "sigmoid"))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The one line under the Lab's results table.
+
+    Attributes:
+        top_label: the most likely class at T (on a tie, the lowest index, as every ranking does).
+        top_probability: its softmax probability at T.
+        entropy_bits: the entropy of softmax at T, in bits.
+        max_entropy_bits: log2 of the class count, the entropy of the uniform distribution.
+        total_score: the sum of the scores in the chosen mode over every class (1 for softmax; sigmoid
+            scores are independent and can sum to anything up to the class count).
+    """
+
+    top_label: str
+    top_probability: float
+    entropy_bits: float
+    max_entropy_bits: float
+    total_score: float
+
+
+def summary(table: LabTable, *, temperature: float = 1.0, mode: Mode = "softmax") -> Summary:
+    """The top class, its probability, the entropy and the scores' sum of `table` at `temperature`."""
+    z = table.all_logits()
+    probs = softmax(z, temperature=temperature)
+    top = int(probs.argmax())  # torch returns the first of tied maxima
+    return Summary(
+        top_label=table.all_labels()[top],
+        top_probability=float(probs[top]),
+        entropy_bits=float(entropy(probs, base=2)),
+        max_entropy_bits=math.log2(table.size),
+        total_score=float(scores(z, mode=mode, temperature=temperature).sum()),
+    )
