@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from core import SETTINGS, get_spec, list_models
 from core.backends import BACKENDS, DEFAULT_BACKEND, backend_info
@@ -95,8 +96,23 @@ def _upload(label: str, types: list[str], key: str, help_text: str) -> Upload | 
     return kept
 
 
+def _through_the_router() -> None:
+    """Make sure the page runs under app.py's `st.navigation`.
+
+    A `pages/` folder next to app.py puts a fresh Streamlit process in its old multipage mode until app.py
+    has run once: the first visit to a page's own URL (a shared Lab link, a bookmark) would run that file
+    alone, without the router's menu titles or page config. The flag is Streamlit's, process-wide; once
+    cleared, the rerun goes through app.py and lands on the same page (same url path, same page hash).
+    """
+    if PagesManager.uses_pages_directory and st.session_state.get("_router_checked") is None:
+        st.session_state["_router_checked"] = True  # at most once per session, whatever happens
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def shared_sidebar() -> SidebarControls:
     """Draw the sidebar common to every page and return its values."""
+    _through_the_router()
     with st.sidebar:
         st.radio(
             "Language / 语言",

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """Base URL of a Streamlit server running app.py on a free loopback port."""
+@contextmanager
+def serve(log_name: str = "streamlit-server.log") -> Iterator[str]:
+    """Base URL of a Streamlit server running app.py on a free loopback port, for the `with` block."""
     port = _free_port()
     env = {**os.environ, "LOGITSCOPE_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit-server.log", "w")  # noqa: SIM115
+    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / log_name, "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -83,6 +84,20 @@ def app_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    """Base URL of the session's Streamlit server running app.py."""
+    with serve() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url() -> Iterator[str]:
+    """A server of its own that no browser has visited yet (for what a process does on its first visit)."""
+    with serve("streamlit-server-fresh.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

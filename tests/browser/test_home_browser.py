@@ -52,3 +52,21 @@ def test_menu_links_open_the_pages_at_their_old_addresses(app_url, page):
         page.goto(f"{app_url}/{path}")
         wait_for_app(page)
         assert page.get_by_role("heading", name=heading).first.is_visible(), path
+
+
+def test_a_page_opened_first_on_a_fresh_server_runs_through_the_router(fresh_app_url, page):
+    # Streamlit's old multipage mode would serve pages/2_Logits_Lab.py alone (menu "app", no page config)
+    page.goto(f"{fresh_app_url}/Logits_Lab?logits=1,2,3")
+    wait_for_app(page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=stSidebarNav] [data-testid=stSidebarNavLink]').length === 4"
+    )
+    assert [t.split("\n")[-1] for t in nav_titles(page)] == [
+        "Home",
+        "Image Inspector",
+        "Logits Lab",
+        "Dataset Evaluation",
+    ]
+    assert page.title() == "Logits Lab · logitscope"
+    assert page.get_by_role("heading", name="Logits Lab").is_visible()
+    assert page.get_by_text("Source: shared link").count() >= 1  # the link's table, not the first example

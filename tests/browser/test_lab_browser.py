@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+from pathlib import Path
 
 from tests.browser.conftest import ARTIFACTS, wait_for_app
 
@@ -92,14 +95,28 @@ def test_edit_a_cell_and_share_the_link(app_url, page, browser):
     page.keyboard.press("ArrowRight")
     wait_for_probability(page, "technology", softmax([2.0, 1.0, 3.0], 1.6)[2])
     shown = probabilities(page)
+    # the knobs' fragment rerun keeps the address bar equal to the share link
+    page.wait_for_function("() => new URLSearchParams(location.search).get('T') === '1.6'")
+    assert page.evaluate("() => new URLSearchParams(location.search).get('logits')") == "2,1,3"
 
     # the copy-link affordance holds the share link; open it in a fresh browser context
     page.get_by_role("button", name="Share").click()
     link = page.locator("[data-testid=stPopoverBody] [data-testid=stCode] code").inner_text().strip()
     assert link.startswith(f"{app_url}/Logits_Lab?") and "T=1.6" in link and "logits=2,1,3" in link
     shot(page, "lab-share-popover")
+    page.keyboard.press("Escape")
+
+    # the CSV is built when its button is clicked, at the T the page shows
+    page.get_by_role("button", name="Export").click()
+    with page.expect_download() as download:
+        page.get_by_test_id("stPopoverBody").get_by_role("button", name="CSV", exact=True).click()
+    rows = {r["label"]: r for r in csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8")))}
+    assert [float(rows[k]["logit"]) for k in ("news", "entertainment", "technology")] == [2.0, 1.0, 3.0]
+    assert abs(float(rows["technology"]["probability"]) - softmax([2.0, 1.0, 3.0], 1.6)[2]) < 1e-9
+    page.keyboard.press("Escape")
 
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.set_default_timeout(60_000)
     try:
         open_lab(other, link)
         assert probabilities(other) == shown  # the same numbers, digit for digit
