@@ -272,10 +272,12 @@ def map_tool(view: ue.View) -> None:
             coords = stored["coords"]
         elif st.button(t("diag.map.tsne_run", lang, n=view.result.n), key="diag_tsne_run"):
             bar = st.progress(0.0, text=t("diag.map.tsne_progress", lang, done=0, total=embedding.TSNE_STAGES))
-            coords = embedding.tsne_map(
-                view.result.features,  # type: ignore[arg-type]
-                on_progress=lambda d, n: bar.progress(d / n, text=t("diag.map.tsne_progress", lang, done=d, total=n)),
-            )
+
+            def stage(done: int, total: int) -> None:
+                bar.progress(done / total, text=t("diag.map.tsne_progress", lang, done=done, total=total))
+
+            assert view.result.features is not None
+            coords = embedding.tsne_map(view.result.features, on_progress=stage)
             st.session_state["diag_tsne"] = {"key": view.key, "coords": coords}
         else:
             st.caption(t("diag.map.tsne_hint", lang))
@@ -367,11 +369,16 @@ def _second_by_model(view: ue.View) -> ev.EvalResult | None:
             digest=view.key[1],
         )
         bar = st.progress(0.0)
-        other = ev.evaluate(model, same, on_progress=lambda p: bar.progress(p.done / p.total))
+
+        def step(p: ev.Progress) -> None:
+            bar.progress(p.done / p.total)
+
+        other = ev.evaluate(model, same, on_progress=step)
         stored = {"key": (*view.key, name), "result": other}
         st.session_state["diag_second"] = stored
     if stored is not None and stored["key"][: len(view.key)] == view.key:
-        return stored["result"]  # type: ignore[no-any-return]
+        kept: ev.EvalResult = stored["result"]
+        return kept
     return None
 
 
@@ -421,7 +428,8 @@ def compare_tool(view: ue.View) -> None:
         for column, row in zip(st.columns(ue.GALLERY_COLUMNS), chunk.itertuples(index=False), strict=False):
             with column, st.container(border=True):
                 _picture(view, str(row.file))
-                true, a, b = (label_of(view.names, int(c)) for c in (row.target, row.prediction_a, row.prediction_b))
+                codes = (row.target, row.prediction_a, row.prediction_b)
+                true, a, b = (label_of(view.names, int(c)) for c in codes)  # type: ignore[arg-type]
                 st.text(t("diag.compare.card", lang, true=true, a=a, b=b))
                 _open_button(str(row.file), "compare", lang)
     _opened_here(view, "compare")

@@ -1,6 +1,6 @@
 """The Evaluation page's debugging tools in a real browser: held-out digits with 30 labels moved to a wrong
-class folder, uploaded as a zip; the label-error gallery shows, a class filter narrows it, and a lasso
-drawn on the embedding map fills a gallery with the images inside it."""
+class folder, uploaded as a zip; the label-error gallery shows, a class filter (the picker, or a click on
+the per-class table) narrows it, and a lasso drawn on the embedding map fills a gallery with the images."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def issue_cards(main) -> int:
     return main.get_by_text("the model says:", exact=False).count()
 
 
+def settled_cards(page, main, *, fewer_than: int) -> list[str]:
+    """The cards' texts once the gallery has redrawn with fewer than `fewer_than` cards (10 s at most)."""
+    for _ in range(50):
+        wait_for_app(page)
+        if 0 < issue_cards(main) < fewer_than:
+            break
+        page.wait_for_timeout(200)
+    return main.get_by_text("the model says:", exact=False).all_inner_texts()
+
+
 def test_label_errors_class_filter_and_lasso_on_the_map(app_url, page, tmp_path) -> None:
     page.goto(f"{app_url}/Dataset_Evaluation")
     wait_for_app(page)
@@ -38,7 +48,7 @@ def test_label_errors_class_filter_and_lasso_on_the_map(app_url, page, tmp_path)
     wait_for_app(page)
 
     # the likely label errors: a gallery of cards "given: a · the model says: b (p%)"
-    main.get_by_text("Likely label errors", exact=True).click()
+    main.get_by_role("radio", name="Likely label errors").click()
     wait_for_app(page)
     main.get_by_text("NOT trained on", exact=False).wait_for()
     assert issue_cards(main) == 12
@@ -49,17 +59,40 @@ def test_label_errors_class_filter_and_lasso_on_the_map(app_url, page, tmp_path)
     select = main.locator("[data-testid=stSelectbox]").filter(has_text="Show only class")
     select.click()
     page.get_by_role("option", name=f"{given}: {given}", exact=True).click()
-    wait_for_app(page)
-    narrowed = main.get_by_text("the model says:", exact=False)
-    assert 0 < narrowed.count() < 12
-    texts = narrowed.all_inner_texts()
+    texts = settled_cards(page, main, fewer_than=12)
+    assert 0 < len(texts) < 12
     assert all(f"given: {given} " in x or f"says: {given} " in x for x in texts)
     select.click()
     page.get_by_role("option", name="all classes", exact=True).click()
     wait_for_app(page)
 
+    # clicking a row of the per-class table (weakest class first) filters the galleries to that class
+    main.get_by_role("radio", name="Per class").click()
+    wait_for_app(page)
+    table = main.locator("[data-testid=stDataFrame]").last
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection checkbox
+    wait_for_app(page)
+    chosen = ""
+    for _ in range(50):  # the table's selection callback sets the class picker
+        chosen = select.locator("input").first.input_value()
+        if chosen != "all classes":
+            break
+        page.wait_for_timeout(200)
+    assert chosen != "all classes" and ": " in chosen
+    weakest = chosen.split(": ")[0]
+    main.get_by_role("radio", name="Likely label errors").click()
+    texts = settled_cards(page, main, fewer_than=12)
+    assert 0 < len(texts) < 12
+    assert all(f"given: {weakest} " in x or f"says: {weakest} " in x for x in texts)
+    select.click()
+    page.get_by_role("option", name="all classes", exact=True).click()
+    wait_for_app(page)
+
     # the embedding map: a lasso around the whole cloud fills the gallery below it
-    main.get_by_text("Embedding map", exact=True).click()
+    main.get_by_role("radio", name="Embedding map").click()
     wait_for_app(page)
     chart = main.locator("[data-testid=stPlotlyChart]").filter(has_text="Embedding map")
     chart.locator(".main-svg").first.wait_for()
