@@ -283,6 +283,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.runner == "ray":
         result, backend = _evaluate_on_ray(args, spec, resolver_for(spec, labels), progress=progress)
     else:
+        if "://" in args.path:
+            raise InputError(f"{args.path}: a folder URI is read with --runner ray (pyarrow filesystems)")
         labelled = open_path(args.path, resolver_for(spec, labels))
         model = load_model(spec, backend=args.backend)
         backend = backend_info(model)

@@ -73,10 +73,15 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_folder_on_two_actors_matches_the_local_runner(cluster: rr.Cluster, digits: LoadedModel, folder: Path) -> None:
+@pytest.fixture(scope="module")
+def folder_runs(cluster: rr.Cluster, digits: LoadedModel, folder: Path) -> tuple[ev.EvalResult, ev.EvalResult]:
+    """The folder through the local runner and through Ray on 2 actors (shared: each Ray run costs seconds)."""
     labelled = open_folder(folder, _resolver(digits))
-    local = ev.evaluate(digits, labelled)
-    on_ray = rr.evaluate_on_ray(digits.spec, labelled, options=rr.RayOptions(actors=2))
+    return ev.evaluate(digits, labelled), rr.evaluate_on_ray(digits.spec, labelled, options=rr.RayOptions(actors=2))
+
+
+def test_folder_on_two_actors_matches_the_local_runner(folder_runs: tuple[ev.EvalResult, ev.EvalResult]) -> None:
+    local, on_ray = folder_runs
     _same(on_ray, local)
     assert on_ray.n == 540
     reasons = {e.name: e.reason for e in on_ray.errors}
@@ -190,7 +195,7 @@ def test_cli_ray_runner_writes_the_local_runners_results_file(
             "--out",
             str(files[runner]),
         ]
-        assert main([*argv, "--actors", "2"] if runner == "ray" else argv) == 0
+        assert main([*argv, "--actors", "1"] if runner == "ray" else argv) == 0
     out = capsys.readouterr()
     assert "runner: Ray cluster (already connected): 2 CPUs" in out.err  # the module's Ray, joined as it is
     local = ev.read_results(files["local"].read_bytes(), "local.parquet")
@@ -199,15 +204,16 @@ def test_cli_ray_runner_writes_the_local_runners_results_file(
     torch.testing.assert_close(on_ray.logits, local.logits, atol=1e-5, rtol=0)
     assert main(["evaluate", str(folder), "--model", "digits_cnn", "--actors", "2"]) == 2
     assert "--address and --actors need --runner ray" in capsys.readouterr().err
+    assert main(["evaluate", folder.as_uri(), "--model", "digits_cnn"]) == 2
+    assert "a folder URI is read with --runner ray" in capsys.readouterr().err
 
 
-def test_results_file_of_a_ray_run_loads_in_the_evaluation_page(cluster: rr.Cluster, digits: LoadedModel) -> None:
+def test_results_file_of_a_ray_run_loads_in_the_evaluation_page(
+    folder_runs: tuple[ev.EvalResult, ev.EvalResult], digits: LoadedModel
+) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from core.datasets import digits_set
-
-    labelled = digits_set()
-    on_ray = rr.evaluate_on_ray(digits.spec, labelled, options=rr.RayOptions(actors=2))
+    _, on_ray = folder_runs
     data = ev.results_bytes(on_ray, fmt="parquet", labels=spec_labels(digits.spec))
     back = ev.read_results(data, "ray.parquet")
     assert back.files == on_ray.files and torch.equal(back.logits, on_ray.logits)
@@ -219,7 +225,7 @@ def test_results_file_of_a_ray_run_loads_in_the_evaluation_page(cluster: rr.Clus
     assert not at.exception
     shown = next(m.value for m in at.metric if m.label == "Top-1 accuracy")
     assert shown == f"{top1:.2%}"
-    assert at.session_state["eval_result"]["result"].n == 540
+    assert at.session_state["eval_result"]["result"].files == on_ray.files
 
 
 def _free_port() -> int:
