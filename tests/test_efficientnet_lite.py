@@ -128,3 +128,22 @@ def test_lite_grad_cam_explains_the_conv_head(name: str) -> None:
 
     module = build_efficientnet_lite(int(name[-1]), pretrained=False)
     assert gradcam_layer_name(name, module) == "_bn1"
+
+
+def test_inspector_compares_lite0_with_lite2_offline(logits: dict[str, dict[str, torch.Tensor]]) -> None:
+    """The demo a stakeholder sees: two real models, the same class, different confidence."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "pages/1_Image_Inspector.py"), default_timeout=120)
+    at.session_state["inspector_tab"] = "Compare two models"
+    at.run()
+    at.selectbox(key="inspector_compare_model").set_value("efficientnet_lite2").run()
+    assert not at.exception and not at.error
+    both = at.dataframe[-1].value
+    assert both["efficientnet_lite0"].iloc[0] == "espresso" and both["efficientnet_lite2"].iloc[0] == "espresso"
+    expected = float(torch.softmax(logits["efficientnet_lite2"]["coffee"].double(), -1)[ESPRESSO])
+    assert float(both["efficientnet_lite2 p"].iloc[0]) == pytest.approx(expected, abs=1e-4)
+    assert abs(float(both["efficientnet_lite0 p"].iloc[0]) - expected) > 0.02  # same class, other confidence
+    assert any(t.value == "Both models say: espresso." for t in at.text)
