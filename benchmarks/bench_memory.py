@@ -115,9 +115,9 @@ async def upload_and_wait(page, path: Path, expected: str) -> float:
     await page.get_by_role("heading", name=path.name).first.wait_for(timeout=300_000)
     await settled(page)
     seconds = time.perf_counter() - start
-    text = await page.locator("[data-testid=stMain] [data-testid=stCode]").all_inner_texts()
-    found = re.search(r"^\s*(1\. .*)$", "\n".join(text), re.MULTILINE)  # the score lines: "1. espresso (95.7%)"
-    top1 = found.group(1) if found else ""
+    block = page.locator("[data-testid=stCode]").filter(has_text=re.compile(r"^1\. ")).first  # "1. espresso (95.7%)"
+    await block.wait_for()
+    top1 = (await block.inner_text()).split("\n")[0]
     if expected not in top1:
         raise AssertionError(f"{path.name}: top-1 {top1!r}, expected {expected!r} (cross-talk?)")
     return seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,8 @@ def _tab_labels(at: AppTest) -> list[str]:
 
 
 def messages(at: AppTest) -> str:
-    return " | ".join(e.value for e in [*at.error, *at.warning, *at.info, *at.success])
+    """Every message as the person reads it (the Markdown escapes of names and pasted text undone)."""
+    return re.sub(r"\\(.)", r"\1", " | ".join(e.value for e in [*at.error, *at.warning, *at.info, *at.success]))
 
 
 def test_default_page_shows_the_first_example(at):

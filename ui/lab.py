@@ -98,7 +98,7 @@ def editor(lang: str) -> lab.LabTable:
     try:
         table = ss["lab_table"] = lab.table_from_frame(edited, ss["lab_base"])
     except InputError as exc:
-        st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
+        st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang, markdown=True)))
     origin = ss["lab_origin"]
     is_edited = (table.labels, table.logits) != (origin.labels, origin.logits)
     source = md(table.source) + (f" · {t('lab.edited', lang)}" if is_edited else "")

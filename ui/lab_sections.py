@@ -212,7 +212,7 @@ def dim_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> None:
             matrix = lab.matrix_from_frame(matrix_edit)
             ss["lab_matrix_valid"] = matrix_edit.copy()
         except InputError as exc:
-            st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang)))
+            st.error(t("lab.keeping_last", lang, error=lab.error_text(exc, lang, markdown=True)))
             matrix = lab.matrix_from_frame(ss.get("lab_matrix_valid", lab.matrix_frame()))
         st.number_input(
             t("lab.dim.columns", lang),
@@ -288,7 +288,7 @@ def claims_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> No
         claimed = lab.parse_claims(text, count=len(shown_labels))
         report = check_claims(shown_logits, torch.tensor(claimed), temperature=temperature)
     except InputError as exc:
-        st.error(lab.error_text(exc, lang))
+        st.error(lab.error_text(exc, lang, markdown=True))
         return
     (st.success if report.all_ok else st.error)(report.verdict(lang))
     st.markdown(t("lab.claims.one_softmax_yes" if report.consistent else "lab.claims.one_softmax_no", lang))
@@ -316,7 +316,7 @@ def inverse_section(table: lab.LabTable, knobs: lab.LabControls, lang: str) -> N
     try:
         inverse = lab.invert(lab.parse_numbers(text, allow_percent=True))
     except InputError as exc:
-        st.error(lab.error_text(exc, lang))
+        st.error(lab.error_text(exc, lang, markdown=True))
         return
     if not inverse.sums_to_one:
         st.info(t("lab.inverse.normalised", lang, total=f"{inverse.total:.6g}"))

@@ -50,7 +50,7 @@ def load_inspector(lang: str) -> None:
     try:
         set_table(lab.table_from_inspector(ss.get("lab_from_inspector"), editable=ss.get("lab_inspector_n", 10)))
     except InputError as exc:
-        notify("warning", lab.error_text(exc, lang))
+        notify("warning", lab.error_text(exc, lang, markdown=True))
 
 
 def on_preset(lang: str) -> None:
@@ -70,7 +70,7 @@ def _load(read: Callable[[], lab.LabTable], lang: str) -> None:
         set_table(read())
         notify("success", t("lab.loaded", lang, n=st.session_state["lab_table"].size))
     except InputError as exc:
-        notify("error", t("lab.import_failed", lang, error=lab.error_text(exc, lang)))
+        notify("error", t("lab.import_failed", lang, error=lab.error_text(exc, lang, markdown=True)))
 
 
 def on_paste(lang: str) -> None:
@@ -95,7 +95,7 @@ def start(lang: str, query: dict[str, list[str]]) -> None:
             link = lab.decode_query(query, source=t("lab.source.link", lang))
             first, knobs = link.table or first, link.controls
             for problem in link.problems:
-                notify("warning", t("lab.link_problem", lang, error=problem.message(lang)))
+                notify("warning", t("lab.link_problem", lang, error=lab.error_text(problem, lang, markdown=True)))
             # a link opened on purpose wins over an older Inspector handoff
             ss["lab_inspector_seen"] = lab.handoff_fingerprint(ss.get("lab_from_inspector"))
         ss.update(lab_T=knobs.temperature, lab_k=knobs.k, lab_top_p=knobs.top_p, lab_mode=knobs.mode)

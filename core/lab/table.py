@@ -21,7 +21,7 @@ from torch import Tensor
 
 from core.config import SETTINGS
 from core.errors import InputError
-from core.i18n import t
+from core.i18n import escape_markdown, t
 from core.lab.values import is_missing, show_value, to_float
 from core.labels import index_labels
 from core.numerics import SCORE_KINDS, ScoreKind
@@ -50,9 +50,17 @@ class LabInputError(InputError):
         return t(self.key, lang, **self.params)
 
 
-def error_text(error: Exception, lang: str) -> str:
-    """The message of any error a person caused, in `lang` where it has a translation."""
-    return error.message(lang) if isinstance(error, LabInputError) else str(error)
+def error_text(error: Exception, lang: str, *, markdown: bool = False) -> str:
+    """The message of any error a person caused, in `lang` where it has a translation.
+
+    With `markdown`, what the person named or typed (a file name, a pasted token: the text parameters) is
+    escaped, so a Markdown widget shows `![t](x.png)` literally instead of fetching it.
+    """
+    if not isinstance(error, LabInputError):
+        return escape_markdown(str(error)) if markdown else str(error)
+    if not markdown:
+        return error.message(lang)
+    return t(error.key, lang, **{k: escape_markdown(v) if isinstance(v, str) else v for k, v in error.params.items()})
 
 
 @dataclass(frozen=True)
