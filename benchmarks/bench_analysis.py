@@ -3,7 +3,7 @@
 Old (the first release): the page decoded each upload for the view, again for the logits, and again for
 the preprocessing check (each time a fresh `v2.Compose`). New: `analyse` decodes once, builds the input
 once (the transform is built once per spec), runs one forward pass, and the preprocessing check reuses
-the decoded image and the input tensor (`normalisation_logits(..., own_input=result.input)`).
+the decoded image and the logits it has (`normalisation_logits(..., own_logits=result.logits)`).
 
 Also times the stable `core.numerics.top_k` against `torch.topk` on an evaluation-sized logits matrix
 (the price of one ranking everywhere).
@@ -57,7 +57,7 @@ def old_path(model, name: str, data: bytes) -> None:
 
 def new_path(model, name: str, data: bytes) -> None:
     result = analyse(model, name, data)
-    normalisation_logits(model, result.image, own_input=result.input)
+    normalisation_logits(model, result.image, own_logits=result.logits)
 
 
 def median_ms(fn, repeats: int) -> float:

@@ -195,16 +195,20 @@ def analyse_with(model: LoadedModel, result: ImageResult) -> ImageResult:
 
 
 def normalisation_logits(
-    model: LoadedModel, image: Image.Image, *, own_input: Tensor | None = None
+    model: LoadedModel, image: Image.Image, *, own_input: Tensor | None = None, own_logits: Tensor | None = None
 ) -> dict[str, Tensor]:
     """The model's logits for one image under its own normalisation, ImageNet mean/std, and none.
 
     Keys are VARIANT_IDS ("own", "imagenet", "none"); one batched forward pass, the model unchanged.
-    `image` is the decoded RGB image (`ImageResult.image`); `own_input`, when given, is its input under the
-    model's own preprocessing (`ImageResult.input`), used as is instead of being built again.
+    `image` is the decoded RGB image (`ImageResult.image`). What the caller already has is not computed
+    again: `own_input` (`ImageResult.input`) is used as the own variant's input, and `own_logits`
+    (`ImageResult.logits`) as its logits, so only the two other variants then run through the model.
     """
     variants = list(normalisation_variants(model.spec.preprocessing).values())
-    own = variants[0](image) if own_input is None else own_input
-    tensors = [own, *(pre(image) for pre in variants[1:])]
-    logits = predict(model, tensors)
+    others = [pre(image) for pre in variants[1:]]
+    if own_logits is not None:
+        logits = [as_logits(own_logits).reshape(-1), *predict(model, others)]
+    else:
+        own = variants[0](image) if own_input is None else own_input
+        logits = list(predict(model, [own, *others]))
     return dict(zip(VARIANT_IDS, logits, strict=True))

@@ -104,6 +104,9 @@ def test_the_preprocessing_check_and_grad_cam_take_the_results_tensors(lite0, sa
     for key in reused:
         torch.testing.assert_close(reused[key], rebuilt[key])
     torch.testing.assert_close(reused["own"], result.logits)
+    given = normalisation_logits(lite0, result.image, own_logits=result.logits)  # two forward passes, not three
+    for key in given:
+        torch.testing.assert_close(given[key], rebuilt[key])
     heat = grad_cam(lite0, result.input, ESPRESSO)
     assert heat.shape == (224, 224) and float(heat.max()) == pytest.approx(1.0)
 
