@@ -20,11 +20,11 @@ import torch
 from torch import Tensor
 
 from core.config import SETTINGS
-from core.errors import InputError
 from core.i18n import escape_markdown, t
 from core.lab.values import is_missing, show_value, to_float
 from core.labels import index_labels
 from core.numerics import SCORE_KINDS, ScoreKind
+from core.safe_io import SafeInputError
 
 # softmax or sigmoid: the one switch of core.numerics, under the Lab's old names
 Mode = ScoreKind
@@ -37,17 +37,9 @@ MIN_CLASSES: Final = 2
 MAX_LABEL_CHARS: Final = 200
 
 
-class LabInputError(InputError):
-    """An `InputError` whose text is an i18n key, so the page can show it in the UI language."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        self.key = key
-        self.params = params
-        super().__init__(t(key, "en", **params))
-
-    def message(self, lang: str) -> str:
-        """The message in `lang`."""
-        return t(self.key, lang, **self.params)
+class LabInputError(SafeInputError):
+    """An `InputError` whose text is an i18n key (`key`, `params`), so the page can show it in the UI
+    language with `message(lang)`; the same kind of error as `core.safe_io`'s."""
 
 
 def error_text(error: Exception, lang: str, *, markdown: bool = False) -> str:
