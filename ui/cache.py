@@ -91,9 +91,9 @@ def analysed_with(model_id: str, image_key: str, name: str, _model: LoadedModel,
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def variant_logits(model_id: str, image_key: str, _model: LoadedModel, _result: ImageResult) -> dict[str, torch.Tensor]:
-    """Logits under the three normalisations of the preprocessing check (one batch; own input reused)."""
+    """Logits under the three normalisations of the preprocessing check (the own one reused: 2 forward passes)."""
     assert _result.image is not None  # only asked for a good result
-    return normalisation_logits(_model, _result.image, own_input=_result.input)
+    return normalisation_logits(_model, _result.image, own_input=_result.input, own_logits=_result.logits)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
