@@ -155,8 +155,8 @@ def _upload_samples(count: int) -> Callable[..., None]:
     def setup(page, timeout_ms: int) -> None:
         paths = [str(s.path) for s in sample_images()[:count]]
         page.locator("[data-testid=stMain] [data-testid=stFileUploaderDropzoneInput]").first.set_input_files(paths)
-        for path in paths:
-            page.get_by_role("heading", name=Path(path).name).first.wait_for(timeout=timeout_ms)
+        # several images: a summary table first, each image under its own heading in a tab or below
+        page.get_by_role("heading", name=f"Summary of {len(paths)} images").wait_for(timeout=timeout_ms)
         wait_settled(page, timeout_ms=timeout_ms)
 
     return setup
