@@ -283,7 +283,7 @@ def _first_line(exc: BaseException) -> str:
 def ort_threads() -> int:
     """ONNX Runtime intra-op threads: $LOGITSCOPE_ORT_THREADS, else the cores this process may use."""
     configured = os.environ.get(THREADS_ENV)
-    if configured and configured.isdigit() and int(configured) > 0:
+    if configured and configured.isdecimal() and int(configured) > 0:
         return int(configured)
     try:
         return max(1, len(os.sched_getaffinity(0)))

@@ -21,7 +21,7 @@ from core import evaluate as ev
 from core.charts.diagnose import confusion_view_figure, embedding_figure, selected_rows
 from core.datasets import LabelledSet
 from core.diagnose import classes, compare, embedding, label_issues, scores, slices
-from core.i18n import t
+from core.i18n import escape_markdown, t
 from core.labels import label_of
 from core.registry import list_models
 from ui import evaluate as ue
@@ -404,7 +404,7 @@ def compare_tool(view: ue.View) -> None:
             raise LogitscopeError(t("diag.compare.classes", lang, a=result.num_classes, b=other.num_classes))
         pairing = compare.pair_runs(result.files, other.files)
     except LogitscopeError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
         return
     targets = result.targets.numpy()[pairing.rows_a]
     probs_a = scores.probabilities(result.logits[pairing.rows_a])
