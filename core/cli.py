@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING, NoReturn
 
 import torch
 
-from core.backends import BACKENDS, DEFAULT_BACKEND, BackendInfo, backend_info
-from core.checks import run_checks
+# Only what every command needs is imported here: `softmax` must not pay for torchvision, pandas or the
+# dataset code. Each command imports the rest itself (see _heavy()).
+from core.backends import BACKENDS, DEFAULT_BACKEND
 from core.config import SETTINGS
 from core.errors import InputError, LabelError, LogitscopeError
-from core.evaluate import Progress
-from core.images import read_image_file
-from core.inference import predict
 from core.labels import LABEL_LANGUAGES, label_of, read_label_file, validate_labels
 from core.numerics import (
     as_logits,
@@ -30,13 +28,14 @@ from core.numerics import (
     entropy,
     log_softmax,
     softmax,
+    top_k,
 )
-from core.registry import ModelSpec, get_spec, list_models, load_model, spec_labels
-from core.tables import top_k_table
 
 if TYPE_CHECKING:
+    from core.backends import BackendInfo
     from core.datasets import ClassResolver
-    from core.evaluate import EvalResult
+    from core.evaluate import EvalResult, Progress
+    from core.registry import ModelSpec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,12 +46,18 @@ class _Parser(argparse.ArgumentParser):
 def _top_k_records(
     logits: torch.Tensor, labels: Sequence[str], *, k: int, temperature: float
 ) -> list[dict[str, object]]:
-    table = top_k_table(logits, labels, k=k, temperature=temperature)
-    columns = ["rank", "index", "label", "logit", "probability"]
-    return [dict(zip(columns, row, strict=True)) for row in table[columns].itertuples(index=False, name=None)]
+    z = as_logits(logits).reshape(-1).to(torch.float64)
+    probs = softmax(z, temperature=temperature)
+    best = top_k(z, k)  # the one stable ranking: on a tie the lower index first, as in every table
+    return [
+        {"rank": rank, "index": i, "label": label_of(labels, i), "logit": float(z[i]), "probability": float(probs[i])}
+        for rank, i in enumerate(best.indices.tolist(), start=1)
+    ]
 
 
 def _model_labels(spec: ModelSpec, choice: str) -> list[str]:
+    from core.registry import spec_labels
+
     if choice in LABEL_LANGUAGES:
         return spec_labels(spec, choice)
     labels = read_label_file(choice)
@@ -61,6 +66,12 @@ def _model_labels(spec: ModelSpec, choice: str) -> list[str]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from core.backends import backend_info
+    from core.checks import run_checks
+    from core.images import read_image_file
+    from core.inference import predict
+    from core.registry import get_spec, load_model
+
     temperature = check_temperature(args.temperature)
     spec = get_spec(args.model)
     labels = _model_labels(spec, args.labels)
@@ -157,6 +168,8 @@ def cmd_softmax(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from core.registry import get_spec, list_models
+
     rows = []
     for name in list_models():
         spec = get_spec(name)
@@ -181,6 +194,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from core.backends import backend_info
+    from core.registry import get_spec, load_model, spec_labels
     from core.report import analyse_files, inspector_report
 
     temperature = check_temperature(args.temperature)
@@ -250,6 +265,7 @@ def _evaluate_on_ray(
     args: argparse.Namespace, spec: ModelSpec, resolver: ClassResolver, *, progress: Callable[[Progress], None] | None
 ) -> tuple[EvalResult, BackendInfo]:
     """`evaluate --runner ray`: the same planning and result as the local runner, the model in Ray actors."""
+    from core.backends import BackendInfo
     from core.datasets import open_path
     from core.evaluate.ray import RayOptions, evaluate_on_ray, is_uri, open_uri, ray_cluster
 
@@ -264,9 +280,11 @@ def _evaluate_on_ray(
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from core.backends import backend_info
     from core.datasets import open_path, resolver_for
     from core.diagnose.summary import diagnosis
     from core.evaluate import calibrate, evaluate, results_bytes, summary
+    from core.registry import get_spec, load_model
 
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")

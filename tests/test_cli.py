@@ -164,3 +164,15 @@ def test_models_lists_availability():
     assert by_name["digits_cnn"]["available"] is True
     assert "scale to [-1, 1]" in by_name["efficientnet_lite0"]["preprocessing"]
     assert "resnet50" in by_name
+
+
+def test_softmax_command_loads_neither_torchvision_nor_pandas() -> None:
+    # the CLI's start-up: `softmax` needs torch only; models, tables and figures load with the commands that use them
+    code = (
+        "import sys\n"
+        "from core.cli import main\n"
+        "assert main(['softmax', '2', '1', '0.1', '--json']) == 0\n"
+        "print(sorted(m for m in ('torchvision', 'pandas', 'plotly', 'sklearn') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
