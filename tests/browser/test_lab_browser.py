@@ -41,8 +41,10 @@ def open_lab(page, url: str) -> None:
 
 def probabilities(page) -> dict[str, float]:
     """label -> p at the current T, from the results table (label, p, [p at T = 1], rank, top-k, top-p)."""
+    table = page.locator("[data-testid=stDataFrame]").nth(1)
+    table.locator("th").first.wait_for(state="attached")  # a rerun may be redrawing the grid: wait for its header
     cells = page.evaluate(CELLS)[1]
-    width = page.locator("[data-testid=stDataFrame]").nth(1).locator("th").count()
+    width = table.locator("th").count()
     return {cells[i]: float(cells[i + 1]) for i in range(0, len(cells), width)}
 
 
