@@ -10,7 +10,7 @@ ArrowRight (then ArrowLeft next time, so T moves between two stops), and time fr
 Scenarios: the Image Inspector with its default sample (coffee, one image) and with five sample images
 uploaded; the Logits Lab with its first example (3 classes) and with a 1,000-class table imported as CSV.
 
-    python benchmarks/bench_ui.py [--reps 20] [--warmup 3] [--before v0.1.0] [--scenarios lab-default,...]
+    python benchmarks/bench_ui.py [--reps 20] [--warmup 3] [--before ec58f83] [--scenarios lab-default,...]
 
 BEFORE is `git archive <ref>` unpacked into a temporary folder (the shared tree's branch never changes).
 The goal for issue 8 is AFTER ≤ 150 ms p50 for one image on the Inspector.
@@ -258,7 +258,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=20, help="measured key presses per scenario and side")
     parser.add_argument("--warmup", type=int, default=3, help="key presses first, not counted")
-    parser.add_argument("--before", default="v0.1.0", help="git ref of BEFORE (default: the last release)")
+    parser.add_argument("--before", default="ec58f83", help="git ref of BEFORE (default: ec58f83, the first release)")
     parser.add_argument("--before-dir", type=Path, help="use this unpacked tree as BEFORE instead of --before")
     parser.add_argument("--sides", default="before,after", help="before, after or both (comma-separated)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {list(SCENARIOS)}")
