@@ -5,6 +5,9 @@ that module records its input during an ordinary forward pass, so the features c
 no extra cost. The hook lives only for the one call and records only the calling thread's pass: the
 model is shared read-only between sessions, and another session's forward pass never lands here.
 A head that is a 1x1 convolution (SqueezeNet) sees a feature map: it is averaged over its positions.
+
+`WithFeatures` is that pass as a module returning (logits, features), which is what `core.backends` exports
+to ONNX: a model on ONNX Runtime gets its features there too, verified against torch's like its logits.
 """
 
 from __future__ import annotations
@@ -46,27 +49,58 @@ def _pooled(x: Tensor) -> Tensor:
     return x.mean(dim=tuple(range(2, x.ndim))) if x.ndim > 2 else x
 
 
-def forward_with_features(model: LoadedModel, batch: Tensor) -> tuple[Tensor, Tensor]:
-    """One torch forward pass of a preprocessed batch: (float32 CPU logits, float16 CPU features).
+class WithFeatures(nn.Module):
+    """`module` returning (logits, float32 features): the input of `head`, one of its submodules, pooled.
 
-    Always runs `model.module` (a hook needs torch, not an ONNX session); call under inference_mode.
+    The pre-hook is registered for the one call and records only the calling thread's pass (the module may be
+    shared with other sessions); under the ONNX tracer it is ordinary Python, so the graph gets both outputs.
     """
-    head = head_module(model)
-    owner = threading.get_ident()
-    caught: list[Tensor] = []
 
-    def keep_input(_module: nn.Module, args: tuple[Tensor, ...]) -> None:
-        if threading.get_ident() == owner:  # another session's pass through the shared model: not ours
-            caught.append(args[0])
+    def __init__(self, module: nn.Module, head: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+        self._head = [head]  # a list: the head is inside `module` already, not a second submodule
 
-    handle = head.register_forward_pre_hook(keep_input)
-    try:
-        logits = model.module(batch.to(model.device))
-    finally:
-        handle.remove()
-    if isinstance(logits, tuple):  # e.g. GoogLeNet/Inception aux outputs in some modes
-        logits = logits[0]
-    if len(caught) != 1:
-        raise InputError(f"{model.spec.name}: its head ran {len(caught)} times in one pass; no features")
-    features = _pooled(caught[0]).flatten(1)
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        owner = threading.get_ident()
+        caught: list[Tensor] = []
+
+        def keep_input(_module: nn.Module, args: tuple[Tensor, ...]) -> None:
+            if threading.get_ident() == owner:  # another session's pass through the shared model: not ours
+                caught.append(args[0])
+
+        handle = self._head[0].register_forward_pre_hook(keep_input)
+        try:
+            logits = self.module(x)
+        finally:
+            handle.remove()
+        if isinstance(logits, tuple):  # e.g. GoogLeNet/Inception aux outputs in some modes
+            logits = logits[0]
+        if len(caught) != 1:
+            raise InputError(f"the head ran {len(caught)} times in one pass; no features")
+        return logits, _pooled(caught[0]).flatten(1).float()
+
+
+def forward_with_features(model: LoadedModel, batch: Tensor) -> tuple[Tensor, Tensor]:
+    """One forward pass of a preprocessed batch: (float32 CPU logits, float16 CPU features).
+
+    On ONNX Runtime when the model's backend has a verified export with features; otherwise torch, with a
+    hook on the head (call under inference_mode).
+    """
+    attached = getattr(model.backend, "logits_and_features", None)
+    both = attached(batch) if attached is not None else None
+    if both is None:
+        try:
+            both = WithFeatures(model.module, head_module(model))(batch.to(model.device))
+        except InputError as exc:
+            raise InputError(f"{model.spec.name}: {exc}") from None
+    logits, features = both
     return logits.float().cpu(), features.to(FEATURE_DTYPE).cpu()
+
+
+def features_backend(model: LoadedModel) -> str:
+    """What computes `model`'s features: "onnxruntime" when its backend has a verified export with features
+    (made now if it is not yet), else "torch"."""
+    verdict_of = getattr(model.backend, "features_verdict", None)
+    verdict = verdict_of() if verdict_of is not None else None
+    return "onnxruntime" if verdict is not None and verdict.ok else "torch"

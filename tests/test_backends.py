@@ -30,6 +30,7 @@ from core.backends import (
 )
 from core.checkpoint import load_checkpoint
 from core.errors import InputError
+from core.features import WithFeatures, features_backend, forward_with_features, head_module
 from core.inference import predict
 from core.labels import builtin_labels
 from core.preprocess import Preprocessing
@@ -90,6 +91,70 @@ def test_every_offline_model_runs_on_onnxruntime_with_torchs_logits(
         top1 = {s.name: names[int(i)] for s, i in zip(sample_images(), logits.argmax(dim=1), strict=True)}
         assert top1["coffee"] == "espresso"
         assert top1["chelsea"] in {"tabby", "tiger cat", "Egyptian cat"}
+
+
+def assert_features_as_torch(model: LoadedModel, oracle: LoadedModel, batch: Tensor) -> None:
+    """The export with features gives torch's logits and torch's head inputs (float32, before float16)."""
+    assert features_backend(model) == "onnxruntime"
+    verdict = model.backend.features_verdict()
+    assert verdict is not None and verdict.ok and verdict.key.endswith("-features")
+    assert 0 <= verdict.max_abs_dfeature <= 1e-4 * 100
+    with torch.inference_mode():
+        want_logits, want = WithFeatures(oracle.module, head_module(oracle))(batch)
+    got_logits, got = model.backend.logits_and_features(batch)
+    assert got.shape == want.shape and got.dtype == torch.float32
+    assert float((got - want).abs().max()) <= 1e-4 * max(1.0, float(want.abs().max()))
+    assert float((got_logits - want_logits).abs().max()) <= 1e-4 * max(1.0, float(want_logits.abs().max()))
+    with torch.inference_mode():  # and forward_with_features, what evaluate calls, takes that path
+        fast, slow = forward_with_features(model, batch), forward_with_features(oracle, batch)
+    torch.testing.assert_close(fast[1].float(), slow[1].float(), rtol=2e-3, atol=2e-3)  # both float16
+    assert torch.equal(fast[0].argmax(dim=1), slow[0].argmax(dim=1))
+
+
+@pytest.mark.parametrize("name", OFFLINE)
+def test_every_offline_model_gives_torchs_features_on_onnxruntime(
+    name: str, onnx_cache: Path, photos: list[Image.Image]
+) -> None:
+    oracle = load_model(name)
+    model = with_backend(oracle, "onnxruntime", folder=onnx_cache)
+    assert_features_as_torch(model, oracle, torch.stack([oracle.spec.preprocessing(p) for p in photos]))
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "squeezenet1_1"])  # a linear head, and a 1x1-conv head (pooled)
+def test_a_checkpoints_features_on_onnxruntime(arch: str, onnx_cache: Path, photos: list[Image.Image]) -> None:
+    torch.manual_seed(0)
+    net = torchvision.models.get_model(arch, weights=None, num_classes=7).eval()
+    data = save_safetensors({k: v.contiguous() for k, v in net.state_dict().items()})
+    oracle = load_checkpoint(arch, data, "mine.safetensors")
+    model = with_backend(oracle, "auto", folder=onnx_cache)
+    assert_features_as_torch(model, oracle, torch.stack([oracle.spec.preprocessing(p) for p in photos[:3]]))
+
+
+def test_a_failed_export_with_features_leaves_features_on_torch(
+    tmp_path: Path, photos: list[Image.Image], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oracle = load_model("digits_cnn")
+    real = backends.cache.export_onnx
+
+    def no_second_output(module: nn.Module, example: Tensor, *, outputs: tuple[str, ...] = ("logits",)):
+        if len(outputs) > 1:
+            raise RuntimeError("the export failed (test: no features)")
+        return real(module, example, outputs=outputs)
+
+    monkeypatch.setattr(backends.cache, "export_onnx", no_second_output)
+    model = with_backend(oracle, "onnxruntime", folder=tmp_path)
+    assert backend_info(model).name == "onnxruntime"  # the logits still run there
+    assert features_backend(model) == "torch"
+    verdict = model.backend.features_verdict()
+    assert verdict is not None and not verdict.ok and "no features" in verdict.reason
+    batch = torch.stack([oracle.spec.preprocessing(p) for p in photos])
+    with torch.inference_mode():
+        got, want = forward_with_features(model, batch), forward_with_features(oracle, batch)
+    assert torch.equal(got[1], want[1]) and torch.equal(got[0], want[0])  # torch's own pass, bit for bit
+    # the verdict is remembered next to the logits' one
+    key = backends.cache_key("digits_cnn", weights_digest(oracle.module), features=True)
+    stored = read_verdict(tmp_path / f"{key}.json")
+    assert stored is not None and stored.reason == verdict.reason
 
 
 def test_the_stored_verdict_matches_the_file(onnx_cache: Path) -> None:
@@ -180,7 +245,7 @@ def test_export_failure_falls_back_to_torch_with_a_reason(
     def must_not_export(*args: object, **kwargs: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(backends, "export_onnx", must_not_export)
+    monkeypatch.setattr(backends.cache, "export_onnx", must_not_export)
     assert backend_info(with_backend(oracle, "onnxruntime", folder=tmp_path)).reason == info.reason
 
 
@@ -218,8 +283,10 @@ def test_changed_weights_are_a_new_export(tmp_path: Path) -> None:
 
 def test_a_session_that_disagrees_with_torch_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     oracle = load_model("digits_cnn")
-    real = backends._ort_logits
-    monkeypatch.setattr(backends, "_ort_logits", lambda session, batch: real(session, batch) + 1e-2)
+    real = backends.cache._ort_outputs
+    monkeypatch.setattr(
+        backends.cache, "_ort_outputs", lambda session, batch: tuple(o + 1e-2 for o in real(session, batch))
+    )
     session, verdict = prepare_onnx(oracle, folder=tmp_path)
     assert session is None and not verdict.ok
     assert "verification against torch failed" in verdict.reason
@@ -283,5 +350,5 @@ def test_two_processes_exporting_at_once_leave_a_whole_cache(tmp_path: Path, mon
     def must_not_export(*args: object, **kwargs: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(backends, "export_onnx", must_not_export)  # a third process reuses what they left
+    monkeypatch.setattr(backends.cache, "export_onnx", must_not_export)  # a third process reuses what they left
     assert backend_info(with_backend(oracle, "auto", folder=tmp_path)).name == "onnxruntime"

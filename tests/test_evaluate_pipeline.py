@@ -15,6 +15,7 @@ from core.backends import backend_info, with_backend
 from core.datasets import digits_set
 from core.errors import InputError
 from core.evaluate.run import prefetch
+from core.features import features_backend
 from core.images import decode_image
 from core.registry import load_model
 
@@ -91,6 +92,20 @@ def test_evaluate_on_onnxruntime_equals_torch(tmp_path) -> None:
     # and the one-image-at-a-time torch loop is the same evaluation
     single = torch.cat([oracle.module(x[None]) for x in _inputs(oracle, labelled)]).detach()
     assert torch.allclose(single, want.logits, atol=1e-4)
+
+
+def test_evaluate_with_features_on_onnxruntime_equals_torch(tmp_path) -> None:
+    oracle = load_model("digits_cnn")
+    fast = with_backend(oracle, "onnxruntime", folder=tmp_path)
+    labelled = digits_set("test")
+    want = ev.evaluate(oracle, labelled, batch_size=64, num_workers=0, features=True)
+    got = ev.evaluate(fast, labelled, batch_size=64, num_workers=0, features=True)
+    assert features_backend(fast) == "onnxruntime" and features_backend(oracle) == "torch"
+    assert got.features is not None and want.features is not None
+    assert got.features.dtype == want.features.dtype == torch.float16 and got.features.shape == want.features.shape
+    torch.testing.assert_close(got.features.float(), want.features.float(), rtol=2e-3, atol=2e-3)
+    assert float((got.logits - want.logits).abs().max()) <= 1e-4 * max(1.0, float(want.logits.abs().max()))
+    assert torch.equal(got.logits.argmax(dim=1), want.logits.argmax(dim=1))
 
 
 def _inputs(model, labelled) -> list[torch.Tensor]:

@@ -48,7 +48,7 @@ from core.datasets import (
 )
 from core.errors import InputError, LogitscopeError
 from core.evaluate.run import EvalResult, ImageFileDataset, Progress, default_batch_size
-from core.features import forward_with_features
+from core.features import features_backend, forward_with_features
 from core.inference import forward
 from core.registry import LoadedModel, ModelSpec, load_model
 
@@ -293,6 +293,8 @@ class _Classifier:
         os.environ.setdefault("LOGITSCOPE_ORT_THREADS", str(threads))  # ONNX Runtime: this actor's share only
         self.model = load_model(spec, backend=backend)
         self.features = features
+        if features:
+            features_backend(self.model)  # the export with features, made (or read from the cache) before any batch
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         inputs = torch.from_numpy(np.ascontiguousarray(batch["input"]))

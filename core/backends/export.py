@@ -1,0 +1,126 @@
+"""Exporting a torch module to ONNX and opening it in ONNX Runtime (fp32, CPUExecutionProvider).
+
+`export_onnx` tries the TorchScript tracer first and torch.export (dynamo) second; `ort_session` opens the
+bytes with its threads set deliberately, so a decoding thread beside the model gets the cores back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+THREADS_ENV = "LOGITSCOPE_ORT_THREADS"
+OPSET = 17
+_TRACER_HINT = "Converting a tensor to a Python"
+
+
+class _FirstOutput(nn.Module):
+    """Exports only the logits of a model whose forward returns a tuple (aux heads)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.module(x)
+        return out[0] if isinstance(out, tuple) else out
+
+
+def export_onnx(module: nn.Module, example: Tensor, *, outputs: Sequence[str] = ("logits",)) -> tuple[bytes, str]:
+    """The ONNX bytes of `module` with a dynamic batch axis, and which exporter made them.
+
+    Args:
+        module: returns the logits (a tuple's first item when `outputs` has one name), or one tensor per name.
+        example: an input batch to trace with.
+        outputs: the graph's output names, in the order `module` returns them; each has a dynamic batch axis.
+
+    The TorchScript tracer (legacy, fast) goes first; a trace that turned a tensor into a Python value (the
+    graph would follow one branch of data-dependent control flow) is redone with torch.export (dynamo), which
+    captures such code or refuses it. Raises RuntimeError with the reason when neither gives a usable graph.
+    """
+    wrapped = (_FirstOutput(module) if len(outputs) == 1 else module).eval()
+    names = {"input_names": ["input"], "output_names": list(outputs)}
+    hint = ""
+    try:
+        buffer = io.BytesIO()
+        with warnings.catch_warnings(record=True) as caught, torch.inference_mode(False), torch.no_grad():
+            warnings.simplefilter("always")
+            torch.onnx.export(
+                wrapped,
+                (example,),
+                buffer,  # type: ignore[arg-type]  # a file-like object is accepted at run time
+                dynamo=False,
+                opset_version=OPSET,
+                dynamic_axes={name: {0: "batch"} for name in ("input", *outputs)},
+                **names,  # type: ignore[arg-type]
+            )
+        hints = [str(w.message) for w in caught if _TRACER_HINT in str(w.message)]
+        if not hints:
+            return buffer.getvalue(), "legacy"
+        hint = hints[0].split(". ")[0]
+    except Exception as exc:  # the tracer raises many types; each means "not exportable this way"
+        hint = f"{type(exc).__name__}: {first_line(exc)}"
+    try:
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(io.StringIO()),
+            torch.inference_mode(False),
+            torch.no_grad(),
+        ):
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                wrapped,
+                (example,),
+                dynamo=True,
+                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                verbose=False,
+                **names,  # type: ignore[arg-type]
+            )
+            if program is None:
+                raise RuntimeError("torch.onnx.export returned no program")
+        return program.model_proto.SerializeToString(), "dynamo"
+    except Exception as exc:  # torch.export raises many types for unsupported code
+        raise RuntimeError(
+            f"the export failed ({hint}; torch.export: {type(exc).__name__}: {first_line(exc)}). "
+            "Data-dependent Python control flow in forward() cannot be exported."
+        ) from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, colour codes removed, at most 200 characters."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return (text.splitlines() or [""])[0][:200]
+
+
+def ort_threads() -> int:
+    """ONNX Runtime intra-op threads: $LOGITSCOPE_ORT_THREADS, else the cores this process may use."""
+    configured = os.environ.get(THREADS_ENV)
+    if configured and configured.isdecimal() and int(configured) > 0:
+        return int(configured)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def ort_session(data: bytes, *, threads: int | None = None) -> Any:
+    """An fp32 CPUExecutionProvider session with its threads set deliberately (no spinning between runs)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or ort_threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # idle threads sleep instead of spinning: a decoding thread beside the model gets the cores back
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
