@@ -52,6 +52,10 @@ def test_digits_in_one_click_shows_accuracy_and_calibration(evaluated: AppTest) 
     assert stored["result"].n == 540 and stored["key"][0] == "digits_cnn"
     assert any("Temperature scaling fitted T" in info.value for info in at.info)
     assert len([b for b in at.button if b.label == "Open"]) == 9  # the 9 mistakes of the shipped model
+    # the sidebar's default backend ("auto") ran it on ONNX Runtime, features (for the embedding map) included
+    result = stored["result"]
+    assert result.backend == "onnxruntime" and result.features is not None and result.features.shape[0] == 540
+    assert any("images/s · on onnxruntime" in c.value for c in at.caption)
 
 
 def test_temperature_slider_rescores_without_running_the_model(

@@ -174,6 +174,7 @@ def test_efficientnet_lite0_on_real_photos_matches_the_local_runner(
     with_features = ev.evaluate(lite0, labelled, features=True)
     assert on_ray.features is not None and with_features.features is not None
     assert on_ray.features.dtype == with_features.features.dtype
+    assert on_ray.backend == with_features.backend == "torch"  # both asked for torch (the library's default)
     torch.testing.assert_close(on_ray.features.float(), with_features.features.float(), atol=1e-2, rtol=1e-2)
 
 
@@ -296,4 +297,5 @@ def test_evaluation_page_runs_on_ray_with_the_local_numbers(cluster: rr.Cluster)
     _same(on_ray, local)
     assert on_ray.features is not None and local.features is not None  # the page keeps them for ui.diagnose
     torch.testing.assert_close(on_ray.features.float(), local.features.float(), atol=1e-2, rtol=1e-2)
+    assert on_ray.backend == local.backend == "onnxruntime"  # the actors ran what the sidebar's "auto" runs here
     assert next(m.value for m in at.metric if m.label == "Top-1 accuracy") == shown

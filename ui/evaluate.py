@@ -204,7 +204,11 @@ def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reade
     st.divider()
     st.subheader(t("eval.headline", lang))
     source, model_name = escape_markdown(result.source), escape_markdown(result.model or "?")  # file names: text
-    st.caption(t("eval.headline_caption", lang, n=result.n, model=model_name, source=source))
+    caption = t("eval.headline_caption", lang, n=result.n, model=model_name, source=source)
+    if result.seconds > 0 and result.backend:  # a run here, not a results file
+        rate, backend = result.images_per_second, result.backend
+        caption += " · " + t("eval.run_caption", lang, seconds=result.seconds, rate=rate, backend=backend)
+    st.caption(caption)
     temperature, bins = _temperature_controls(fit, lang)
     view = View(stored["key"], result, fit, names, reader, temperature, bins, lang)  # type: ignore[arg-type]
     headline(view)

@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from core.backends import backend_info
 from core.datasets import (
     LIMITS,
     ClassResolver,
@@ -309,6 +310,7 @@ class _Classifier:
         if logits.shape[1] != classes:
             raise InputError(f"{self.model.spec.name} returned {logits.shape[1]} logits, expected {classes}")
         out["logits"] = logits.numpy()
+        out["backend"] = np.full(len(logits), backend_info(self.model).name, dtype=object)  # what ran, per row
         return out
 
 
@@ -447,6 +449,7 @@ def _gather(
     kept = index[ok].tolist()
     failed = tuple(Skipped(labelled.files[i], str(e)) for i, e in zip(index[~ok].tolist(), error[~ok], strict=True))
     features = columns.get("features")
+    backend = ", ".join(sorted(set(columns["backend"].tolist()))) if "backend" in columns else ""
     return EvalResult(
         files=tuple(labelled.files[i] for i in kept),
         targets=torch.tensor(labelled.targets, dtype=torch.int64)[torch.tensor(kept, dtype=torch.int64)],
@@ -457,4 +460,5 @@ def _gather(
         seconds=seconds,
         attempted=len(index),
         features=torch.from_numpy(np.ascontiguousarray(features[order][ok])) if features is not None else None,
+        backend=backend,
     )

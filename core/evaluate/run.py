@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from core.backends import backend_info
 from core.datasets import LabelledSet, Skipped
 from core.errors import ImageError, InputError
 from core.features import features_backend, forward_with_features
@@ -183,6 +184,7 @@ class EvalResult:
         seconds: wall time of the run (0 for results loaded from a file).
         attempted: images the run tried to decode (evaluated + failed).
         features: penultimate-layer features, float16 (n, dim), when the run kept them (`core.features`).
+        backend: what ran the model ("torch", "onnxruntime"; "" for results loaded from a file).
     """
 
     files: tuple[str, ...]
@@ -194,6 +196,7 @@ class EvalResult:
     seconds: float = 0.0
     attempted: int = 0
     features: Tensor | None = None
+    backend: str = ""
 
     @property
     def n(self) -> int:
@@ -309,4 +312,5 @@ def evaluate(
         seconds=seconds,
         attempted=done,
         features=store[keep] if store is not None else None,
+        backend=backend_info(model).name,
     )

@@ -83,6 +83,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{n} images · model {model} · {source}",
         "zh": "{n} 张图片 · 模型 {model} · {source}",
     },
+    "eval.run_caption": {
+        "en": "Ran in {seconds:.1f} s · {rate:.0f} images/s · on {backend}",
+        "zh": "用时 {seconds:.1f} 秒 · 每秒 {rate:.0f} 张 · 运行于 {backend}",
+    },
     "eval.at_one": {"en": "At T = 1 (the model as it is)", "zh": "T = 1（模型原样输出）"},
     "eval.at_t": {"en": "At T = {t:g} (the slider)", "zh": "T = {t:g}（滑块当前值）"},
     "eval.move_slider": {
