@@ -7,7 +7,9 @@ named by WordNet id (the torch model's top-1 class of the whole original photo, 
 
 - plain loop: what a script without a DataLoader does: PIL open, transforms, eager forward of one image, softmax;
 - evaluate (torch): batches through the pipelined runner on torch eager;
-- evaluate (onnxruntime): the same on the verified ONNX Runtime export.
+- evaluate (onnxruntime): the same on the verified ONNX Runtime export;
+- ... with features: what the Evaluation page runs (it keeps each image's penultimate-layer features for the
+  embedding map and look-alikes), on torch (a hook) and on ONNX Runtime (the export with features).
 
 Each way prints images/s (best of --repeats, taking turns so a busy neighbour slows them alike), its ratio to
 the plain loop and its max |Δlogit| against the plain loop's torch logits; all must agree on every prediction.
@@ -101,11 +103,12 @@ def bench(
         raise SystemExit(f"onnxruntime is not used for {oracle.spec.name}: {backend_info(on_ort).reason}")
     on_torch = with_backend(oracle, "torch")
 
-    def ours(model: LoadedModel, **knobs: int) -> Callable[[], Tensor]:
+    def ours(model: LoadedModel, features: bool = False, **knobs: int) -> Callable[[], Tensor]:
         def run() -> Tensor:
             listed = open_folder(root, resolver)  # listing the folder is part of our cost
-            result = evaluate(model, listed, **knobs)  # type: ignore[arg-type]
+            result = evaluate(model, listed, features=features, **knobs)  # type: ignore[arg-type]
             assert result.n == n, f"{n - result.n} images failed"
+            assert (result.features is not None) == features
             return result.logits
 
         return run
@@ -115,6 +118,8 @@ def bench(
         "plain loop (PIL, transforms, eager, softmax)": lambda: plain_loop(oracle, files),
         f"evaluate on torch (batches of {batch})": ours(on_torch),
         f"evaluate on onnxruntime (batches of {batch})": ours(on_ort),
+        "  with features on torch": ours(on_torch, features=True),
+        "  with features on onnxruntime (the page)": ours(on_ort, features=True),
     }
     for workers in compare_workers:  # decoding in a thread (0) vs worker processes
         ways[f"  onnxruntime, {workers} worker processes" if workers else "  onnxruntime, decoding thread"] = ours(
@@ -124,6 +129,7 @@ def bench(
         ways[f"  onnxruntime, batches of {size}"] = ours(on_ort, batch_size=size)
     plain_loop(oracle, files[:4])  # warm up: the first forward passes allocate
     ours(on_ort)()
+    ours(on_ort, features=True)()  # and the export with features is made (cached) before the clock
     best = dict.fromkeys(ways, float("inf"))
     logits: dict[str, Tensor] = {}
     for _ in range(repeats):
@@ -142,7 +148,7 @@ def bench(
         )
     predictions = {way: z.argmax(dim=1) for way, z in logits.items()}
     agree = all(torch.equal(p, predictions[next(iter(predictions))]) for p in predictions.values())
-    print(f"  every prediction agrees across the three: {agree}")
+    print(f"  every prediction agrees across all {len(predictions)}: {agree}")
     assert agree, "the ways disagree on some prediction"
     return {way: n / seconds for way, seconds in best.items()}
 

@@ -67,16 +67,35 @@ def test_closing_stops_the_producer() -> None:
         next(prefetch(iter([1]), depth=0))
 
 
-def test_a_stopped_run_leaves_no_decoding_thread() -> None:
-    model = load_model("digits_cnn")
+def test_a_stopped_run_leaves_no_decoding_thread(tmp_path) -> None:
+    model = with_backend(load_model("digits_cnn"), "onnxruntime", folder=tmp_path)
+    seen: list[int] = []
 
     def cancel(progress: ev.Progress) -> None:
+        seen.append(len(_prefetch_threads()))
         if progress.done >= 100:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         ev.evaluate(model, digits_set("test"), batch_size=50, num_workers=0, on_progress=cancel)
+    assert max(seen) == 1  # a thread decoded ahead while ONNX Runtime ran
     assert not _prefetch_threads()
+
+
+def test_torch_on_the_cpu_decodes_inline(tmp_path) -> None:
+    """torch's spinning OpenMP threads and a decoding thread fight for the cores: torch decodes inline."""
+    oracle = load_model("digits_cnn")
+    assert not ev.overlaps_decoding(oracle)
+    assert ev.overlaps_decoding(with_backend(oracle, "onnxruntime", folder=tmp_path))
+    seen: list[int] = []
+    result = ev.evaluate(
+        oracle,
+        digits_set("test"),
+        batch_size=50,
+        num_workers=0,
+        on_progress=lambda p: seen.append(len(_prefetch_threads())),
+    )
+    assert result.n == 540 and max(seen) == 0
 
 
 def test_evaluate_on_onnxruntime_equals_torch(tmp_path) -> None:

@@ -59,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "collate": "core.evaluate.run",
     "default_batch_size": "core.evaluate.run",
     "evaluate": "core.evaluate.run",
+    "overlaps_decoding": "core.evaluate.run",
 }
 
 __all__ = [
@@ -95,6 +96,7 @@ __all__ = [
     "max_calibration_error",
     "most_confident_mistakes",
     "nll",
+    "overlaps_decoding",
     "per_class_table",
     "read_results",
     "records_table",
@@ -176,4 +178,5 @@ if TYPE_CHECKING:
         collate,
         default_batch_size,
         evaluate,
+        overlaps_decoding,
     )
