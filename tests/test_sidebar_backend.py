@@ -47,3 +47,29 @@ def test_the_backends_share_one_torch_module(monkeypatch: pytest.MonkeyPatch) ->
     assert backend_info(on_torch).name == "torch" and backend_info(on_ort).name == "onnxruntime"
     assert on_torch.module is on_ort.module  # switching the backend never builds the model twice
     assert get_model("digits_cnn", "onnxruntime") is on_ort
+
+
+def test_the_compare_tab_runs_the_second_model_on_the_sidebars_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.inspector_view
+    from core.backends import backend_info
+    from ui.cache import get_model
+
+    built: list[tuple[str, str]] = []
+
+    def recorded(name: str, backend: str = "auto"):
+        model = get_model(name, backend)
+        built.append((name, backend_info(model).name))
+        return model
+
+    monkeypatch.setattr(ui.inspector_view, "get_model", recorded)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/1_Image_Inspector.py").run()
+    for choice in ("torch", "onnxruntime"):
+        _backend_radio(at).set_value(choice).run()
+        at.session_state["inspector_tab"] = "Compare two models"
+        at.run()
+        at.selectbox(key="inspector_compare_model").set_value("digits_cnn").run()
+        assert not at.exception
+        assert built[-1] == ("digits_cnn", choice)
+        assert at.dataframe[-1].value["efficientnet_lite0"].iloc[0] == "espresso"

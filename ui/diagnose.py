@@ -26,6 +26,7 @@ from core.labels import label_of
 from core.registry import list_models
 from ui import evaluate as ue
 from ui.cache import get_model
+from ui.sidebar import chosen_backend
 
 TOOLS = ("issues", "images", "classes", "map", "lookalikes", "compare", "slices")
 GALLERY_SIZE = 12
@@ -356,7 +357,7 @@ def _second_by_model(view: ue.View) -> ev.EvalResult | None:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     name = left.selectbox(t("diag.compare.model", lang), list_models(), key="diag_second_model")
     if right.button(t("diag.compare.run", lang), key="diag_second_run", width="stretch"):
-        model = get_model(name)
+        model = get_model(name, chosen_backend())  # the sidebar's backend choice, as the first model's
         if model.spec.num_classes != result.num_classes:
             raise LogitscopeError(t("diag.compare.classes", lang, a=result.num_classes, b=model.spec.num_classes))
         assert view.reader is not None

@@ -20,6 +20,7 @@ import torch
 from core import LoadedModel, LogitscopeError, run_checks, worst_status
 from core.analysis import ImageResult
 from core.attribution import overlay
+from core.backends import backend_info
 from core.charts import class_sweep_figure, prediction_figures
 from core.checks import Check
 from core.export import export_csv, export_json, export_stem, lab_payload, prediction_record
@@ -439,7 +440,7 @@ def compare(shown: Shown) -> None:
         st.caption(t("inspector.compare_intro", lang))
         return
     try:
-        second = get_model(second_name)
+        second = get_model(second_name, backend_info(shown.model).requested)  # the sidebar's backend choice
     except LogitscopeError as exc:
         st.error(escape_markdown(str(exc)), icon=":material/error:")
         return

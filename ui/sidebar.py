@@ -189,6 +189,11 @@ def shared_sidebar() -> SidebarControls:
     )
 
 
+def chosen_backend() -> str:
+    """The backend the sidebar's radio chose ("auto" before the sidebar has run)."""
+    return str(st.session_state.get("backend", DEFAULT_BACKEND))
+
+
 def backend_caption(model: LoadedModel, lang: str) -> str:
     """The sidebar's line on what runs `model`: "onnxruntime · max |Δlogit| 5e-06 vs torch", or torch and why."""
     info = backend_info(model)
