@@ -19,12 +19,10 @@ import asyncio
 import io
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +30,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from ui.server import serving  # noqa: E402
+
 CHROMIUM = os.environ.get("LOGITSCOPE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 WARM_ENV = "LOGITSCOPE_WARM_START"  # "0" turns the server-start warm-up off (the baseline)
@@ -61,41 +61,15 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
-def server(*, warm: bool):
-    port = free_port()
+def server(*, warm: bool) -> Iterator[tuple[str, int]]:
+    """A fresh `streamlit run app.py` with the model warm-up at start on or off: (base URL, its pid)."""
     env = {**os.environ, "LOGITSCOPE_OFFLINE": "1", WARM_ENV: "1" if warm else "0"}
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), f"--server.port={port}",
-         "--server.address=127.0.0.1", "--server.headless=true", "--server.fileWatcherType=none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start:\n{log.read().decode()[-2000:]}")
-            time.sleep(0.3)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(ROOT, log_path=Path(tmp) / "server.log", env=env) as (url, proc),
+    ):
         yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 def photo_variant(name: str, index: int, folder: Path) -> Path:

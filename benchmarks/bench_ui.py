@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -37,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.samples import sample_images  # noqa: E402
+from ui.server import serving  # noqa: E402
 
 CHROMIUM = os.environ.get("LOGITSCOPE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -81,57 +79,13 @@ RERUN_DONE = """() => {
 SETTLED = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def served(root: Path, log_path: Path, *, timeout_s: float = 120) -> Iterator[str]:
     """`streamlit run app.py` in `root` on a free port; yields its base URL once /_stcore/health answers."""
-    port = free_port()
-    env = {**os.environ, "LOGITSCOPE_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "LOGITSCOPE_OFFLINE": "1"}
     env.pop("PYTHONPATH", None)  # each tree imports its own `core` (the script's folder comes first)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                "--server.headless=true",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-            ],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit in {root} did not start; see {log_path}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with serving(root, log_path=log_path, env=env, timeout_s=timeout_s) as (url, _proc):
+        yield url
 
 
 def unpack(ref: str, into: Path) -> Path:
