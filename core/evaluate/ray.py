@@ -38,14 +38,14 @@ from core.backends import backend_info
 from core.datasets import (
     LIMITS,
     ClassResolver,
+    Entry,
     LabelledSet,
     Limits,
     Reader,
     Skipped,
-    _Entry,
-    _finish,
-    _plan,
-    _size,
+    human_size,
+    labelled_set,
+    plan_members,
 )
 from core.errors import InputError, LogitscopeError
 from core.evaluate.run import EvalResult, ImageFileDataset, Progress, default_batch_size
@@ -207,7 +207,7 @@ class ArrowReader:
         with self.filesystem.open_input_stream(f"{self.root}/{name}") as stream:
             data = stream.read(self.max_bytes + 1)
         if len(data) > self.max_bytes:
-            raise InputError(f"{name}: larger than the {_size(self.max_bytes)} limit per image")
+            raise InputError(f"{name}: larger than the {human_size(self.max_bytes)} limit per image")
         return bytes(data)
 
 
@@ -241,19 +241,19 @@ def open_uri(uri: str, resolver: ClassResolver, *, limits: Limits = LIMITS) -> L
     files = sorted((i for i in infos if i.type == pafs.FileType.File), key=lambda i: _walk_order(i.path))
     if len(files) > limits.max_members:
         raise InputError(f"{uri}: more than {limits.max_members:,} files, over the limit")
-    entries = [_Entry(i.path[len(base) + 1 :], int(i.size or 0), int(i.size or 0)) for i in files]
+    entries = [Entry(i.path[len(base) + 1 :], int(i.size or 0), int(i.size or 0)) for i in files]
     if not entries:
         raise InputError(f"{uri}: no files in the folder")
 
     def read_manifest(member: str) -> bytes:
         return ArrowReader(filesystem, base, max_bytes=limits.max_manifest_bytes).read(member)
 
-    kept, skipped = _plan(entries, resolver, read=read_manifest, source=uri, limits=limits)
+    kept, skipped = plan_members(entries, resolver, read=read_manifest, source=uri, limits=limits)
     stamp = hashlib.sha256()
     for entry in entries:
         stamp.update(f"{entry.name}\0{entry.size}\0".encode())
     reader = ArrowReader(filesystem, base, max_bytes=limits.max_member_bytes)
-    return _finish(kept, skipped, source=uri, reader=reader, digest=stamp.hexdigest())
+    return labelled_set(kept, skipped, source=uri, reader=reader, digest=stamp.hexdigest())
 
 
 # ---------------------------------------------------------------- the pipeline's two steps
