@@ -5,7 +5,9 @@ Both apps are served by `streamlit run app.py` on their own ports; each scenario
 context per side, and the measurements interleave (scenario by scenario, the side that goes first
 alternating) so a noisy machine hurts both sides alike. One measurement: focus the slider's thumb, press
 ArrowRight (then ArrowLeft next time, so T moves between two stops), and time from the keydown event to the
-`[data-testid=stApp]` script state going `running` → `notRunning`, both stamped in the page.
+`[data-testid=stApp]` script state going `running` → `notRunning`, both stamped in the page. Each press is
+also split: until the server begins the rerun (`running`), the rest, and how long the page's JavaScript was
+busy in long tasks (> 50 ms: React and Plotly drawing what the rerun sent) meanwhile.
 
 Scenarios: the Image Inspector with its default sample (coffee, one image) and with five sample images
 uploaded; the Logits Lab with its first example (3 classes) and with a 1,000-class table imported as CSV.
@@ -63,16 +65,24 @@ OBSERVER = """() => {
       window.__states.push([value, now]);
     });
   }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+  window.__long = [];  // the page's long tasks (> 50 ms of main-thread JavaScript: React, Plotly)
+  new PerformanceObserver((list) => {
+    list.getEntries().forEach((e) => window.__long.push([e.startTime, e.duration]));
+  }).observe({type: 'longtask'});
 }"""
-# ms from the keydown to the first `notRunning` after a `running` that followed it; false while not there yet
+# [ms to the end of the rerun, ms to its start, ms of long tasks in between] from the keydown (the end: the
+# first `notRunning` after a `running` that followed it); false while not there yet
 RERUN_DONE = """() => {
   const t0 = window.__keyAt;
   if (t0 === null) return false;
-  let ran = false;
+  let ran = null;
   for (const [state, t] of window.__states) {
     if (t < t0) continue;
-    if (state === 'running') ran = true;
-    else if (ran && state === 'notRunning') return t - t0;
+    if (state === 'running' && ran === null) ran = t;
+    else if (ran !== null && state === 'notRunning') {
+      const busy = window.__long.filter(([s, d]) => s + d > t0 && s < t).reduce((a, [s, d]) => a + d, 0);
+      return [t - t0, ran - t0, busy];
+    }
   }
   return false;
 }"""
@@ -148,6 +158,16 @@ SCENARIOS = {
 }
 
 
+@dataclass(frozen=True)
+class Timing:
+    """One key press: ms to the end of its rerun, ms until the server began it, ms the page's JavaScript was
+    busy in long tasks meanwhile (drawing what the rerun sent: React, Plotly)."""
+
+    total: float
+    start: float
+    busy: float
+
+
 class Probe:
     """One open page in one state: presses the T slider's arrows and times the reruns."""
 
@@ -165,17 +185,18 @@ class Probe:
         self.slider.wait_for()
         self.page.evaluate(OBSERVER)
 
-    def measure(self) -> float:
-        """Milliseconds from one arrow key on the slider to the end of its rerun."""
+    def measure(self) -> Timing:
+        """Milliseconds from one arrow key on the slider to the end of its rerun, to its start, and of long
+        tasks (busy browser JavaScript) in between."""
         key = "ArrowRight" if self.presses % 2 == 0 else "ArrowLeft"
         self.presses += 1
         self.slider.focus()  # a rerun may redraw the thumb: focus it again before each key
-        self.page.evaluate("() => { window.__states = []; window.__keyAt = null; }")
+        self.page.evaluate("() => { window.__states = []; window.__keyAt = null; window.__long = []; }")
         self.page.keyboard.press(key)
         handle = self.page.wait_for_function(RERUN_DONE, timeout=self.timeout_ms, polling=5)
-        elapsed = float(handle.json_value())
+        total, start, busy = (float(v) for v in handle.json_value())
         wait_settled(self.page, timeout_ms=self.timeout_ms)
-        return elapsed
+        return Timing(total, start, busy)
 
     def close(self) -> None:
         self.context.close()
@@ -185,27 +206,38 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def report(results: dict[tuple[str, str], list[float]], failures: dict[tuple[str, str], int], sides: list[str]) -> str:
+def report(results: dict[tuple[str, str], list[Timing]], failures: dict[tuple[str, str], int], sides: list[str]) -> str:
     head = f"{'scenario':<34}" + "".join(f"{side + ' p50':>13}{side + ' p95':>13}{'n':>5}" for side in sides)
     if len(sides) == 2:
         head += f"{'p50 ratio':>11}"
     lines = [head, "-" * len(head)]
+    split = [f"{'where the time goes (p50)':<34}" + "".join(f"{side:>36}" for side in sides)]
     for name, scenario in SCENARIOS.items():
         if not any((name, side) in results for side in sides):
             continue
-        row = f"{scenario.title:<34}"
+        row, parts = f"{scenario.title:<34}", f"{scenario.title:<34}"
         p50s = []
         for side in sides:
-            ms = results.get((name, side), [])
+            timings = results.get((name, side), [])
+            ms = [x.total for x in timings]
             p50s.append(percentile(ms, 50))
             failed = failures.get((name, side), 0)
             row += f"{p50s[-1]:>10.0f} ms{percentile(ms, 95):>10.0f} ms{len(ms):>5}" + (
                 f" ({failed} failed)" if failed else ""
             )
+            start = percentile([x.start for x in timings], 50)
+            rerun = percentile([x.total - x.start for x in timings], 50)
+            busy = percentile([x.busy for x in timings], 50)
+            parts += f"  start {start:4.0f} · rerun {rerun:4.0f} · JS busy {busy:4.0f}"
         if len(sides) == 2:
             row += f"{p50s[1] / p50s[0]:>10.2f}x" if p50s[0] > 0 else ""
         lines.append(row)
-    return "\n".join(lines)
+        split.append(parts)
+    legend = (
+        "start: key press to the server's rerun beginning; rerun: from there to its end as the page sees it "
+        "(the script, the messages, the drawing); JS busy: long tasks (> 50 ms) of the page's JavaScript in all that."
+    )
+    return "\n".join([*lines, "", *split, legend])
 
 
 def main() -> int:
@@ -250,20 +282,20 @@ def main() -> int:
                 print(f"  preparing {name} · {side} …", flush=True)
                 probes[name, side] = Probe(browser, urls[side], SCENARIOS[name], timeout_ms=timeout_ms)
                 stack.callback(probes[name, side].close)
-        results: dict[tuple[str, str], list[float]] = {key: [] for key in probes}
+        results: dict[tuple[str, str], list[Timing]] = {key: [] for key in probes}
         failures: dict[tuple[str, str], int] = {}
         for rep in range(args.warmup + args.reps):
             for name in names:
                 order = sides if rep % 2 == 0 else sides[::-1]
                 for side in order:
                     try:
-                        ms = probes[name, side].measure()
+                        timing = probes[name, side].measure()
                     except Exception as exc:  # a timed-out rerun is reported, not fatal
                         failures[name, side] = failures.get((name, side), 0) + 1
                         print(f"  {name} · {side}: {type(exc).__name__}: {str(exc).splitlines()[0]}", flush=True)
                         continue
                     if rep >= args.warmup:
-                        results[name, side].append(ms)
+                        results[name, side].append(timing)
         print()
         print("ms from a T key press to the end of its rerun (p50 / p95 over the measured presses)")
         print(report(results, failures, sides))
