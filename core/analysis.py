@@ -139,6 +139,25 @@ class ImageResult:
         return self.error is None
 
 
+def _image_nbytes(image: Image.Image | None) -> int:
+    if image is None:
+        return 0
+    return image.width * image.height * max(1, len(image.getbands())) * (4 if image.mode in ("I", "F") else 1)
+
+
+def result_nbytes(result: ImageResult) -> int:
+    """About how much memory `result` holds: its decoded image, input tensor, logits and shown images (a cache's
+    budget is counted in these; a 12-megapixel photo is about 37 MB, nearly all of it the decoded image)."""
+    size = 512  # the object, its name, key and notes
+    for tensor in (result.logits, result.input):
+        if tensor is not None:
+            size += tensor.numel() * tensor.element_size()
+    size += _image_nbytes(result.image)
+    if result.view is not None:
+        size += _image_nbytes(result.view.preview) + _image_nbytes(result.view.model_input)
+    return size
+
+
 def error_message(name: str, exc: Exception) -> str:
     """The sentence shown for a failure: a LogitscopeError as is, anything else shortened and named."""
     if isinstance(exc, LogitscopeError):

@@ -16,7 +16,8 @@ class Settings:
         default_top_k: how many classes the top-k views show by default.
         claims_tolerance: absolute difference under which a claimed probability counts as right.
         claims_sum_tolerance: how far from 1 the sum of claimed probabilities may be for one softmax.
-        logits_cache_entries: bound of the UI's per-(model, image) logits cache.
+        analysis_cache_bytes: memory budget of the UI's per-(model, image) analysis cache, shared by every
+            session (decoded images, inputs, logits; `core.analysis.result_nbytes`); least recently used first out.
         max_logits: most classes the Logits Lab accepts.
     """
 
@@ -26,7 +27,7 @@ class Settings:
     default_top_k: int = 5
     claims_tolerance: float = 5e-3
     claims_sum_tolerance: float = 0.01
-    logits_cache_entries: int = 256
+    analysis_cache_bytes: int = 1024 * 1024 * 1024
     max_logits: int = 10_000
 
 

@@ -54,6 +54,7 @@ def test_moving_t_changes_the_probabilities_but_never_runs_the_model(coffee_logi
 
     monkeypatch.setattr(ui.cache, "analyse", counting)
     st.cache_resource.clear()
+    ui.cache.analysed.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()
     top = torch.topk(coffee_logits, 5).indices.tolist()
     for temperature in (2.0, 0.5, 5.0):

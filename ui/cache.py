@@ -6,20 +6,26 @@ Grad-CAM, a second model) start from that result's decoded image or input tensor
 way. Sliders (k, temperature, softmax/sigmoid) never re-run the model: everything after the logits is
 recomputed on each rerun, which is cheap.
 
-These caches are `st.cache_resource` (no pickled copy on every read) shared by all sessions: the keys
-are content digests, and no caller mutates a cached result, tensor or image.
+These caches are shared by all sessions (no pickled copy on every read): the keys are content digests, and
+no caller mutates a cached result, tensor or image. The analyses are bounded by memory, not by count
+(`SETTINGS.analysis_cache_bytes`, a size-aware LRU from cachetools): one 12-megapixel phone photo holds about
+37 MB, a sample image under 2 MB, so a count would either waste memory or not bound it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import threading
+from collections.abc import Hashable
 
 import streamlit as st
 import torch
+from cachetools import LRUCache
 
 from core import SETTINGS, LoadedModel, LogitscopeError, load_model
-from core.analysis import ImageResult, analyse, analyse_with, normalisation_logits
+from core.analysis import ImageResult, analyse, analyse_with, normalisation_logits, result_nbytes
 from core.attribution import grad_cam
 from core.backends import DEFAULT_BACKEND, with_backend
 from core.checkpoint import load_checkpoint
@@ -74,13 +80,58 @@ def model_key(model: LoadedModel) -> str:
 
 
 # ---------------------------------------------------------------- the one image path
-@st.cache_resource(show_spinner=False, max_entries=SETTINGS.logits_cache_entries)
-def analysed(model_id: str, image_key: str, name: str, _model: LoadedModel, _data: bytes) -> ImageResult:
-    """`core.analysis.analyse` once per (model, image bytes, name); errors are cached results too.
+class _Analyses:
+    """The analysis cache: a thread-safe LRU over (model key, image key, name), bounded by `result_nbytes`.
 
-    `model_id` (`model_key`) stands for `_model` and `image_key` (the bytes' digest) for `_data`.
+    Two sessions asking for the same image at once analyse it once (a lock per key while it is computed).
+    A result larger than the whole budget is returned and not kept.
     """
-    return analyse(_model, name, _data, key=image_key)
+
+    def __init__(self, max_bytes: int) -> None:
+        self._results: LRUCache[Hashable, ImageResult] = LRUCache(maxsize=max_bytes, getsizeof=result_nbytes)
+        self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
+
+    def __call__(self, model_id: str, image_key: str, name: str, _model: LoadedModel, _data: bytes) -> ImageResult:
+        """`core.analysis.analyse` once per (model, image bytes, name); errors are cached results too.
+
+        `model_id` (`model_key`) stands for `_model` and `image_key` (the bytes' digest) for `_data`.
+        """
+        key = (model_id, image_key, name)
+        with self._lock:
+            found = self._results.get(key)
+            if found is not None:
+                return found
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            try:
+                with self._lock:
+                    found = self._results.get(key)
+                if found is None:
+                    found = analyse(_model, name, _data, key=image_key)
+                    with self._lock, contextlib.suppress(ValueError):  # ValueError: larger than the whole budget
+                        self._results[key] = found
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+
+    @property
+    def nbytes(self) -> int:
+        """What the kept results hold now, in `result_nbytes`."""
+        with self._lock:
+            return int(self._results.currsize)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._results)
+
+
+analysed = _Analyses(SETTINGS.analysis_cache_bytes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
