@@ -170,9 +170,10 @@ class OnnxRuntimeBackend:
     def logits_and_features(self, batch: Tensor) -> tuple[Tensor, Tensor] | None:
         """(float32 logits, float32 pooled head inputs) from the verified export with features, or None when
         there is none (the caller runs torch)."""
-        if self.features_verdict() is None or self._features is None or self._features[0] is None:
+        self.features_verdict()  # made on first use
+        session = self._features[0] if self._features is not None else None
+        if session is None:
             return None
-        session = self._features[0]
         logits, features = session.run(None, {session.get_inputs()[0].name: _array(batch)})
         return torch.from_numpy(logits).float(), torch.from_numpy(features).float()
 
