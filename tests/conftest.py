@@ -37,3 +37,19 @@ def lite0():
     from core.registry import load_model
 
     return load_model("efficientnet_lite0")
+
+
+@pytest.fixture
+def analyse_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names the UI's analysis cache (`ui.cache.analysed`) really analysed, in order: its misses."""
+    import ui.cache
+
+    calls: list[str] = []
+    real = ui.cache.analyse
+
+    def counting(model, name, data, *, key=None):
+        calls.append(name)
+        return real(model, name, data, key=key)
+
+    monkeypatch.setattr(ui.cache, "analyse", counting)
+    return calls

@@ -44,15 +44,8 @@ def test_home_shows_the_live_top5_above_the_links(coffee_logits) -> None:
     assert headers.index("Try it: move the temperature") < headers.index("Pages")
 
 
-def test_moving_t_changes_the_probabilities_but_never_runs_the_model(coffee_logits, monkeypatch) -> None:
-    calls: list[str] = []
-    real = ui.cache.analyse
-
-    def counting(model, name, data, *, key=None):
-        calls.append(name)
-        return real(model, name, data, key=key)
-
-    monkeypatch.setattr(ui.cache, "analyse", counting)
+def test_moving_t_changes_the_probabilities_but_never_runs_the_model(coffee_logits, analyse_calls) -> None:
+    calls = analyse_calls
     st.cache_resource.clear()
     ui.cache.analysed.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import ui.cache
 from core.analysis import analyse, result_nbytes
 from core.samples import sample_images
 from ui.cache import _Analyses
@@ -55,15 +54,8 @@ def test_the_cache_keeps_to_its_budget_least_recently_used_first(lite0) -> None:
     assert big.ok and len(tiny) == 0
 
 
-def test_sessions_asking_at_once_analyse_once(lite0, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real = ui.cache.analyse
-
-    def counting(model, name, data, *, key=None):
-        calls.append(name)
-        return real(model, name, data, key=key)
-
-    monkeypatch.setattr(ui.cache, "analyse", counting)
+def test_sessions_asking_at_once_analyse_once(lite0, analyse_calls: list[str]) -> None:
+    calls = analyse_calls
     cache = _Analyses(10**9)
     data = sample_images()[0].path.read_bytes()
     start = threading.Barrier(8)
