@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.analysis import analyse, image_view, normalisation_logits
 from core.images import decode_image
 from core.inference import predict
+from core.models.registry import load_model
 from core.numerics import top_k
 from core.preprocess import _INTERPOLATION, Preprocessing, normalisation_variants
-from core.registry import load_model
 from core.samples import sample_images
 
 

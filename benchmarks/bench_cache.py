@@ -25,9 +25,10 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LOGITSCOPE_OFFLINE", "1")
 
-from core import SETTINGS
 from core.analysis import ImageResult, analyse, result_nbytes
-from core.registry import LoadedModel, load_model
+from core.config import SETTINGS
+from core.models.registry import load_model
+from core.models.spec import LoadedModel
 from ui.cache import _Analyses
 
 

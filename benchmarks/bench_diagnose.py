@@ -29,7 +29,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.diagnose import classes, embedding, label_issues, scores
+from core.diagnose import classes, embedding, label_issues
+from core.evaluate import scores
 
 CLASSES = 1000
 DIM = 1280

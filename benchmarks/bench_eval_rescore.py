@@ -2,7 +2,7 @@
 
 BEFORE is what the page computed on every click up to v0.1.0 (three `compute_metrics`, `records_table`,
 three calibration curves and the histogram's confidences, each from its own softmax); AFTER is
-`ui.evaluate.score_at`, which the page caches per (result, T, bins): a click on a new T computes it once
+`core.evaluate.rescore.score_at`, which the page caches per (result, T, bins): a click on a new T computes it once
 for that T (T = 1 and the fitted T are already cached), a click back to a T seen before computes nothing.
 A softmax pass is one call of `core.numerics._scaled`, which every softmax and log-softmax goes through.
 
@@ -25,33 +25,41 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import core.numerics
-from core import evaluate as ev
-from ui.evaluate import score_at
+from core.evaluate.metrics import (
+    DEFAULT_BINS,
+    calibration_table,
+    compute_metrics,
+    confidence_and_correct,
+    fit_temperature,
+)
+from core.evaluate.records import records_table
+from core.evaluate.rescore import score_at
+from core.evaluate.run import EvalResult
 
 
-def synthetic(n: int, classes: int, *, seed: int = 0) -> ev.EvalResult:
+def synthetic(n: int, classes: int, *, seed: int = 0) -> EvalResult:
     generator = torch.Generator().manual_seed(seed)
     targets = torch.randint(0, classes, (n,), generator=generator)
     logits = torch.randn(n, classes, generator=generator) * 2
     logits[torch.arange(n), targets] += 6  # right most of the time, with a confident tail of mistakes
     files = tuple(f"{i:06d}.png" for i in range(n))
-    return ev.EvalResult(files=files, targets=targets, logits=logits, model="synthetic", source="random")
+    return EvalResult(files=files, targets=targets, logits=logits, model="synthetic", source="random")
 
 
-def before_click(result: ev.EvalResult, names: list[str], temperature: float, fitted: float, bins: int) -> None:
+def before_click(result: EvalResult, names: list[str], temperature: float, fitted: float, bins: int) -> None:
     """v0.1.0's page on a T change (pages/3_Dataset_Evaluation.py at that tag)."""
     z, y = result.logits, result.targets
-    ev.compute_metrics(z, y, n_bins=bins)
-    ev.compute_metrics(z, y, temperature=temperature, n_bins=bins)
-    ev.compute_metrics(z, y, temperature=fitted, n_bins=bins)
-    ev.records_table(result, names, temperature=temperature)
+    compute_metrics(z, y, n_bins=bins)
+    compute_metrics(z, y, temperature=temperature, n_bins=bins)
+    compute_metrics(z, y, temperature=fitted, n_bins=bins)
+    records_table(result, names, temperature=temperature)
     for curve_t in (1.0, fitted, temperature):
-        conf, hit = ev.confidence_and_correct(z, y, temperature=curve_t)
-        ev.calibration_table(conf, hit, n_bins=bins)
-    ev.confidence_and_correct(z, y, temperature=temperature)  # the histogram
+        conf, hit = confidence_and_correct(z, y, temperature=curve_t)
+        calibration_table(conf, hit, n_bins=bins)
+    confidence_and_correct(z, y, temperature=temperature)  # the histogram
 
 
-def after_click(result: ev.EvalResult, names: list[str], temperature: float, bins: int) -> None:
+def after_click(result: EvalResult, names: list[str], temperature: float, bins: int) -> None:
     """The page now, on a T it has not scored yet (T = 1 and the fitted T come from its cache)."""
     score_at(result, names, temperature=temperature, bins=bins)
 
@@ -89,8 +97,8 @@ def main() -> None:
     torch.set_num_threads(1)  # the machine is shared: a steadier figure
     result = synthetic(args.n, args.classes)
     names = [f"class {i}" for i in range(args.classes)]
-    fitted = ev.fit_temperature(result.logits, result.targets)
-    bins, temperature = ev.DEFAULT_BINS, 2.5
+    fitted = fit_temperature(result.logits, result.targets)
+    bins, temperature = DEFAULT_BINS, 2.5
     rows = [
         (
             "before (v0.1.0 page, every click)",

@@ -1,4 +1,4 @@
-"""Dataset evaluation throughput: a plain one-image-at-a-time loop vs `core.evaluate.evaluate` on torch and
+"""Dataset evaluation throughput: a plain one-image-at-a-time loop vs `core.evaluate.run.evaluate` on torch and
 on ONNX Runtime, on the same folder, in one run.
 
 The folder: >= 200 real-size photos made from the shipped sample photos (random crops of 60-100% of the side,
@@ -36,11 +36,14 @@ from torch import Tensor
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LOGITSCOPE_OFFLINE", "1")
 
-from core.backends import backend_info, with_backend
-from core.datasets import imagenet_wnids, open_folder, resolver_for
+from core.backends.choose import backend_info, with_backend
+from core.datasets.classes import imagenet_wnids, resolver_for
+from core.datasets.sources import open_folder
 from core.digits import write_digits_folder
-from core.evaluate import default_batch_size, evaluate
-from core.registry import LoadedModel, load_model, spec_labels
+from core.evaluate.run import default_batch_size, evaluate
+from core.models.labels import spec_labels
+from core.models.registry import load_model
+from core.models.spec import LoadedModel
 from core.samples import sample_images
 
 

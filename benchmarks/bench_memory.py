@@ -30,7 +30,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from ui.server import serving  # noqa: E402
+from tests.server import serving  # noqa: E402
 
 CHROMIUM = os.environ.get("LOGITSCOPE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -46,7 +46,7 @@ def oracle_top1(path: Path) -> str:
     """The top-1 class of `path` by the default model run here, alone (what the server must show)."""
     from core.analysis import analyse
     from core.labels import builtin_labels
-    from core.registry import load_model
+    from core.models.registry import load_model
 
     if not _ORACLE:
         _ORACLE.append(load_model("efficientnet_lite0"))

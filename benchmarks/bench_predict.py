@@ -24,10 +24,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LOGITSCOPE_OFFLINE", "1")
 
-from core.backends import CACHE_ENV, backend_info, cache_dir, with_backend
+from core.backends.cache import CACHE_ENV, cache_dir
+from core.backends.choose import backend_info, with_backend
 from core.images import decode_image
+from core.models.registry import load_model
+from core.models.spec import LoadedModel
 from core.numerics import softmax, top_k
-from core.registry import LoadedModel, load_model
 from core.samples import sample_images
 
 STEPS = ("decode", "preprocess", "forward", "softmax+top-k")

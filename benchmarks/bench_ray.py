@@ -4,7 +4,7 @@ The folder is bench_evaluate's: crops, flips and sizes (320-640 px) of the shipp
 class folders, run through EfficientNet-Lite0 (torch backend on both sides, so the numbers are comparable).
 
 Printed, all from this one run:
-- the local runner (`core.evaluate.evaluate`, default batch and workers): images/s;
+- the local runner (`core.evaluate.run.evaluate`, default batch and workers): images/s;
 - Ray: the seconds to start a local Ray (`ray.init`), then a run on 1 and on 2 actors (one CPU and one torch
   thread each): end-to-end images/s, split into a run's fixed seconds (timed on a tiny subset: actors start
   and build the model, Ray plans) and the marginal images/s beyond them;
@@ -35,12 +35,16 @@ os.environ.setdefault("LOGITSCOPE_OFFLINE", "1")
 
 from bench_evaluate import write_photo_folder
 
-from core.datasets import LabelledSet, open_folder, resolver_for
-from core.evaluate import EvalResult, default_batch_size, evaluate
-from core.evaluate.ray import DECODE_BATCH, RayOptions, evaluate_on_ray, ray_cluster
-from core.evaluate.run import ImageFileDataset
+from core.datasets.classes import resolver_for
+from core.datasets.sets import LabelledSet
+from core.datasets.sources import open_folder
+from core.evaluate.ray import DECODE_BATCH, RayOptions, evaluate_on_ray
+from core.evaluate.ray_cluster import ray_cluster
+from core.evaluate.run import EvalResult, ImageFileDataset, default_batch_size, evaluate
 from core.inference import forward
-from core.registry import LoadedModel, load_model, spec_labels
+from core.models.labels import spec_labels
+from core.models.registry import load_model
+from core.models.spec import LoadedModel
 
 
 def subset(labelled: LabelledSet, count: int) -> LabelledSet:

@@ -15,11 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.analysis import analyse
-from core.charts import logits_vs_probs_figure
-from core.registry import load_model, spec_labels
-from core.report import inspector_report
+from core.charts.prediction import logits_vs_probs_figure
+from core.models.labels import spec_labels
+from core.models.registry import load_model
+from core.prediction.tables import score_table
+from core.report.inspector import inspector_report
 from core.samples import sample_images
-from core.tables import score_table
 
 
 def _ms(seconds: list[float]) -> str:

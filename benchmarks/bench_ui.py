@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.samples import sample_images  # noqa: E402
-from ui.server import serving  # noqa: E402
+from tests.server import serving  # noqa: E402
 
 CHROMIUM = os.environ.get("LOGITSCOPE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -10,17 +10,19 @@ result too, with `error` set: it never raises for bad input, so a UI caches fail
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 from torch import Tensor
 
-from core.errors import ImageError, LogitscopeError
+from core.errors import ImageError, LogitscopeError, first_line
 from core.images import DecodedImage, decode_image
 from core.inference import predict
+from core.models.spec import LoadedModel
 from core.numerics import as_logits
 from core.preprocess import Preprocessing, coverage_note, normalisation_variants
-from core.registry import LoadedModel
 
 # a picture needs at least two pixels each way to have any structure; a 1x1 "image" is one colour
 MIN_SIDE = 2
@@ -85,9 +87,8 @@ def image_view(
         tensor: the model input `pre(decoded.image)` when the caller already has it (it is not rebuilt).
         preview_side: the preview's longest side.
 
-    Raises ImageError when the image is too small to mean anything (under MIN_SIDE pixels on a side).
+    The caller has checked the image's size (`check_size`): `analyse` does, once.
     """
-    check_size(decoded)
     tensor = pre(decoded.image) if tensor is None else tensor
     preview = decoded.image.copy()
     preview.thumbnail((preview_side, preview_side))
@@ -162,9 +163,7 @@ def error_message(name: str, exc: Exception) -> str:
     """The sentence shown for a failure: a LogitscopeError as is, anything else shortened and named."""
     if isinstance(exc, LogitscopeError):
         return str(exc)
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if len(detail) > _MAX_ERROR_CHARS:
-        detail = detail[:_MAX_ERROR_CHARS] + "…"
+    detail = first_line(exc, limit=_MAX_ERROR_CHARS)
     return f"{name}: the model could not process this image ({type(exc).__name__}: {detail})"
 
 
@@ -183,7 +182,7 @@ def analyse(model: LoadedModel, name: str, data: bytes, *, key: str | None = Non
     message as is; anything else shortened). The shared `model` is used read-only.
 
     Args:
-        model: from `core.registry.load_model` (or a checkpoint).
+        model: from `core.models.registry.load_model` (or a checkpoint).
         name: the file name, for messages.
         data: the file's bytes.
         key: `digest(data)` when the caller has already hashed the bytes (they are not hashed again).
@@ -231,3 +230,17 @@ def normalisation_logits(
         own = variants[0](image) if own_input is None else own_input
         logits = list(predict(model, [own, *others]))
     return dict(zip(VARIANT_IDS, logits, strict=True))
+
+
+def analyse_files(model: LoadedModel, paths: Sequence[str]) -> list[ImageResult]:
+    """`analyse` for files on disk (the CLI's report): a missing or unreadable file is a result too."""
+    results = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or type(exc).__name__
+            results.append(ImageResult(path, digest(path.encode()), error=f"{path}: cannot be read ({reason})"))
+            continue
+        results.append(analyse(model, path, data))
+    return results

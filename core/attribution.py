@@ -18,7 +18,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from core.errors import InputError
-from core.registry import LoadedModel
+from core.models.spec import LoadedModel
 
 # architecture name prefix -> the module whose output is the last spatial feature map worth explaining
 _LAYERS: tuple[tuple[str, str], ...] = (
@@ -49,16 +49,9 @@ class AttributionError(InputError):
     """Grad-CAM cannot be computed for this model or class."""
 
 
-def architecture_of(model_name: str) -> str:
-    """The architecture behind a registry name; checkpoints are named "checkpoint:<arch>:<digest>"."""
-    if model_name.startswith("checkpoint:"):
-        return model_name.split(":")[1]
-    return model_name
-
-
-def gradcam_layer_name(model_name: str, module: nn.Module) -> str:
-    """Name of the layer Grad-CAM explains for this model: from the table above, else the last Conv2d."""
-    arch = architecture_of(model_name)
+def gradcam_layer_name(arch: str, module: nn.Module) -> str:
+    """Name of the layer Grad-CAM explains for architecture `arch` (`ModelSpec.architecture`): from the table
+    above, else the last Conv2d."""
     if arch.startswith(_UNSUPPORTED):
         raise AttributionError(
             f"Grad-CAM needs a convolutional feature map; {arch} is a vision transformer and has none at the end"
@@ -91,7 +84,7 @@ def grad_cam(model: LoadedModel, tensor: Tensor, target: int) -> Tensor:
     with torch.inference_mode(False), torch.enable_grad():
         # a private copy: Captum's hooks must never reach the model other sessions are using
         private = copy.deepcopy(model.module).eval()
-        layer = dict(private.named_modules())[gradcam_layer_name(model.spec.name, private)]
+        layer = dict(private.named_modules())[gradcam_layer_name(model.spec.architecture, private)]
         x = tensor.detach().clone().unsqueeze(0).to(model.device).requires_grad_(True)
         cam = LayerGradCam(private, layer).attribute(x, target=target, relu_attributions=True)
         if cam.ndim != 4:

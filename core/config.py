@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
+
+# what may run a model (`core.backends.choose`): the CLI's and the UI's choices, "auto" by default
+BACKENDS: Final = ("auto", "torch", "onnxruntime")
+DEFAULT_BACKEND: Final = "auto"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ Every failure a user can cause (a bad file, a bad number, an unavailable model) 
 
 from __future__ import annotations
 
+import re
+
 
 class LogitscopeError(Exception):
     """Base class: the message is complete and safe to show to the user."""
@@ -29,3 +31,11 @@ class ModelUnavailableError(LogitscopeError):
 
 class CheckpointError(LogitscopeError):
     """A user checkpoint cannot be loaded safely or does not fit the architecture."""
+
+
+def first_line(exc: BaseException, *, limit: int = 200) -> str:
+    """The first line of an exception's message for a person: colour codes removed, at most `limit` characters
+    (with "…" when cut), the exception's type name when it has no message."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    line = (text.splitlines() or [""])[0] or type(exc).__name__
+    return line if len(line) <= limit else line[:limit] + "…"

@@ -1,9 +1,9 @@
 """Penultimate-layer features: the input of a model's classifier head, kept next to its logits.
 
-The registry says where each architecture's head is (`core.registry.head_path`). A forward pre-hook on
-that module records its input during an ordinary forward pass, so the features come with the logits at
-no extra cost. The hook lives only for the one call and records only the calling thread's pass: the
-model is shared read-only between sessions, and another session's forward pass never lands here.
+`head_path` says where each architecture's head is. A forward pre-hook on that module records its input
+during an ordinary forward pass, so the features come with the logits at no extra cost. The hook lives only
+for the one call and records only the calling thread's pass: the model is shared read-only between sessions,
+and another session's forward pass never lands here.
 A head that is a 1x1 convolution (SqueezeNet) sees a feature map: it is averaged over its positions.
 
 `WithFeatures` is that pass as a module returning (logits, features), which is what `core.backends` exports
@@ -18,9 +18,48 @@ import torch
 from torch import Tensor, nn
 
 from core.errors import InputError
-from core.registry import LoadedModel, head_path
+from core.models.spec import LoadedModel, ModelSpec
 
 FEATURE_DTYPE = torch.float16  # half the memory; cosine similarities and maps do not need more
+
+# ---------------------------------------------------------------- where the classifier head is
+# name prefix -> dotted path of the last layer that maps features to logits ("-1": the last child);
+# its input is the penultimate-layer feature vector. Longer prefixes first.
+_HEADS = (
+    ("digits_cnn", "head"),
+    ("efficientnet_lite", "_fc"),
+    ("efficientnet", "classifier.-1"),
+    ("resnet", "fc"),
+    ("resnext", "fc"),
+    ("wide_resnet", "fc"),
+    ("regnet", "fc"),
+    ("googlenet", "fc"),
+    ("inception", "fc"),
+    ("shufflenet", "fc"),
+    ("alexnet", "classifier.-1"),
+    ("vgg", "classifier.-1"),
+    ("mobilenet", "classifier.-1"),
+    ("mnasnet", "classifier.-1"),
+    ("convnext", "classifier.-1"),
+    ("maxvit", "classifier.-1"),
+    ("densenet", "classifier"),
+    ("squeezenet", "classifier.1"),  # a 1x1 conv on a feature map: its input is pooled
+    ("vit", "heads.head"),
+    ("swin", "head"),
+)
+
+
+def head_path(spec: ModelSpec) -> str:
+    """The dotted path of `spec`'s classifier head module (a checkpoint's from its architecture).
+
+    Raises InputError for an architecture whose head is not known.
+    """
+    if spec.head is not None:
+        return spec.head
+    for prefix, path in _HEADS:
+        if spec.architecture.startswith(prefix):
+            return path
+    raise InputError(f"{spec.name}: where its classifier head is is not known, so it has no feature vectors")
 
 
 def resolve_module(root: nn.Module, path: str) -> nn.Module:

@@ -1,7 +1,7 @@
 """Inference: images in, float32 logits out, batched, with no gradients, on the model's backend.
 
-The backend (torch eager, or ONNX Runtime verified against it) is attached by `core.backends.with_backend`;
-a model without one runs on torch.
+The backend (torch eager, or ONNX Runtime verified against it) is attached by `core.backends.choose.with_backend`;
+a model without one runs on torch (`core.backends.eager`, the one torch forward pass).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from core.backends import run_logits
+from core.backends.eager import TorchBackend
 from core.errors import InputError
-from core.registry import LoadedModel
+from core.models.spec import BackendInfo, LoadedModel
 
 
 def preprocess_batch(model: LoadedModel, images: Sequence[Image.Image | Tensor]) -> Tensor:
@@ -28,7 +28,7 @@ def predict(model: LoadedModel, images: Sequence[Image.Image | Tensor], *, batch
     """Logits of shape (len(images), num_classes), float32 on CPU.
 
     Args:
-        model: a model from `core.registry.load_model`.
+        model: a model from `core.models.registry.load_model`.
         images: RGB PIL images, or tensors already preprocessed to the model's input shape.
         batch_size: images per forward pass.
     """
@@ -46,7 +46,8 @@ def predict(model: LoadedModel, images: Sequence[Image.Image | Tensor], *, batch
 
 def forward(model: LoadedModel, batch: Tensor) -> Tensor:
     """One forward pass of an already preprocessed batch on the model's backend: float32 CPU logits."""
-    return run_logits(model, batch)
+    backend = model.backend or TorchBackend(model.module, model.device, BackendInfo("torch"))
+    return backend.logits(batch)
 
 
 def warm_up(model: LoadedModel) -> None:
@@ -54,4 +55,4 @@ def warm_up(model: LoadedModel) -> None:
     path), so a loader calls this once and no user's first upload pays for it."""
     pre = model.spec.preprocessing
     channels = 1 if pre.grayscale else len(pre.mean)
-    run_logits(model, torch.zeros(1, channels, pre.crop, pre.crop, device=model.device))
+    forward(model, torch.zeros(1, channels, pre.crop, pre.crop, device=model.device))

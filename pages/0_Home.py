@@ -3,9 +3,10 @@
 
 import streamlit as st
 
-from core.charts import pipeline_dot
+from core.charts.pipeline import pipeline_dot
 from core.i18n import t
 from ui.home import live_demo
+from ui.navigation import EVALUATION, INSPECTOR, LAB
 from ui.sidebar import shared_sidebar
 
 controls = shared_sidebar()
@@ -19,16 +20,12 @@ st.subheader(t("home.pipeline", lang))
 st.graphviz_chart(pipeline_dot(), width="stretch")
 
 st.subheader(t("home.pages", lang))
-left, middle, right = st.columns(3)
-with left:
-    st.page_link("pages/1_Image_Inspector.py", label=t("nav.inspector", lang), icon=":material/image_search:")
-    st.caption(t("home.page.inspector", lang))
-with middle:
-    st.page_link("pages/2_Logits_Lab.py", label=t("nav.lab", lang), icon=":material/experiment:")
-    st.caption(t("home.page.lab", lang))
-with right:
-    st.page_link("pages/3_Dataset_Evaluation.py", label=t("nav.evaluate", lang), icon=":material/analytics:")
-    st.caption(t("home.page.evaluate", lang))
+for column, (entry, about) in zip(
+    st.columns(3), ((INSPECTOR, "inspector"), (LAB, "lab"), (EVALUATION, "evaluate")), strict=True
+):
+    with column:
+        entry.link(lang)
+        st.caption(t(f"home.page.{about}", lang))
 
 st.subheader(t("home.facts", lang))
 for fact in ("ranking", "overflow", "sum", "double", "normalize", "labels"):

@@ -1,19 +1,19 @@
 """Image Inspector: upload images (or pick samples), see every step of each prediction, debug a misclassification.
 
 A recipe: read the widgets → analyse each image once (`core.analysis.analyse`, cached per model and image
-in `ui.cache`) → lay the results out (`ui.inspector_view`, one fragment). Moving k, T or softmax/sigmoid
+in `ui.cache`) → lay the results out (`ui.inspector.view`, one fragment). Moving k, T or softmax/sigmoid
 reruns only that fragment and never runs the model; the expensive extras (preprocessing check, Grad-CAM,
 a second model) run only in the tab that is open, from the analysed image, and are cached too.
 """
 
 import streamlit as st
 
-from core import LogitscopeError
+from core.errors import LogitscopeError
 from core.i18n import escape_markdown, t
 from ui.cache import current_model
-from ui.inspector import analyse_all, class_names, image_inputs
-from ui.inspector_links import restore_link, show_link_problems
-from ui.inspector_view import inspector_results
+from ui.inspector.controls import analyse_all, class_names, image_inputs
+from ui.inspector.links import restore_link, show_link_problems
+from ui.inspector.view import inspector_results
 from ui.sidebar import shared_sidebar
 
 link_problems = restore_link()  # a shared link seeds the model and the knobs before they are drawn

@@ -1,7 +1,7 @@
 """Dataset Evaluation: where, and how confidently, is the model wrong on a labelled set?
 
-Read widgets → call core → render: the data in and the run are `ui.evaluate_input`, the results
-`ui.evaluate`. The model runs once per (model, dataset); everything after the logits is computed once
+Read widgets → call core → render: the data in and the run are `ui.evaluation.inputs`, the results
+`ui.evaluation.results`. The model runs once per (model, dataset); everything after the logits is computed once
 per temperature from the kept logits, inside one fragment, so moving T or the bins reruns only it.
 """
 
@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import LoadedModel, LogitscopeError
+from core.errors import LogitscopeError
 from core.i18n import escape_markdown, t
-from core.registry import choose_labels
-from ui import evaluate as ue
-from ui import evaluate_input as ui_in
+from core.models.labels import choose_labels
+from core.models.spec import LoadedModel
 from ui.cache import current_model
+from ui.evaluation.inputs import data_input, init_state, run_controls, source_picker, stored_result
+from ui.evaluation.results import results_view
 from ui.sidebar import shared_sidebar
 
 controls = shared_sidebar()
 lang = controls.lang
-ui_in.init_state()
+init_state()
 
 st.title(t("eval.title", lang))
 st.caption(t("eval.intro", lang))
-source = ui_in.source_picker(lang)
+source = source_picker(lang)
 
 model: LoadedModel | None = None
 try:
@@ -44,9 +45,9 @@ if model is not None:
         st.warning(escape_markdown(choice.warning))  # it names the user's label file
     labels = choice.labels
 
-data = ui_in.data_input(source, controls=controls, model=model, labels=labels)
-ui_in.run_controls(data, model, lang)
-stored = ui_in.stored_result(data.key)
+data = data_input(source, controls=controls, model=model, labels=labels)
+run_controls(data, model, lang)
+stored = stored_result(data.key)
 if stored is None:
     st.stop()
-ue.results_view(stored, labels, data.labelled.reader if data.labelled is not None else None, lang)
+results_view(stored, labels, data.labelled.reader if data.labelled is not None else None, lang)

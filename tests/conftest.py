@@ -34,7 +34,7 @@ def sample():
 @pytest.fixture(scope="session")
 def lite0():
     """The embedded EfficientNet-Lite0, built once for the whole session."""
-    from core.registry import load_model
+    from core.models.registry import load_model
 
     return load_model("efficientnet_lite0")
 

@@ -10,13 +10,13 @@ import pytest
 import torch
 from PIL import Image
 
-from core.analysis import MIN_SIDE, analyse, analyse_with, digest, image_view
+from core.analysis import MIN_SIDE, analyse, analyse_with, digest, image_view, normalisation_logits
 from core.attribution import grad_cam
 from core.images import decode_image
 from core.inference import predict
-from core.inspector import normalisation_logits
+from core.models.registry import load_model
+from core.models.spec import LoadedModel
 from core.preprocess import Preprocessing
-from core.registry import LoadedModel, load_model
 
 ESPRESSO = 967
 CATS = {281, 282, 285}  # tabby, tiger cat, Egyptian cat

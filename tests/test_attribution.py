@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -11,13 +13,14 @@ from PIL import Image
 from core.attribution import (
     _LAYERS,
     AttributionError,
-    architecture_of,
     grad_cam,
     gradcam_layer_name,
     overlay,
 )
 from core.images import decode_image
-from core.registry import LoadedModel, get_spec, load_model, torchvision_model_names
+from core.models.registry import get_spec, load_model
+from core.models.spec import LoadedModel
+from core.models.torchvision_hub import torchvision_model_names
 
 ESPRESSO, CUP = 967, 968
 
@@ -98,8 +101,9 @@ def test_grad_cam_on_a_torchvision_architecture(coffee_input) -> None:
 def test_layer_choice() -> None:
     lite0 = load_model("efficientnet_lite0").module
     assert gradcam_layer_name("efficientnet_lite0", lite0) == "_bn1"
-    assert gradcam_layer_name("checkpoint:efficientnet_lite0:0123abcd", lite0) == "_bn1"
-    assert architecture_of("checkpoint:resnet50:abc") == "resnet50"
+    checkpoint = dataclasses.replace(get_spec("efficientnet_lite0"), name="checkpoint:efficientnet_lite0:0123abcd")
+    assert checkpoint.architecture == "efficientnet_lite0"
+    assert gradcam_layer_name(checkpoint.architecture, lite0) == "_bn1"
     assert gradcam_layer_name("digits_cnn", load_model("digits_cnn").module) == "features.2"
     # an unknown architecture falls back to its last Conv2d
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 8, 3), torch.nn.Flatten())

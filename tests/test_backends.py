@@ -18,23 +18,18 @@ from PIL import Image
 from safetensors.torch import save as save_safetensors
 from torch import Tensor, nn
 
-from core import backends
-from core.backends import (
-    BackendInfo,
-    backend_info,
-    compare_logits,
-    prepare_onnx,
-    read_verdict,
-    weights_digest,
-    with_backend,
-)
-from core.checkpoint import load_checkpoint
+from core.backends import cache
+from core.backends.cache import prepare_onnx, read_verdict, weights_digest
+from core.backends.choose import backend_info, with_backend
+from core.backends.verify import compare_logits
 from core.errors import InputError
 from core.features import WithFeatures, features_backend, forward_with_features, head_module
 from core.inference import predict
 from core.labels import builtin_labels
+from core.models.checkpoint import load_checkpoint
+from core.models.registry import get_spec, list_models, load_model
+from core.models.spec import Availability, BackendInfo, LoadedModel, ModelSpec
 from core.preprocess import Preprocessing
-from core.registry import Availability, LoadedModel, ModelSpec, get_spec, list_models, load_model
 from core.samples import sample_images
 
 OFFLINE = [n for n in list_models() if get_spec(n).source in ("embedded", "bundled")]
@@ -66,9 +61,9 @@ def assert_same_as_torch(model: LoadedModel, torch_model: LoadedModel, images: l
 
 def _files(folder: Path, model: LoadedModel) -> tuple[Path, Path]:
     """The cached .onnx (named in its verdict) and the verdict's file."""
-    key = backends.cache_key(model.spec.name, weights_digest(model.module))
+    key = cache.cache_key(model.spec.name, weights_digest(model.module))
     verdict = read_verdict(folder / f"{key}.json")
-    onnx = backends.onnx_file(folder, verdict) if verdict is not None else folder / "none.onnx"
+    onnx = cache.onnx_file(folder, verdict) if verdict is not None else folder / "none.onnx"
     return onnx, folder / f"{key}.json"
 
 
@@ -134,14 +129,14 @@ def test_a_failed_export_with_features_leaves_features_on_torch(
     tmp_path: Path, photos: list[Image.Image], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     oracle = load_model("digits_cnn")
-    real = backends.cache.export_onnx
+    real = cache.export_onnx
 
     def no_second_output(module: nn.Module, example: Tensor, *, outputs: tuple[str, ...] = ("logits",)):
         if len(outputs) > 1:
             raise RuntimeError("the export failed (test: no features)")
         return real(module, example, outputs=outputs)
 
-    monkeypatch.setattr(backends.cache, "export_onnx", no_second_output)
+    monkeypatch.setattr(cache, "export_onnx", no_second_output)
     model = with_backend(oracle, "onnxruntime", folder=tmp_path)
     assert backend_info(model).name == "onnxruntime"  # the logits still run there
     assert features_backend(model) == "torch"
@@ -152,7 +147,7 @@ def test_a_failed_export_with_features_leaves_features_on_torch(
         got, want = forward_with_features(model, batch), forward_with_features(oracle, batch)
     assert torch.equal(got[1], want[1]) and torch.equal(got[0], want[0])  # torch's own pass, bit for bit
     # the verdict is remembered next to the logits' one
-    key = backends.cache_key("digits_cnn", weights_digest(oracle.module), features=True)
+    key = cache.cache_key("digits_cnn", weights_digest(oracle.module), features=True)
     stored = read_verdict(tmp_path / f"{key}.json")
     assert stored is not None and stored.reason == verdict.reason
 
@@ -245,7 +240,7 @@ def test_export_failure_falls_back_to_torch_with_a_reason(
     def must_not_export(*args: object, **kwargs: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(backends.cache, "export_onnx", must_not_export)
+    monkeypatch.setattr(cache, "export_onnx", must_not_export)
     assert backend_info(with_backend(oracle, "onnxruntime", folder=tmp_path)).reason == info.reason
 
 
@@ -283,10 +278,8 @@ def test_changed_weights_are_a_new_export(tmp_path: Path) -> None:
 
 def test_a_session_that_disagrees_with_torch_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     oracle = load_model("digits_cnn")
-    real = backends.cache._ort_outputs
-    monkeypatch.setattr(
-        backends.cache, "_ort_outputs", lambda session, batch: tuple(o + 1e-2 for o in real(session, batch))
-    )
+    real = cache._ort_outputs
+    monkeypatch.setattr(cache, "_ort_outputs", lambda session, batch: tuple(o + 1e-2 for o in real(session, batch)))
     session, verdict = prepare_onnx(oracle, folder=tmp_path)
     assert session is None and not verdict.ok
     assert "verification against torch failed" in verdict.reason
@@ -313,16 +306,16 @@ def test_compare_logits_tolerance_and_top5() -> None:
 
 
 def test_the_cache_folder_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(backends.CACHE_ENV, str(tmp_path / "mine"))
-    assert backends.cache_dir() == tmp_path / "mine"
-    monkeypatch.delenv(backends.CACHE_ENV)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "mine"))
+    assert cache.cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv(cache.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert backends.cache_dir() == tmp_path / "logitscope" / "onnx"
+    assert cache.cache_dir() == tmp_path / "logitscope" / "onnx"
 
 
 def test_load_model_takes_the_backend(onnx_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(backends.CACHE_ENV, str(onnx_cache))
-    assert backend_info(load_model("digits_cnn", backend="onnxruntime")).name == "onnxruntime"
+    monkeypatch.setenv(cache.CACHE_ENV, str(onnx_cache))
+    assert backend_info(with_backend(load_model("digits_cnn"), "onnxruntime")).name == "onnxruntime"
     assert load_model("digits_cnn").backend is None
     replaced = dataclasses.replace(load_model("digits_cnn"), backend=None)
     assert backend_info(replaced).name == "torch"
@@ -330,8 +323,8 @@ def test_load_model_takes_the_backend(onnx_cache: Path, monkeypatch: pytest.Monk
 
 def test_two_processes_exporting_at_once_leave_a_whole_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script = (
-        "import sys; from pathlib import Path; from core.backends import backend_info, with_backend; "
-        "from core.registry import load_model; "
+        "import sys; from pathlib import Path; from core.backends.choose import backend_info, with_backend; "
+        "from core.models.registry import load_model; "
         "print(backend_info(with_backend(load_model('digits_cnn'), 'onnxruntime', folder=Path(sys.argv[1]))).name)"
     )
     root = Path(__file__).resolve().parent.parent
@@ -350,5 +343,5 @@ def test_two_processes_exporting_at_once_leave_a_whole_cache(tmp_path: Path, mon
     def must_not_export(*args: object, **kwargs: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(backends.cache, "export_onnx", must_not_export)  # a third process reuses what they left
+    monkeypatch.setattr(cache, "export_onnx", must_not_export)  # a third process reuses what they left
     assert backend_info(with_backend(oracle, "auto", folder=tmp_path)).name == "onnxruntime"

@@ -30,15 +30,17 @@ import torch
 from PIL import Image
 from safetensors.torch import save as save_safetensors
 
-from core import lab
 from core.analysis import analyse
-from core.checkpoint import load_checkpoint
-from core.datasets import ClassResolver, open_zip
+from core.datasets.classes import ClassResolver
+from core.datasets.sources import open_zip
 from core.errors import LogitscopeError
-from core.evaluate import evaluate
+from core.evaluate.run import evaluate
 from core.images import decode_image
+from core.lab.parse import parse_pasted, parse_upload
 from core.labels import builtin_labels, parse_label_file
-from core.registry import load_model
+from core.links.lab import LabControls, decode_query
+from core.models.checkpoint import load_checkpoint
+from core.models.registry import load_model
 from core.safe_io import detect_delimiter, json_depth, load_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,7 +243,7 @@ def test_bad_label_files(case: str) -> None:
 
 @pytest.mark.parametrize("case", ["deep-json", "csv-field-over-128kb", "csv-10-million-gap"])
 def test_bad_label_files_in_the_cli(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], sample) -> None:
-    from core.cli import main
+    from core.cli.main import main
 
     data, name, pattern = LABEL_CASES[case]
     path = tmp_path / name
@@ -275,7 +277,7 @@ def test_a_member_with_a_bad_crc_is_skipped_as_damaged(digits_model, digit_files
 
 
 def test_a_bad_crc_in_the_cli_is_a_skip_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], digit_files) -> None:
-    from core.cli import main
+    from core.cli.main import main
 
     members = {f"{v}/{v}.png": digit_files[v] for v in range(10)}
     path = tmp_path / "digits.zip"
@@ -414,7 +416,7 @@ LAB_UPLOADS: dict[str, tuple[str, bytes, str]] = {
 @pytest.mark.parametrize("case", LAB_UPLOADS, ids=list(LAB_UPLOADS))
 def test_bad_lab_uploads(case: str) -> None:
     name, data, pattern = LAB_UPLOADS[case]
-    check(lambda: lab.parse_upload(name, data), pattern)
+    check(lambda: parse_upload(name, data), pattern)
 
 
 LAB_PASTES: dict[str, tuple[str, str]] = {
@@ -430,11 +432,11 @@ LAB_PASTES: dict[str, tuple[str, str]] = {
 @pytest.mark.parametrize("case", LAB_PASTES, ids=list(LAB_PASTES))
 def test_bad_lab_pastes(case: str) -> None:
     text, pattern = LAB_PASTES[case]
-    check(lambda: lab.parse_pasted(text), pattern)
+    check(lambda: parse_pasted(text), pattern)
 
 
 def link_problem(params: dict[str, list[str]]) -> str:
-    state = lab.decode_query(params)
+    state = decode_query(params)
     return "; ".join(p.message("en") for p in state.problems)
 
 
@@ -455,9 +457,9 @@ def test_bad_lab_links(case: str) -> None:
 
 
 def test_k_superscript_keeps_the_default_k() -> None:
-    state = lab.decode_query({"logits": ["1,2,3"], "k": ["²"]})
+    state = decode_query({"logits": ["1,2,3"], "k": ["²"]})
     assert state.table is not None and state.table.logits == (1.0, 2.0, 3.0)
-    assert state.controls.k == lab.LabControls().k
+    assert state.controls.k == LabControls().k
 
 
 # ---------------------------------------------------------------- the safe readers themselves
@@ -512,10 +514,10 @@ import io, resource, sys, zipfile
 import torch
 from PIL import Image
 from safetensors.torch import save
-from core.checkpoint import load_checkpoint
+from core.models.checkpoint import load_checkpoint
 from core.errors import LogitscopeError
 from core.labels import parse_label_file
-from core.registry import get_spec
+from core.models.registry import get_spec
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

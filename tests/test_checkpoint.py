@@ -1,4 +1,5 @@
-"""core.checkpoint: user weights load into the right architecture and give the same logits; pickled code never runs."""
+"""core.models.checkpoint: user weights load into the right architecture and give the same logits; pickled code
+never runs."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ import torchvision
 from safetensors.torch import save as save_safetensors
 from torch import Tensor, nn
 
-from core.checkpoint import load_checkpoint, read_state_dict
 from core.errors import CheckpointError, InputError, LabelError
 from core.images import read_image_file
 from core.inference import predict
-from core.registry import EFFICIENTNET_LITE0_PRE, get_spec
+from core.models.builtin import EFFICIENTNET_LITE0_PRE
+from core.models.checkpoint import load_checkpoint, read_state_dict
+from core.models.registry import get_spec
 
 ESPRESSO = 967
 

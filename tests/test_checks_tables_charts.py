@@ -1,4 +1,5 @@
-"""core.checks, core.tables and core.charts: the checklist, the tables and the Plotly figures, torch as the oracle."""
+"""core.checks, core.prediction.tables and core.charts: the checklist, the tables and the Plotly figures, torch as
+the oracle."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from core.charts import (
+from core.charts.pipeline import pipeline_dot
+from core.charts.prediction import (
     distribution_figure,
     entropy_figure,
     logits_vs_probs_figure,
-    pipeline_dot,
     scores_comparison_figure,
     temperature_sweep_figure,
 )
 from core.checks import Check, run_checks, worst_status
-from core.tables import full_table, prediction_lines, top_k_table
+from core.prediction.tables import full_table, prediction_lines, top_k_table
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EVIL = "<img src=x onerror=alert(1)>"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.cli import main
+from core.cli.main import main
 from core.labels import builtin_labels
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +170,7 @@ def test_softmax_command_loads_neither_torchvision_nor_pandas() -> None:
     # the CLI's start-up: `softmax` needs torch only; models, tables and figures load with the commands that use them
     code = (
         "import sys\n"
-        "from core.cli import main\n"
+        "from core.cli.main import main\n"
         "assert main(['softmax', '2', '1', '0.1', '--json']) == 0\n"
         "print(sorted(m for m in ('torchvision', 'pandas', 'plotly', 'sklearn') if m in sys.modules))\n"
     )

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.cli import main, progress_text
+from core.cli.common import progress_text
+from core.cli.main import main
 from core.digits import write_digits_folder
-from core.evaluate import Progress
+from core.evaluate.run import Progress
 from core.images import read_image_file
 from core.inference import predict
-from core.registry import load_model
+from core.models.registry import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTO = "torch" if torch.cuda.is_available() else "onnxruntime"  # what auto picks here

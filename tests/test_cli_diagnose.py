@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
 
-from core.cli import main
+from core.cli.main import main
 from core.digits import write_digits_folder
 
 MOVED = 20
@@ -75,11 +75,11 @@ def test_text_output_names_the_likeliest_label_errors(
 def test_features_flag_writes_the_features_to_the_results_file(
     relabelled_folder: tuple[Path, set[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from core import evaluate as ev
+    from core.evaluate.files import read_results
 
     root, _ = relabelled_folder
     out = tmp_path / "r.parquet"
     assert main(["evaluate", str(root), "--model", "digits_cnn", "--json", "--features", "--out", str(out)]) == 0
     capsys.readouterr()
-    back = ev.read_results(out.read_bytes(), out.name)
+    back = read_results(out.read_bytes(), out.name)
     assert back.features is not None and tuple(back.features.shape) == (back.n, 512)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core import evaluate as ev
-from core.cli import main
+from core.cli.main import main
 from core.digits import write_digits_folder
+from core.evaluate.files import read_results
+from core.evaluate.metrics import top_k_accuracy
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = {
@@ -70,9 +71,9 @@ def test_evaluate_digits_folder_as_a_subprocess(digits_folder: Path, tmp_path: P
     assert 0 <= report["ece"] < 0.1 and report["nll"] > 0
     assert report["fitted_temperature"] > 0 and report["nll_after"] <= report["nll"]
     assert report["images_per_second"] > 0
-    back = ev.read_results(out.read_bytes(), out.name)
+    back = read_results(out.read_bytes(), out.name)
     assert back.n == 540 and back.model == "digits_cnn"
-    assert ev.top_k_accuracy(back.logits, back.targets) == pytest.approx(report["top1"])
+    assert top_k_accuracy(back.logits, back.targets) == pytest.approx(report["top1"])
 
 
 def zip_with_junk(tmp_path: Path) -> Path:
@@ -100,7 +101,7 @@ def test_evaluate_zip_lists_skipped_members_and_writes_csv(tmp_path: Path, capsy
     errors = {e["file"]: e["error"] for e in report["errors"]}
     assert set(errors) == {"set/7/readme.txt", "../escape.png", "set/12/b.png"}
     assert "unsafe" in errors["../escape.png"] and "out of range" in errors["set/12/b.png"]
-    assert ev.read_results(out.read_bytes(), out.name).files == ("set/1/a.png", "set/7/a.png")
+    assert read_results(out.read_bytes(), out.name).files == ("set/1/a.png", "set/7/a.png")
 
 
 def test_text_output(digits_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,10 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 
 from core.analysis import analyse
-from core.datasets import LabelledSet, MemoryReader, digits_set
-from core.evaluate import evaluate
+from core.datasets.readers import MemoryReader
+from core.datasets.sets import LabelledSet
+from core.datasets.sources import digits_set
+from core.evaluate.run import evaluate
 from core.labels import builtin_labels
-from core.registry import load_model
+from core.models.registry import load_model
 from core.samples import sample_images
 
 SESSIONS = 8

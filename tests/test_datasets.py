@@ -14,21 +14,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.datasets import (
-    ClassResolver,
-    EmptyDatasetError,
-    Limits,
-    digits_set,
-    imagenet_wnids,
-    open_folder,
-    open_path,
-    open_zip,
-    resolver_for,
-)
+from core.datasets.classes import ClassResolver, imagenet_wnids, resolver_for
+from core.datasets.sets import EmptyDatasetError, Limits
+from core.datasets.sources import digits_set, open_folder, open_path, open_zip
 from core.digits import write_digits_folder
 from core.errors import InputError
 from core.labels import builtin_labels
-from core.registry import get_spec
+from core.models.registry import get_spec
 
 IMAGENET = builtin_labels("imagenet", "en")
 DIGITS = [str(i) for i in range(10)]

@@ -18,13 +18,18 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import classification_report, precision_recall_fscore_support
 from sklearn.neighbors import NearestNeighbors
 
-from core import evaluate as ev
-from core.datasets import LabelledSet, MemoryReader, digits_set
-from core.diagnose import classes, compare, embedding, label_issues, scores, slices
+from core.datasets.readers import MemoryReader
+from core.datasets.sets import LabelledSet
+from core.datasets.sources import digits_set
+from core.diagnose import classes, compare, embedding, label_issues, slices
 from core.errors import InputError
-from core.evaluate.run import ImageFileDataset, collate
-from core.features import forward_with_features, head_module, resolve_module
-from core.registry import LoadedModel, get_spec, head_path, load_model
+from core.evaluate import scores
+from core.evaluate.files import read_results, results_bytes, results_frame
+from core.evaluate.records import per_class_table, records_table
+from core.evaluate.run import EvalResult, ImageFileDataset, collate, evaluate
+from core.features import forward_with_features, head_module, head_path, resolve_module
+from core.models.registry import get_spec, load_model
+from core.models.spec import LoadedModel
 
 DIGITS = [str(i) for i in range(10)]
 MOVED = 30
@@ -63,7 +68,7 @@ def relabelled(moved: int, seed: int = 0) -> tuple[LabelledSet, set[str]]:
 # ---------------------------------------------------------------- label issues
 def test_moved_labels_are_found_among_the_top_issues(digits_model: LoadedModel) -> None:
     labelled, moved = relabelled(MOVED)
-    result = ev.evaluate(digits_model, labelled, num_workers=0)
+    result = evaluate(digits_model, labelled, num_workers=0)
     probs = scores.probabilities(result.logits)
     issues = label_issues.label_issues(probs, result.targets.numpy())
     records = label_issues.issue_records(issues, result.files)
@@ -149,15 +154,14 @@ def test_per_class_report_equals_scikit_learn() -> None:
 
 
 def test_recall_matches_the_per_class_accuracy_of_a_real_run(digits_model: LoadedModel) -> None:
-    result = ev.evaluate(digits_model, digits_set("test"), num_workers=0)
-    records = ev.records_table(result, DIGITS) if hasattr(ev, "records_table") else None
+    result = evaluate(digits_model, digits_set("test"), num_workers=0)
+    records = records_table(result, DIGITS)
     predictions = result.logits.argmax(1).numpy()
     report = classes.per_class_report(result.targets.numpy(), predictions, DIGITS, num_classes=10)
-    if records is not None:
-        table = ev.per_class_table(records, DIGITS).set_index("index")
-        for c in range(10):
-            assert report["recall"][c] == pytest.approx(table.loc[c, "accuracy"])
-            assert report["support"][c] == table.loc[c, "count"]
+    table = per_class_table(records, DIGITS).set_index("index")
+    for c in range(10):
+        assert report["recall"][c] == pytest.approx(table.loc[c, "accuracy"])
+        assert report["support"][c] == table.loc[c, "count"]
 
 
 def test_most_confused_keeps_the_worst_classes_and_folds_the_rest_into_other() -> None:
@@ -317,6 +321,27 @@ def test_agreement_table_and_disagreements_by_hand() -> None:
     assert pairing.files == ("x", "z") and pairing.rows_a.tolist() == [0, 2] and pairing.rows_b.tolist() == [1, 0]
     with pytest.raises(InputError):
         compare.pair_runs(["x"], ["y"])
+    assert (result.accuracy_a, result.accuracy_b) == (4 / 6, 4 / 6)
+
+
+def test_two_real_runs_compared_by_file_name(digits_model: LoadedModel) -> None:
+    from sklearn.metrics import accuracy_score
+
+    run = evaluate(digits_model, digits_set("test"), num_workers=0)
+    # the second run: the same images in reverse order, with the logits of a worse "model" (two classes swapped)
+    order = torch.arange(run.n - 1, -1, -1)
+    swapped = run.logits[order][:, [1, 0, *range(2, 10)]]
+    other = EvalResult(tuple(run.files[i] for i in order.tolist()), run.targets[order], swapped, model="swapped")
+    both = compare.compare_runs(run, other)
+    y, a = run.targets.numpy(), run.logits.argmax(1).numpy()
+    b = np.where(a == 0, 1, np.where(a == 1, 0, a))  # what the swapped logits predict, in run A's order
+    assert both.agreement.n == run.n
+    assert both.agreement.accuracy_a == pytest.approx(accuracy_score(y, a))
+    assert both.agreement.accuracy_b == pytest.approx(accuracy_score(y, b))
+    assert both.agreement.agree == pytest.approx(float((a == b).mean()))
+    differ = both.disagreements
+    assert sorted(differ["file"]) == sorted(run.files[i] for i in np.flatnonzero(a != b))
+    assert set(differ["prediction_a"]) | set(differ["prediction_b"]) <= {0, 1}
 
 
 # ---------------------------------------------------------------- weak slices
@@ -361,15 +386,15 @@ def test_weak_slices_put_the_worst_bucket_first() -> None:
 
 
 def test_results_file_and_records_carry_the_per_image_scores(digits_model: LoadedModel) -> None:
-    result = ev.evaluate(digits_model, digits_set("test"), num_workers=0)
+    result = evaluate(digits_model, digits_set("test"), num_workers=0)
     expected = scores.per_image_scores(result.logits, result.targets)
-    frame = ev.results_frame(result, DIGITS)
+    frame = results_frame(result, DIGITS)
     for column in scores.SCORE_COLUMNS:
         np.testing.assert_allclose(frame[column], expected[column])
-    back = ev.read_results(ev.results_bytes(result, fmt="parquet", labels=DIGITS), "r.parquet")
+    back = read_results(results_bytes(result, fmt="parquet", labels=DIGITS), "r.parquet")
     again = scores.per_image_scores(back.logits, back.targets)
     np.testing.assert_allclose(again.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-9)
-    records = ev.records_table(result, DIGITS, temperature=2.0)
+    records = records_table(result, DIGITS, temperature=2.0)
     at_two = scores.per_image_scores(result.logits, result.targets, temperature=2.0)
     np.testing.assert_allclose(records["margin"], at_two["margin"], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(records["hardness"], at_two["hardness"])
@@ -378,17 +403,17 @@ def test_results_file_and_records_carry_the_per_image_scores(digits_model: Loade
 
 def test_the_runner_keeps_features_equal_to_the_hook_and_results_files_keep_them(digits_model: LoadedModel) -> None:
     labelled = digits_set("test")
-    result = ev.evaluate(digits_model, labelled, num_workers=0, batch_size=100, features=True)
+    result = evaluate(digits_model, labelled, num_workers=0, batch_size=100, features=True)
     logits, features = digits_features(digits_model, labelled)
     assert result.features is not None and result.features.dtype == torch.float16
     np.testing.assert_allclose(result.features.float().numpy(), features.astype(np.float32), rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(result.logits.numpy(), logits, rtol=1e-5, atol=1e-5)
-    assert ev.evaluate(digits_model, labelled, num_workers=0).features is None
-    assert "feature_0" not in ev.results_frame(result, DIGITS).columns  # only when asked
+    assert evaluate(digits_model, labelled, num_workers=0).features is None
+    assert "feature_0" not in results_frame(result, DIGITS).columns  # only when asked
     for fmt in ("csv", "parquet"):
-        back = ev.read_results(ev.results_bytes(result, fmt=fmt, labels=DIGITS, features=True), f"r.{fmt}")
+        back = read_results(results_bytes(result, fmt=fmt, labels=DIGITS, features=True), f"r.{fmt}")
         assert back.features is not None
         torch.testing.assert_close(back.features, result.features)
-    frame = ev.results_frame(result, DIGITS, features=True)
+    frame = results_frame(result, DIGITS, features=True)
     with pytest.raises(InputError):
-        ev.read_results(frame.drop(columns=["feature_3"]).to_csv(index=False).encode(), "r.csv")
+        read_results(frame.drop(columns=["feature_3"]).to_csv(index=False).encode(), "r.csv")

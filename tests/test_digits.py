@@ -10,8 +10,8 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from core import digits
-from core.registry import get_spec, load_model
+import core.digits as digits
+from core.models.registry import get_spec, load_model
 from core.train_digits import train
 
 MIN_ACCURACY = 0.95

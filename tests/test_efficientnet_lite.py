@@ -14,12 +14,12 @@ import pytest
 import torch
 from PIL import Image
 
-from core import cli
+from core.cli.main import main as cli_main
 from core.images import read_image_file
 from core.inference import predict
 from core.labels import builtin_labels
+from core.models.registry import get_spec, list_models, load_model
 from core.preprocess import HALF
-from core.registry import get_spec, list_models, load_model
 
 ESPRESSO, TABBY, TIGER_CAT, EGYPTIAN_CAT, TRIPOD = 967, 281, 282, 285, 872
 LITES = {"efficientnet_lite1": 240, "efficientnet_lite2": 260}
@@ -109,7 +109,7 @@ def test_cli_compares_lite1_and_lite2(
 ) -> None:
     answers = {}
     for name in LITES:
-        assert cli.main(["predict", str(sample("coffee")), "--model", name, "--top-k", "3", "--json"]) == 0
+        assert cli_main(["predict", str(sample("coffee")), "--model", name, "--top-k", "3", "--json"]) == 0
         (record,) = json.loads(capsys.readouterr().out)
         assert record["model"] == name
         answers[name] = record["top_k"][0]
@@ -124,7 +124,7 @@ def test_cli_compares_lite1_and_lite2(
 @pytest.mark.parametrize("name", LITES)
 def test_lite_grad_cam_explains_the_conv_head(name: str) -> None:
     from core.attribution import gradcam_layer_name
-    from core.registry import build_efficientnet_lite
+    from core.models.builtin import build_efficientnet_lite
 
     module = build_efficientnet_lite(int(name[-1]), pretrained=False)
     assert gradcam_layer_name(name, module) == "_bn1"

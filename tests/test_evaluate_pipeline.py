@@ -10,14 +10,13 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from core import evaluate as ev
-from core.backends import backend_info, with_backend
-from core.datasets import digits_set
+from core.backends.choose import backend_info, with_backend
+from core.datasets.sources import digits_set
 from core.errors import InputError
-from core.evaluate.run import prefetch
+from core.evaluate.run import Progress, evaluate, overlaps_decoding, prefetch
 from core.features import features_backend
 from core.images import decode_image
-from core.registry import load_model
+from core.models.registry import load_model
 
 
 def _prefetch_threads() -> list[threading.Thread]:
@@ -71,13 +70,13 @@ def test_a_stopped_run_leaves_no_decoding_thread(tmp_path) -> None:
     model = with_backend(load_model("digits_cnn"), "onnxruntime", folder=tmp_path)
     seen: list[int] = []
 
-    def cancel(progress: ev.Progress) -> None:
+    def cancel(progress: Progress) -> None:
         seen.append(len(_prefetch_threads()))
         if progress.done >= 100:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        ev.evaluate(model, digits_set("test"), batch_size=50, num_workers=0, on_progress=cancel)
+        evaluate(model, digits_set("test"), batch_size=50, num_workers=0, on_progress=cancel)
     assert max(seen) == 1  # a thread decoded ahead while ONNX Runtime ran
     assert not _prefetch_threads()
 
@@ -85,10 +84,10 @@ def test_a_stopped_run_leaves_no_decoding_thread(tmp_path) -> None:
 def test_torch_on_the_cpu_decodes_inline(tmp_path) -> None:
     """torch's spinning OpenMP threads and a decoding thread fight for the cores: torch decodes inline."""
     oracle = load_model("digits_cnn")
-    assert not ev.overlaps_decoding(oracle)
-    assert ev.overlaps_decoding(with_backend(oracle, "onnxruntime", folder=tmp_path))
+    assert not overlaps_decoding(oracle)
+    assert overlaps_decoding(with_backend(oracle, "onnxruntime", folder=tmp_path))
     seen: list[int] = []
-    result = ev.evaluate(
+    result = evaluate(
         oracle,
         digits_set("test"),
         batch_size=50,
@@ -103,8 +102,8 @@ def test_evaluate_on_onnxruntime_equals_torch(tmp_path) -> None:
     fast = with_backend(oracle, "onnxruntime", folder=tmp_path)
     assert backend_info(fast).name == "onnxruntime"
     labelled = digits_set("test")
-    want = ev.evaluate(oracle, labelled, batch_size=64, num_workers=0)
-    got = ev.evaluate(fast, labelled, batch_size=64, num_workers=0)
+    want = evaluate(oracle, labelled, batch_size=64, num_workers=0)
+    got = evaluate(fast, labelled, batch_size=64, num_workers=0)
     assert got.files == want.files and torch.equal(got.targets, want.targets)
     assert float((got.logits - want.logits).abs().max()) <= 1e-4 * max(1.0, float(want.logits.abs().max()))
     assert torch.equal(got.logits.argmax(dim=1), want.logits.argmax(dim=1))
@@ -117,8 +116,8 @@ def test_evaluate_with_features_on_onnxruntime_equals_torch(tmp_path) -> None:
     oracle = load_model("digits_cnn")
     fast = with_backend(oracle, "onnxruntime", folder=tmp_path)
     labelled = digits_set("test")
-    want = ev.evaluate(oracle, labelled, batch_size=64, num_workers=0, features=True)
-    got = ev.evaluate(fast, labelled, batch_size=64, num_workers=0, features=True)
+    want = evaluate(oracle, labelled, batch_size=64, num_workers=0, features=True)
+    got = evaluate(fast, labelled, batch_size=64, num_workers=0, features=True)
     assert features_backend(fast) == "onnxruntime" and features_backend(oracle) == "torch"
     assert got.features is not None and want.features is not None
     assert got.features.dtype == want.features.dtype == torch.float16 and got.features.shape == want.features.shape

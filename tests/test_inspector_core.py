@@ -1,4 +1,5 @@
-"""core.inspector on the real model and real images, with torch as the oracle."""
+"""The Image Inspector's core (analysis, tables, queries, downloads) on the real model and real images, with torch
+as the oracle."""
 
 from __future__ import annotations
 
@@ -15,36 +16,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from core.analysis import analyse, digest
+from core.analysis import MIN_SIDE, analyse, digest, image_view, normalisation_logits
+from core.charts.prediction import prediction_figures
 from core.checks import run_checks
 from core.errors import LogitscopeError
-from core.images import decode_image
+from core.images import decode_image, thumbnail
 from core.inference import predict
-from core.inspector import (
-    MIN_SIDE,
-    class_option_text,
-    compare_models,
-    compare_preprocessing,
-    export_csv,
-    export_json,
-    export_stem,
-    format_probability,
-    format_ratio,
-    image_view,
-    lab_payload,
-    normalisation_logits,
-    prediction_figures,
-    prediction_record,
-    query_class,
-    score_lines,
-    score_table,
-    search_labels,
-    summary_table,
-    temperature_options,
-    thumbnail,
-)
+from core.models.labels import spec_labels
+from core.models.spec import LoadedModel
+from core.numerics import temperature_options
+from core.prediction.downloads import export_csv, export_json, export_stem, lab_payload, prediction_record
+from core.prediction.query import class_option_text, format_probability, format_ratio, query_class, search_labels
+from core.prediction.tables import compare_models, compare_preprocessing, score_lines, score_table, summary_table
 from core.preprocess import IMAGENET_MEAN, IMAGENET_STD
-from core.registry import LoadedModel, spec_labels
 
 ESPRESSO, CUP = 967, 968
 CATS = {281, 282, 285}  # tabby, tiger cat, Egyptian cat
@@ -301,7 +285,7 @@ def test_image_view_shows_exactly_the_model_input(lite0, sample) -> None:
 
 
 def test_a_tiny_model_input_is_enlarged_pixel_for_pixel(sample) -> None:
-    from core.registry import get_spec
+    from core.models.registry import get_spec
 
     pre = get_spec("digits_cnn").preprocessing
     decoded = decode_image(sample("coffee").read_bytes(), "coffee.png")
@@ -435,11 +419,13 @@ def test_tied_logits_rank_the_same_in_every_table_export_and_query(labels) -> No
     assert query_class(z, 999).rank == 1000
     assert query_class(z, 103).rank == 104
 
-    from core import lab
+    from core.lab.logit_table import make_table
+    from core.lab.presets import table_from_inspector
+    from core.lab.steps import class_table
 
-    lab_table = lab.make_table([0.0] * 1000)
-    ranks_in_lab = lab.class_table(lab_table, k=3)["rank"].tolist()
+    lab_table = make_table([0.0] * 1000)
+    ranks_in_lab = class_table(lab_table, k=3)["rank"].tolist()
     assert ranks_in_lab[0] == 1 and ranks_in_lab[999] == 1000
-    assert lab.class_table(lab_table, k=3)["top_k"].tolist()[:4] == [True, True, True, False]
-    handed = lab.table_from_inspector(lab_payload(z, labels, source="zeros"), editable=3)
+    assert class_table(lab_table, k=3)["top_k"].tolist()[:4] == [True, True, True, False]
+    handed = table_from_inspector(lab_payload(z, labels, source="zeros"), editable=3)
     assert handed.labels == tuple(labels[:3])

@@ -17,33 +17,50 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core import lab
-from core.charts import (
-    dim_softmax_figure,
-    entropy_figure,
-    filters_figure,
-    lab_headline_figure,
-    lab_sweep_figure,
-    sampling_figure,
-)
+from core.charts.lab import dim_softmax_figure, filters_figure, lab_headline_figure, lab_sweep_figure, sampling_figure
+from core.charts.prediction import entropy_figure
 from core.config import SETTINGS
 from core.errors import InputError
 from core.i18n import STRINGS, escape_markdown
+from core.lab import steps
+from core.lab.logit_table import MODES, LabInputError, LabTable, display_logits, make_table, table_from_frame
+from core.lab.matrix import DEFAULT_MATRIX, dim_softmax, matrix_frame, matrix_from_frame, resize_matrix
+from core.lab.parse import parse_csv, parse_json, parse_npy, parse_numbers, parse_pasted, parse_upload
+from core.lab.presets import (
+    PRESETS,
+    RANDOM_CLASSES,
+    TEN_LABELS,
+    handoff_fingerprint,
+    preset_table,
+    table_from_inspector,
+)
+from core.lab.values import format_value
+from core.lab.write import table_csv, table_json
+from core.links.lab import (
+    MAX_URL_CHARS,
+    LabControls,
+    decode_query,
+    encode_query,
+    has_lab_state,
+    query_string,
+    temperature_choices,
+)
+from core.numerics import T_MAX, T_MIN, TEMPERATURES
 
 ROOT = Path(__file__).resolve().parent.parent
 TEN = [2.1, -1.3, 5.8, 0.9, -3.2, 4.7, 1.0, -0.5, 6.2, -2.1]
 
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 logit_lists = st.lists(finite, min_size=2, max_size=40)
-temperatures = st.floats(min_value=lab.T_MIN, max_value=lab.T_MAX)
+temperatures = st.floats(min_value=T_MIN, max_value=T_MAX)
 
 
 def f64(values) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64)
 
 
-def table_of(values, labels=None, **kwargs) -> lab.LabTable:
-    return lab.make_table(values, labels, **kwargs)
+def table_of(values, labels=None, **kwargs) -> LabTable:
+    return make_table(values, labels, **kwargs)
 
 
 def raises(key: str, *fragments: str):
@@ -51,7 +68,7 @@ def raises(key: str, *fragments: str):
 
     class _Check:
         def __enter__(self):
-            self.ctx = pytest.raises(lab.LabInputError)
+            self.ctx = pytest.raises(LabInputError)
             self.info = self.ctx.__enter__()
             return self.info
 
@@ -83,34 +100,34 @@ def raises(key: str, *fragments: str):
     ],
 )
 def test_presets_hold_the_issue_numbers(name, logits):
-    table = lab.preset_table(name)
+    table = preset_table(name)
     assert list(table.logits) == logits
     assert len(table.labels) == len(logits) and not table.rest_logits
 
 
 def test_preset_labels():
-    assert lab.preset_table("news").labels == ("news", "entertainment", "technology")
-    assert lab.preset_table("news", lang="zh").labels == ("新闻", "娱乐", "科技")
-    assert lab.preset_table("pets").labels == ("cat", "dog", "bird")
+    assert preset_table("news").labels == ("news", "entertainment", "technology")
+    assert preset_table("news", lang="zh").labels == ("新闻", "娱乐", "科技")
+    assert preset_table("pets").labels == ("cat", "dog", "bird")
     # the ten-class example is labelled in Chinese whatever the UI language
-    assert lab.preset_table("ten", lang="en").labels == (
+    assert preset_table("ten", lang="en").labels == (
         "猫", "狗", "笔记本电脑", "椅子", "天空", "办公室工作场景", "咖啡杯", "窗台", "白领女性", "楼梯",
     )  # fmt: skip
-    uniform = lab.preset_table("uniform")
+    uniform = preset_table("uniform")
     assert len(set(uniform.logits)) == 1 and uniform.size >= 2
 
 
 def test_random_preset_is_seeded():
-    a, b, c = lab.preset_table("random", seed=3), lab.preset_table("random", seed=3), lab.preset_table("random", seed=4)
+    a, b, c = preset_table("random", seed=3), preset_table("random", seed=3), preset_table("random", seed=4)
     assert a.logits == b.logits and a.logits != c.logits
-    assert a.size == lab.RANDOM_CLASSES
+    assert a.size == RANDOM_CLASSES
     assert all(round(x, 2) == x for x in a.logits)  # short, exact in a link
     assert "seed 3" in a.source
 
 
 def test_unknown_preset():
     with raises("lab.err.preset", "bogus"):
-        lab.preset_table("bogus")
+        preset_table("bogus")
 
 
 def _handoff(n=1000, seed=0):
@@ -121,7 +138,7 @@ def _handoff(n=1000, seed=0):
 
 def test_inspector_handoff_keeps_every_class():
     payload, logits = _handoff()
-    table = lab.table_from_inspector(payload, editable=10)
+    table = table_from_inspector(payload, editable=10)
     assert table.shown == 10 and len(table.rest_logits) == 990 and table.source == "cat.jpg"
     z = torch.tensor(logits, dtype=torch.float64)
     order = torch.argsort(z, descending=True)
@@ -138,20 +155,20 @@ def test_inspector_handoff_keeps_every_class():
 
 def test_inspector_nothing_handed_over_and_bad_payloads():
     with raises("lab.err.no_handoff", "Image Inspector"):
-        lab.table_from_inspector(None)
+        table_from_inspector(None)
     with raises("lab.err.bad_handoff", "labels"):
-        lab.table_from_inspector(["not", "a", "dict"])
+        table_from_inspector(["not", "a", "dict"])
     with raises("lab.err.bad_handoff", "NaN"):
-        lab.table_from_inspector({"labels": ["a", "b"], "logits": [1.0, float("nan")]})
+        table_from_inspector({"labels": ["a", "b"], "logits": [1.0, float("nan")]})
     with raises("lab.err.bad_handoff"):
-        lab.table_from_inspector({"labels": ["a", "b"], "logits": ["x", "y"]})
+        table_from_inspector({"labels": ["a", "b"], "logits": ["x", "y"]})
 
 
 def test_handoff_fingerprint_changes_with_the_image():
     a, _ = _handoff(seed=0)
     b, _ = _handoff(seed=1)
-    assert lab.handoff_fingerprint(a) == lab.handoff_fingerprint(dict(a))
-    assert lab.handoff_fingerprint(a) != lab.handoff_fingerprint(b)
+    assert handoff_fingerprint(a) == handoff_fingerprint(dict(a))
+    assert handoff_fingerprint(a) != handoff_fingerprint(b)
 
 
 @settings(max_examples=60, deadline=None)
@@ -160,7 +177,7 @@ def test_display_logits_carry_the_tail_exactly(head, tail, temperature):
     tail = np.asarray(tail, dtype=np.float32).astype(np.float64).tolist()
     table = table_of(head, rest_logits=tail)
     full = torch.softmax(table.all_logits() / temperature, dim=0)
-    shown = torch.softmax(lab.display_logits(table, temperature=temperature) / temperature, dim=0)
+    shown = torch.softmax(display_logits(table, temperature=temperature) / temperature, dim=0)
     expected = torch.cat([full[: len(head)], full[len(head) :].sum().reshape(1)])
     torch.testing.assert_close(shown, expected, rtol=1e-9, atol=1e-12)
 
@@ -174,7 +191,7 @@ def test_display_logits_carry_the_tail_exactly(head, tail, temperature):
 def test_class_table_matches_torch(values, temperature, k, top_p):
     table = table_of(values)
     z = torch.tensor(values, dtype=torch.float64)
-    frame = lab.class_table(table, temperature=temperature, k=k, top_p=top_p)
+    frame = steps.class_table(table, temperature=temperature, k=k, top_p=top_p)
     torch.testing.assert_close(f64(frame["score"].tolist()), torch.softmax(z / temperature, 0), atol=1e-12, rtol=1e-9)
     torch.testing.assert_close(f64(frame["score_t1"].tolist()), torch.softmax(z, 0), atol=1e-12, rtol=1e-9)
     # torch.topk breaks ties as it likes; the product's one ranking puts the lower index first (a stable sort)
@@ -195,7 +212,7 @@ def test_class_table_matches_torch(values, temperature, k, top_p):
 
 def test_class_table_sigmoid_and_tail_row():
     table = table_of([2.0, 1.0], rest_logits=[0.5, -1.0, 3.0], rest_labels=["x", "y", "z"])
-    frame = lab.class_table(table, temperature=2.0, mode="sigmoid", rest_label="all other classes (3)")
+    frame = steps.class_table(table, temperature=2.0, mode="sigmoid", rest_label="all other classes (3)")
     z = torch.tensor([2.0, 1.0, 0.5, -1.0, 3.0], dtype=torch.float64)
     sig = torch.sigmoid(z / 2)
     assert frame["label"].tolist() == ["class 0", "class 1", "all other classes (3)"]
@@ -203,19 +220,19 @@ def test_class_table_sigmoid_and_tail_row():
     assert frame["score"].iloc[2] == pytest.approx(float(sig[2:].sum()))
     assert pd.isna(frame["rank"].iloc[2]) and pd.isna(frame["top_k"].iloc[2])
     with raises("lab.err.mode", "relu"):
-        lab.scores(z, mode="relu")  # type: ignore[arg-type]
+        steps.scores(z, mode="relu")  # type: ignore[arg-type]
 
 
 @settings(max_examples=40, deadline=None)
 @given(values=logit_lists, temperature=temperatures)
 def test_step_table_matches_torch(values, temperature):
     z = torch.tensor(values, dtype=torch.float64)
-    steps = lab.step_table(table_of(values), temperature=temperature)
-    frame = steps.table
-    assert steps.max_logit == float(z.max())
+    worked = steps.step_table(table_of(values), temperature=temperature)
+    frame = worked.table
+    assert worked.max_logit == float(z.max())
     assert frame["shifted"].tolist() == (z - z.max()).tolist()
     assert max(frame["scaled"]) == 0.0  # the max entry is exactly 0: exp never overflows
-    assert steps.total == pytest.approx(float(torch.exp((z - z.max()) / temperature).sum()), rel=1e-12)
+    assert worked.total == pytest.approx(float(torch.exp((z - z.max()) / temperature).sum()), rel=1e-12)
     torch.testing.assert_close(f64(frame["p"].tolist()), torch.softmax(z / temperature, 0), atol=1e-12, rtol=1e-9)
     torch.testing.assert_close(
         f64(frame["log_p"].tolist()), torch.log_softmax(z / temperature, 0), atol=1e-9, rtol=1e-9
@@ -224,37 +241,37 @@ def test_step_table_matches_torch(values, temperature):
 
 def test_step_table_with_a_tail_sums_it():
     table = table_of([1.0, 2.0], rest_logits=[0.0, 3.0])
-    steps = lab.step_table(table, temperature=1.0, rest_label="rest")
+    worked = steps.step_table(table, temperature=1.0, rest_label="rest")
     p = torch.softmax(torch.tensor([1.0, 2.0, 0.0, 3.0], dtype=torch.float64), 0)
-    assert steps.table["label"].tolist() == ["class 0", "class 1", "rest"]
-    assert steps.table["p"].iloc[2] == pytest.approx(float(p[2:].sum()))
-    assert steps.table["log_p"].iloc[2] == pytest.approx(math.log(float(p[2:].sum())))
-    assert steps.table["p"].sum() == pytest.approx(1.0)
+    assert worked.table["label"].tolist() == ["class 0", "class 1", "rest"]
+    assert worked.table["p"].iloc[2] == pytest.approx(float(p[2:].sum()))
+    assert worked.table["log_p"].iloc[2] == pytest.approx(math.log(float(p[2:].sum())))
+    assert worked.table["p"].sum() == pytest.approx(1.0)
 
 
 def test_overflow_table_shows_nan_only_in_the_naive_columns():
-    frame = lab.overflow_table(lab.preset_table("overflow"))
+    frame = steps.overflow_table(preset_table("overflow"))
     assert frame["exp32"].tolist() == ["inf", "inf", "inf"]
     assert frame["naive32"].tolist() == ["NaN", "NaN", "NaN"]
     stable = torch.softmax(torch.tensor([1000.0, 1001.0, 1002.0]), 0).tolist()
-    assert frame["stable32"].tolist() == [lab.format_value(v) for v in stable]
+    assert frame["stable32"].tolist() == [format_value(v) for v in stable]
     assert frame["stable32"].tolist() == ["0.0900306", "0.244728", "0.665241"]
-    assert lab.overflows(lab.preset_table("overflow"), dtype=torch.float32)
+    assert steps.overflows(preset_table("overflow"), dtype=torch.float32)
 
 
 def test_float16_overflows_before_float32():
-    table = lab.preset_table("near_tie")  # exp(12.1) > 65504, the largest float16
-    frame = lab.overflow_table(table)
+    table = preset_table("near_tie")  # exp(12.1) > 65504, the largest float16
+    frame = steps.overflow_table(table)
     assert "inf" in frame["exp16"].tolist() and "NaN" in frame["naive16"].tolist()
     assert "NaN" not in frame["naive32"].tolist()
     expected16 = torch.softmax(torch.tensor([12.1, 11.9, 11.8]).half().float(), 0).half().double().tolist()
-    assert frame["stable16"].tolist() == [lab.format_value(v) for v in expected16]
-    assert lab.overflows(table, dtype=torch.float16) and not lab.overflows(table, dtype=torch.float32)
+    assert frame["stable16"].tolist() == [format_value(v) for v in expected16]
+    assert steps.overflows(table, dtype=torch.float16) and not steps.overflows(table, dtype=torch.float32)
 
 
 def test_top_two_ratio_is_the_probability_ratio():
-    table = lab.preset_table("ten")
-    ratio = lab.top_two_ratio(table, temperature=2.0)
+    table = preset_table("ten")
+    ratio = steps.top_two_ratio(table, temperature=2.0)
     p = torch.softmax(torch.tensor(TEN, dtype=torch.float64) / 2.0, 0)
     assert (ratio.first, ratio.second) == ("白领女性", "笔记本电脑")
     assert ratio.at_t == pytest.approx(float(p[8] / p[2]))
@@ -264,7 +281,7 @@ def test_top_two_ratio_is_the_probability_ratio():
 @settings(max_examples=40, deadline=None)
 @given(values=logit_lists, temperature=temperatures, k=st.integers(1, 50), top_p=st.floats(0.01, 1.0))
 def test_filter_table_renormalises_the_survivors(values, temperature, k, top_p):
-    frame = lab.filter_table(table_of(values), temperature=temperature, k=k, top_p=top_p)
+    frame = steps.filter_table(table_of(values), temperature=temperature, k=k, top_p=top_p)
     assert frame["p"].is_monotonic_decreasing
     for keep, column in (("top_k", "p_top_k"), ("top_p", "p_top_p")):
         kept = frame[frame[keep]]
@@ -278,53 +295,53 @@ def test_filter_table_renormalises_the_survivors(values, temperature, k, top_p):
 
 
 def test_sampling_is_seeded_and_converges():
-    table = lab.preset_table("four")
-    probs = lab.filtered_probs(table, which="full")
-    a = lab.sampling_counts(probs, n=5000, seed=7)
-    assert torch.equal(a, lab.sampling_counts(probs, n=5000, seed=7))
-    assert not torch.equal(a, lab.sampling_counts(probs, n=5000, seed=8))
+    table = preset_table("four")
+    probs = steps.filtered_probs(table, which="full")
+    a = steps.sampling_counts(probs, n=5000, seed=7)
+    assert torch.equal(a, steps.sampling_counts(probs, n=5000, seed=7))
+    assert not torch.equal(a, steps.sampling_counts(probs, n=5000, seed=8))
     assert int(a.sum()) == 5000 and a.numel() == 4
-    big = lab.sampling_counts(probs, n=400_000, seed=0)
-    assert lab.sampling_error(probs, big) < 0.004  # ~ 1/sqrt(N) = 0.0016
-    top1 = lab.filtered_probs(table, k=1, which="top_k")
+    big = steps.sampling_counts(probs, n=400_000, seed=0)
+    assert steps.sampling_error(probs, big) < 0.004  # ~ 1/sqrt(N) = 0.0016
+    top1 = steps.filtered_probs(table, k=1, which="top_k")
     assert top1.tolist() == [1.0, 0.0, 0.0, 0.0]
-    assert lab.sampling_counts(top1, n=100, seed=0).tolist() == [100, 0, 0, 0]
+    assert steps.sampling_counts(top1, n=100, seed=0).tolist() == [100, 0, 0, 0]
     with raises("lab.err.draws", "0"):
-        lab.sampling_counts(probs, n=0)
+        steps.sampling_counts(probs, n=0)
     with raises("lab.err.filter", "nope"):
-        lab.filtered_probs(table, which="nope")
+        steps.filtered_probs(table, which="nope")
 
 
 def test_dim_softmax_matches_torch():
-    x = torch.tensor(lab.DEFAULT_MATRIX, dtype=torch.float64)
-    p0, p1 = lab.dim_softmax(x)
+    x = torch.tensor(DEFAULT_MATRIX, dtype=torch.float64)
+    p0, p1 = dim_softmax(x)
     torch.testing.assert_close(p0, torch.softmax(x, dim=0))
     torch.testing.assert_close(p1, torch.softmax(x, dim=1))
     torch.testing.assert_close(p0.sum(0), torch.ones(4, dtype=torch.float64))
     torch.testing.assert_close(p1.sum(1), torch.ones(2, dtype=torch.float64))
-    assert lab.matrix_from_frame(lab.matrix_frame()).tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    assert matrix_from_frame(matrix_frame()).tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
 
 
 def test_resize_matrix_pads_and_truncates():
-    frame = lab.matrix_frame()
-    assert lab.resize_matrix(frame, 6).to_numpy().tolist() == [[1, 2, 3, 4, 0, 0], [5, 6, 7, 8, 0, 0]]
-    assert lab.resize_matrix(frame, 2).to_numpy().tolist() == [[1, 2], [5, 6]]
-    assert list(lab.resize_matrix(frame, 3).columns) == ["0", "1", "2"]
+    frame = matrix_frame()
+    assert resize_matrix(frame, 6).to_numpy().tolist() == [[1, 2, 3, 4, 0, 0], [5, 6, 7, 8, 0, 0]]
+    assert resize_matrix(frame, 2).to_numpy().tolist() == [[1, 2], [5, 6]]
+    assert list(resize_matrix(frame, 3).columns) == ["0", "1", "2"]
 
 
 def test_matrix_editor_refuses_bad_cells():
-    frame = lab.matrix_frame()
+    frame = matrix_frame()
     frame.iloc[1, 2] = float("nan")
     with raises("lab.err.matrix_cell", "row 2", "column 3"):
-        lab.matrix_from_frame(frame)
+        matrix_from_frame(frame)
     with raises("lab.err.matrix_empty"):
-        lab.matrix_from_frame(frame.iloc[:0])
+        matrix_from_frame(frame.iloc[:0])
     with raises("lab.err.matrix_large", "21"):
-        lab.matrix_from_frame(pd.DataFrame(np.zeros((21, 2))))
+        matrix_from_frame(pd.DataFrame(np.zeros((21, 2))))
 
 
 def test_sigmoid_softmax_table_matches_torch():
-    frame = lab.sigmoid_softmax_table(lab.preset_table("ten"), temperature=0.5)
+    frame = steps.sigmoid_softmax_table(preset_table("ten"), temperature=0.5)
     z = torch.tensor(TEN, dtype=torch.float64)
     assert frame["softmax"].tolist() == pytest.approx(torch.softmax(z / 0.5, 0).tolist())
     assert frame["sigmoid"].tolist() == pytest.approx(torch.sigmoid(z / 0.5).tolist())
@@ -334,7 +351,7 @@ def test_sigmoid_softmax_table_matches_torch():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(min_value=1e-6, max_value=1.0), min_size=2, max_size=30), st.floats(0.1, 10.0))
 def test_invert_gives_logits_whose_softmax_is_p(probs, scale):
-    inverse = lab.invert([p * scale for p in probs])  # unnormalised input: same logits after centring
+    inverse = steps.invert([p * scale for p in probs])  # unnormalised input: same logits after centring
     target = torch.tensor(probs, dtype=torch.float64)
     target = target / target.sum()
     torch.testing.assert_close(torch.softmax(f64(inverse.logits), 0), target, rtol=1e-9, atol=1e-12)
@@ -344,21 +361,21 @@ def test_invert_gives_logits_whose_softmax_is_p(probs, scale):
 
 
 def test_invert_bad_and_edge_input():
-    with_zero = lab.invert([0.7, 0.2, 0.1, 0.0])
+    with_zero = steps.invert([0.7, 0.2, 0.1, 0.0])
     assert with_zero.zeros == 1
     # the zero becomes 1e-12: the other logits stay readable (log ratios), not shifted by a -745
     assert with_zero.logits[0] - with_zero.logits[1] == pytest.approx(math.log(0.7 / 0.2))
     assert max(abs(v) for v in with_zero.logits) < 25
     assert with_zero.roundtrip_error < 1e-11
-    frame = lab.inverse_frame(with_zero, ["a", "b", "c", "d"])
+    frame = steps.inverse_frame(with_zero, ["a", "b", "c", "d"])
     assert frame["label"].tolist() == ["a", "b", "c", "d"] and frame["p"].tolist()[3] == 0.0
-    assert lab.inverse_frame(with_zero, ["a"])["label"].tolist()[0] == "class 0"
+    assert steps.inverse_frame(with_zero, ["a"])["label"].tolist()[0] == "class 0"
     with raises("lab.err.negative_prob"):
-        lab.invert([0.5, -0.1])
+        steps.invert([0.5, -0.1])
     with raises("lab.err.zero_probs"):
-        lab.invert([0.0, 0.0])
+        steps.invert([0.0, 0.0])
     with raises("lab.err.too_few", "1"):
-        lab.invert([1.0])
+        steps.invert([1.0])
 
 
 # --- parsing -------------------------------------------------------------------------------------------
@@ -378,59 +395,59 @@ def test_invert_bad_and_edge_input():
     ],
 )
 def test_parse_numbers_accepts_what_people_paste(text):
-    assert lab.parse_numbers(text) == [2.0, 1.0, 0.1]
+    assert parse_numbers(text) == [2.0, 1.0, 0.1]
 
 
 def test_parse_numbers_unicode_minus_percent_and_exponent():
-    assert lab.parse_numbers("−1.5, 1e3, -2") == [-1.5, 1000.0, -2.0]
-    assert lab.parse_numbers("65.9% 24.2%", allow_percent=True) == pytest.approx([0.659, 0.242])
+    assert parse_numbers("−1.5, 1e3, -2") == [-1.5, 1000.0, -2.0]
+    assert parse_numbers("65.9% 24.2%", allow_percent=True) == pytest.approx([0.659, 0.242])
 
 
 def test_parse_numbers_refuses_bad_input():
     with raises("lab.err.nothing_pasted"):
-        lab.parse_numbers("  \n ")
+        parse_numbers("  \n ")
     with raises("lab.err.not_a_number", "Value 2", "'abc'"):
-        lab.parse_numbers("1, abc, 3")
+        parse_numbers("1, abc, 3")
     with raises("lab.err.not_finite", "Value 2", "NaN"):
-        lab.parse_numbers("1, nan, 3")
+        parse_numbers("1, nan, 3")
     with raises("lab.err.not_finite", "inf"):
-        lab.parse_numbers("1 -inf")
+        parse_numbers("1 -inf")
     with raises("lab.err.not_a_number", "'50%'"):
-        lab.parse_numbers("50%")  # percentages only where they make sense (claims, inverse)
+        parse_numbers("50%")  # percentages only where they make sense (claims, inverse)
 
 
 def test_hundred_thousand_rows_pasted_are_capped_with_a_message():
     text = "\n".join(str(i % 7) for i in range(100_000))
     with raises("lab.err.too_many", "100,000", f"{SETTINGS.max_logits:,}"):
-        lab.parse_numbers(text)
+        parse_numbers(text)
     with raises("lab.err.too_many", "100,000"):
-        lab.parse_pasted(text)
+        parse_pasted(text)
 
 
 @settings(max_examples=80, deadline=None)
 @given(logit_lists)
 def test_parse_numbers_round_trips_repr(values):
-    assert lab.parse_numbers(", ".join(repr(v) for v in values)) == values
+    assert parse_numbers(", ".join(repr(v) for v in values)) == values
 
 
 def test_parse_pasted_labelled_lines_and_header():
-    table = lab.parse_pasted("label,logit\ncat, 2.0\ndog\t1.0\ncoffee mug: −0.5\n")
+    table = parse_pasted("label,logit\ncat, 2.0\ndog\t1.0\ncoffee mug: −0.5\n")
     assert table.labels == ("cat", "dog", "coffee mug")
     assert table.logits == (2.0, 1.0, -0.5)
-    plain = lab.parse_pasted("3 2 1")
+    plain = parse_pasted("3 2 1")
     assert plain.labels == ("class 0", "class 1", "class 2") and plain.logits == (3.0, 2.0, 1.0)
     with raises("lab.err.too_few", "1"):
-        lab.parse_pasted("42")
+        parse_pasted("42")
 
 
 def test_parse_csv_layouts():
-    assert lab.parse_csv(b"logit\n2\n1\n0.1\n").logits == (2.0, 1.0, 0.1)
-    two = lab.parse_csv(b"cat,2\ndog,1\n")
+    assert parse_csv(b"logit\n2\n1\n0.1\n").logits == (2.0, 1.0, 0.1)
+    two = parse_csv(b"cat,2\ndog,1\n")
     assert two.labels == ("cat", "dog") and two.logits == (2.0, 1.0)
-    named = lab.parse_csv(b'index,logit,label\n0,2,"a, b"\n1,1,c\n')
+    named = parse_csv(b'index,logit,label\n0,2,"a, b"\n1,1,c\n')
     assert named.labels == ("a, b", "c") and named.logits == (2.0, 1.0)
-    assert lab.parse_csv(b"2,1,0.1\n").logits == (2.0, 1.0, 0.1)
-    assert lab.parse_csv("\ufefflabel;logit\n猫;2,5\n狗;1\n".replace(",5", ".5").encode()).labels == ("猫", "狗")
+    assert parse_csv(b"2,1,0.1\n").logits == (2.0, 1.0, 0.1)
+    assert parse_csv("\ufefflabel;logit\n猫;2,5\n狗;1\n".replace(",5", ".5").encode()).labels == ("猫", "狗")
 
 
 @settings(max_examples=30, deadline=None)
@@ -441,7 +458,7 @@ def test_parse_csv_layouts():
 def test_csv_and_json_exports_read_back_exactly(values, names):
     labels = [n.strip() or "x" for n in names[: len(values)]]
     table = table_of(values, labels)
-    for data, parse in ((lab.table_csv(table), lab.parse_csv), (lab.table_json(table), lab.parse_json)):
+    for data, parse in ((table_csv(table), parse_csv), (table_json(table), parse_json)):
         back = parse(data)
         assert back.logits == table.logits
         assert back.labels == table.labels
@@ -449,46 +466,46 @@ def test_csv_and_json_exports_read_back_exactly(values, names):
 
 def test_parse_csv_refuses_bad_files():
     with raises("lab.err.file_empty", "t.csv"):
-        lab.parse_csv(b"\n\n", file_name="t.csv")
+        parse_csv(b"\n\n", file_name="t.csv")
     with raises("lab.err.csv_ragged", "row 3", "3 cells"):
-        lab.parse_csv(b"a,1\nb,2\nc,3,4\n")
+        parse_csv(b"a,1\nb,2\nc,3,4\n")
     with raises("lab.err.csv_cell", "row 3", "column 2", "'two'"):  # row 3 of the file, header included
-        lab.parse_csv(b"label,logit\na,1\nb,two\n")
+        parse_csv(b"label,logit\na,1\nb,two\n")
     with raises("lab.err.csv_columns", "3 columns"):
-        lab.parse_csv(b"a,1,2\nb,3,4\n")
+        parse_csv(b"a,1,2\nb,3,4\n")
     with raises("lab.err.not_utf8", "byte"):
-        lab.parse_csv(b"a,1\n\xff\xfe,2\n")
+        parse_csv(b"a,1\n\xff\xfe,2\n")
     with raises("lab.err.csv_not_finite", "inf"):
-        lab.parse_csv(b"a,1\nb,inf\n")
+        parse_csv(b"a,1\nb,inf\n")
 
 
 def test_parse_json_layouts():
-    assert lab.parse_json(b"[2, 1, 0.1]").logits == (2.0, 1.0, 0.1)
-    doc = lab.parse_json(json.dumps({"labels": ["a", "b"], "logits": [1, 2]}).encode())
+    assert parse_json(b"[2, 1, 0.1]").logits == (2.0, 1.0, 0.1)
+    doc = parse_json(json.dumps({"labels": ["a", "b"], "logits": [1, 2]}).encode())
     assert doc.labels == ("a", "b") and doc.logits == (1.0, 2.0)
-    mapping = lab.parse_json('{"猫": 2.1, "狗": -1.3}'.encode())
+    mapping = parse_json('{"猫": 2.1, "狗": -1.3}'.encode())
     assert mapping.labels == ("猫", "狗") and mapping.logits == (2.1, -1.3)
-    records = lab.parse_json(b'[{"label": "a", "logit": 1}, {"label": "b", "logit": 3}]')
+    records = parse_json(b'[{"label": "a", "logit": 1}, {"label": "b", "logit": 3}]')
     assert records.labels == ("a", "b") and records.logits == (1.0, 3.0)
 
 
 def test_parse_json_refuses_bad_files():
     with raises("lab.err.json", "line 1", "column"):
-        lab.parse_json(b"[1, 2,")
+        parse_json(b"[1, 2,")
     with raises("lab.err.json_item", "logit 2", '"x"'):
-        lab.parse_json(b'[1, "x"]')
+        parse_json(b'[1, "x"]')
     with raises("lab.err.json_item", "true"):
-        lab.parse_json(b"[1, true]")
+        parse_json(b"[1, true]")
     with raises("lab.err.json_item", "[2, 3]"):
-        lab.parse_json(b"[1, [2, 3]]")
+        parse_json(b"[1, [2, 3]]")
     with raises("lab.err.json_labels"):
-        lab.parse_json(b'{"labels": [1, 2], "logits": [1, 2]}')
+        parse_json(b'{"labels": [1, 2], "logits": [1, 2]}')
     with raises("lab.err.not_finite", "NaN"):
-        lab.parse_json(b"[1, NaN]")
+        parse_json(b"[1, NaN]")
     with raises("lab.err.json_layout"):
-        lab.parse_json(b'"just a string"')
+        parse_json(b'"just a string"')
     with raises("lab.err.label_count", "3 labels for 2 logits"):
-        lab.parse_json(b'{"labels": ["a", "b", "c"], "logits": [1, 2]}')
+        parse_json(b'{"labels": ["a", "b", "c"], "logits": [1, 2]}')
 
 
 def _npy(array: np.ndarray, **kwargs) -> bytes:
@@ -498,28 +515,28 @@ def _npy(array: np.ndarray, **kwargs) -> bytes:
 
 
 def test_parse_npy_good_files():
-    assert lab.parse_npy(_npy(np.array([2.0, 1.0, 0.1], dtype=np.float32))).logits == tuple(
+    assert parse_npy(_npy(np.array([2.0, 1.0, 0.1], dtype=np.float32))).logits == tuple(
         float(v) for v in np.array([2.0, 1.0, 0.1], dtype=np.float32)
     )
-    assert lab.parse_npy(_npy(np.array([[3, 1, 2]], dtype=np.int64))).logits == (3.0, 1.0, 2.0)
-    assert lab.parse_npy(_npy(np.array([[1.5], [0.5]], dtype=np.float16))).logits == (1.5, 0.5)
+    assert parse_npy(_npy(np.array([[3, 1, 2]], dtype=np.int64))).logits == (3.0, 1.0, 2.0)
+    assert parse_npy(_npy(np.array([[1.5], [0.5]], dtype=np.float16))).logits == (1.5, 0.5)
 
 
 def test_parse_npy_refuses_bad_files_without_unpickling():
     with raises("lab.err.npy_object", "pickles"):
-        lab.parse_npy(_npy(np.array([{"a": 1}, 2], dtype=object), allow_pickle=True))
+        parse_npy(_npy(np.array([{"a": 1}, 2], dtype=object), allow_pickle=True))
     with raises("lab.err.npy_shape", "(3, 4)"):
-        lab.parse_npy(_npy(np.zeros((3, 4))))
+        parse_npy(_npy(np.zeros((3, 4))))
     with raises("lab.err.npy_dtype", "bool"):
-        lab.parse_npy(_npy(np.array([True, False])))
+        parse_npy(_npy(np.array([True, False])))
     with raises("lab.err.npy_dtype", "complex"):
-        lab.parse_npy(_npy(np.array([1 + 2j, 3j])))
+        parse_npy(_npy(np.array([1 + 2j, 3j])))
     with raises("lab.err.npy", "logits.npy"):
-        lab.parse_npy(b"not a numpy file at all")
+        parse_npy(b"not a numpy file at all")
     with raises("lab.err.npy"):
-        lab.parse_npy(_npy(np.arange(100, dtype=np.float64))[:-40])  # truncated
+        parse_npy(_npy(np.arange(100, dtype=np.float64))[:-40])  # truncated
     with raises("lab.err.not_finite", "inf"):
-        lab.parse_npy(_npy(np.array([1.0, np.inf])))
+        parse_npy(_npy(np.array([1.0, np.inf])))
 
 
 def test_parse_npy_checks_the_size_before_reading_the_data():
@@ -527,62 +544,62 @@ def test_parse_npy_checks_the_size_before_reading_the_data():
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**9,)})
     with raises("lab.err.too_many", "1,000,000,000"):
-        lab.parse_npy(header.getvalue())
+        parse_npy(header.getvalue())
 
 
 def test_parse_upload_dispatches_and_refuses():
-    assert lab.parse_upload("x.csv", b"1\n2\n").logits == (1.0, 2.0)
-    assert lab.parse_upload("x.json", b"[1, 2]").logits == (1.0, 2.0)
-    assert lab.parse_upload("x.npy", _npy(np.array([1.0, 2.0]))).logits == (1.0, 2.0)
-    assert lab.parse_upload("x.TXT", b"a 1\nb 2").labels == ("a", "b")
+    assert parse_upload("x.csv", b"1\n2\n").logits == (1.0, 2.0)
+    assert parse_upload("x.json", b"[1, 2]").logits == (1.0, 2.0)
+    assert parse_upload("x.npy", _npy(np.array([1.0, 2.0]))).logits == (1.0, 2.0)
+    assert parse_upload("x.TXT", b"a 1\nb 2").labels == ("a", "b")
     with raises("lab.err.file_type", "x.png"):
-        lab.parse_upload("x.png", b"\x89PNG")
+        parse_upload("x.png", b"\x89PNG")
     with raises("lab.err.file_large", "big.csv"):
-        lab.parse_upload("big.csv", b"1\n" * 10, max_bytes=5)
+        parse_upload("big.csv", b"1\n" * 10, max_bytes=5)
 
 
 # --- the editor's rows ---------------------------------------------------------------------------------
 
 
 def test_table_from_frame_reads_the_editor():
-    base = lab.preset_table("news")
+    base = preset_table("news")
     frame = base.frame()
     frame.loc[1, "logit"] = 3.5
     frame.loc[3] = [None, 0.25]  # a row added with no label
-    table = lab.table_from_frame(frame, base)
+    table = table_from_frame(frame, base)
     assert table.logits == (2.0, 3.5, 0.1, 0.25)
     assert table.labels == ("news", "entertainment", "technology", "class 3")
 
 
 def test_table_from_frame_refuses_bad_rows_with_row_and_label():
-    base = lab.preset_table("news")
+    base = preset_table("news")
     empty_cell = base.frame()
     empty_cell.loc[1, "logit"] = float("nan")  # what the grid sends for text typed in a number cell
     with raises("lab.err.cell_empty", "Row 2", "entertainment"):
-        lab.table_from_frame(empty_cell, base)
+        table_from_frame(empty_cell, base)
     text_cell = base.frame().astype({"logit": object})
     text_cell.loc[2, "logit"] = "abc"
     with raises("lab.err.cell_text", "Row 3", "'abc'"):
-        lab.table_from_frame(text_cell, base)
+        table_from_frame(text_cell, base)
     inf_cell = base.frame()
     inf_cell.loc[0, "logit"] = float("inf")
     with raises("lab.err.cell_not_finite", "Row 1", "inf"):
-        lab.table_from_frame(inf_cell, base)
+        table_from_frame(inf_cell, base)
     with raises("lab.err.empty"):
-        lab.table_from_frame(base.frame().iloc[:0], base)
+        table_from_frame(base.frame().iloc[:0], base)
     with raises("lab.err.too_few", "1"):
-        lab.table_from_frame(base.frame().iloc[:1], base)
+        table_from_frame(base.frame().iloc[:1], base)
     big = pd.DataFrame({"label": ["x"] * 10_001, "logit": [0.0] * 10_001})
     with raises("lab.err.too_many", "10,001", "10,000"):
-        lab.table_from_frame(big, base)
+        table_from_frame(big, base)
 
 
 def test_table_from_frame_keeps_the_tail():
     payload, _ = _handoff(n=50)
-    base = lab.table_from_inspector(payload, editable=5)
+    base = table_from_inspector(payload, editable=5)
     frame = base.frame()
     frame.loc[0, "logit"] = -20.0
-    table = lab.table_from_frame(frame, base)
+    table = table_from_frame(frame, base)
     assert table.logits[0] == -20.0 and table.rest_logits == base.rest_logits and table.size == 50
 
 
@@ -599,7 +616,7 @@ def test_make_table_checks():
 
 def _through_the_browser(query):
     """Encode as the address bar would, and parse it back as Streamlit does (key -> all values)."""
-    return parse_qs(lab.query_string(query), keep_blank_values=True)
+    return parse_qs(query_string(query), keep_blank_values=True)
 
 
 label_text = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=15).filter(
@@ -613,14 +630,14 @@ label_text = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), 
     data=st.data(),
     temperature=temperatures,
     top_p=st.floats(0.01, 1.0),
-    mode=st.sampled_from(lab.MODES),
+    mode=st.sampled_from(MODES),
 )
 def test_url_round_trip_is_exact(values, data, temperature, top_p, mode):
     labels = data.draw(st.lists(label_text, min_size=len(values), max_size=len(values)))
     k = data.draw(st.integers(1, len(values)))
     table = table_of(values, labels)
-    controls = lab.LabControls(temperature, k, top_p, mode)
-    link = lab.decode_query(_through_the_browser(lab.encode_query(table, controls)))
+    controls = LabControls(temperature, k, top_p, mode)
+    link = decode_query(_through_the_browser(encode_query(table, controls)))
     assert link.problems == []
     assert link.table is not None
     assert link.table.logits == table.logits  # bit for bit
@@ -630,20 +647,20 @@ def test_url_round_trip_is_exact(values, data, temperature, top_p, mode):
 
 def test_url_round_trip_with_the_inspector_tail():
     payload, _ = _handoff(n=1000)
-    table = lab.table_from_inspector(payload)
-    query = lab.encode_query(table, lab.LabControls(0.5, 7, 0.8, "softmax"))
-    assert len(lab.query_string(query)) < lab.MAX_URL_CHARS  # 990 float32 in base64: ~5 300 characters
-    link = lab.decode_query(_through_the_browser(query))
+    table = table_from_inspector(payload)
+    query = encode_query(table, LabControls(0.5, 7, 0.8, "softmax"))
+    assert len(query_string(query)) < MAX_URL_CHARS  # 990 float32 in base64: ~5 300 characters
+    link = decode_query(_through_the_browser(query))
     assert link.problems == [] and link.table is not None
     assert link.table.logits == table.logits and link.table.rest_logits == table.rest_logits
     assert link.controls.k == 7
 
 
 def test_a_readable_hand_written_link():
-    link = lab.decode_query({"logits": ["2,1,0.1"], "labels": ["a", "b", "c"], "T": ["0.5"], "mode": ["sigmoid"]})
+    link = decode_query({"logits": ["2,1,0.1"], "labels": ["a", "b", "c"], "T": ["0.5"], "mode": ["sigmoid"]})
     assert link.table.logits == (2.0, 1.0, 0.1) and link.table.labels == ("a", "b", "c")
-    assert link.controls == lab.LabControls(temperature=0.5, mode="sigmoid")
-    assert lab.has_lab_state({"T": ["1"]}) and not lab.has_lab_state({"other": ["1"]})
+    assert link.controls == LabControls(temperature=0.5, mode="sigmoid")
+    assert has_lab_state({"T": ["1"]}) and not has_lab_state({"other": ["1"]})
 
 
 @pytest.mark.parametrize(
@@ -668,11 +685,11 @@ def test_a_readable_hand_written_link():
     ],
 )
 def test_broken_link_parameters_fall_back_with_a_message(params, key, fragment):
-    link = lab.decode_query(params)
+    link = decode_query(params)
     assert [p.key for p in link.problems] == [key]
     assert fragment in str(link.problems[0])
     assert link.problems[0].message("zh") != str(link.problems[0])
-    defaults = lab.LabControls()
+    defaults = LabControls()
     if key == "lab.err.link_t":
         assert link.controls.temperature == defaults.temperature
     if key == "lab.err.link_labels":
@@ -684,21 +701,21 @@ def test_broken_link_parameters_fall_back_with_a_message(params, key, fragment):
 
 
 def test_temperature_choices_are_log_spaced_and_take_a_linked_value():
-    assert lab.TEMPERATURES[0] == 0.05 and lab.TEMPERATURES[-1] == 20.0
-    assert list(lab.TEMPERATURES) == sorted(lab.TEMPERATURES)
-    ratios = np.diff(np.log(lab.TEMPERATURES))
+    assert TEMPERATURES[0] == 0.05 and TEMPERATURES[-1] == 20.0
+    assert list(TEMPERATURES) == sorted(TEMPERATURES)
+    ratios = np.diff(np.log(TEMPERATURES))
     assert ratios.max() < 0.45  # no big jumps on the log scale
-    assert 0.73 in lab.temperature_choices(0.73)
-    assert 30.0 not in lab.temperature_choices(30.0)
+    assert 0.73 in temperature_choices(0.73)
+    assert 30.0 not in temperature_choices(30.0)
 
 
 # --- claims, text safety ---------------------------------------------------------------------------------
 
 
 def test_parse_claims_needs_one_per_class():
-    assert lab.parse_claims("65.9% 24.2% 9.9%", count=3) == pytest.approx([0.659, 0.242, 0.099])
+    assert steps.parse_claims("65.9% 24.2% 9.9%", count=3) == pytest.approx([0.659, 0.242, 0.099])
     with raises("lab.err.claims_count", "2 claimed values for 3 classes"):
-        lab.parse_claims("0.5 0.5", count=3)
+        steps.parse_claims("0.5 0.5", count=3)
 
 
 def test_claims_frame_names_the_rows():
@@ -706,7 +723,7 @@ def test_claims_frame_names_the_rows():
 
     z = torch.tensor([2.0, 1.0, 0.1])
     report = check_claims(z, torch.tensor([0.659, 0.242, 0.099]))
-    frame = lab.claims_frame(["a", "b", "c"], report.rows)
+    frame = steps.claims_frame(["a", "b", "c"], report.rows)
     assert frame["label"].tolist() == ["a", "b", "c"] and frame["ok"].all()
     assert frame["actual"].tolist() == pytest.approx(torch.softmax(z.double(), 0).tolist())
 
@@ -725,7 +742,7 @@ def test_escape_markdown_leaves_no_live_syntax():
 
 def test_headline_figure_in_both_modes():
     z = torch.tensor(TEN, dtype=torch.float64)
-    labels = list(lab.TEN_LABELS)
+    labels = list(TEN_LABELS)
     soft = lab_headline_figure(z, labels, temperature=2.0)
     # the probability axis has round ticks of its own, not positions synced to the logit axis
     assert list(soft.layout.yaxis2.tickvals) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
@@ -761,7 +778,7 @@ def test_sampling_figure_values():
 
 
 def test_dim_figure_values_and_sums():
-    x = torch.tensor(lab.DEFAULT_MATRIX, dtype=torch.float64)
+    x = torch.tensor(DEFAULT_MATRIX, dtype=torch.float64)
     fig = dim_softmax_figure(x)
     torch.testing.assert_close(f64(fig.data[0].z), torch.softmax(x, dim=0))
     torch.testing.assert_close(f64(fig.data[1].z), torch.softmax(x, dim=1))
@@ -785,8 +802,8 @@ def test_summary_of_a_table_with_a_tail_against_torch(mode, temperature):
     generator = torch.Generator().manual_seed(3)
     logits = (torch.randn(1000, generator=generator, dtype=torch.float64) * 3).tolist()
     payload = {"labels": [f"c{i}" for i in range(1000)], "logits": logits, "source": "x"}
-    table = lab.table_from_inspector(payload, editable=10)
-    got = lab.summary(table, temperature=temperature, mode=mode)
+    table = table_from_inspector(payload, editable=10)
+    got = steps.summary(table, temperature=temperature, mode=mode)
     z = torch.tensor(logits, dtype=torch.float64)
     p = torch.softmax(z / temperature, dim=0)
     assert got.top_label == f"c{int(torch.argmax(z))}"
@@ -797,28 +814,28 @@ def test_summary_of_a_table_with_a_tail_against_torch(mode, temperature):
     expected_total = 1.0 if mode == "softmax" else float(torch.sigmoid(z / temperature).sum())
     assert got.total_score == pytest.approx(expected_total, rel=1e-6)
     # the same sum as the results table's score column (tail row included)
-    frame = lab.class_table(table, temperature=temperature, mode=mode)
+    frame = steps.class_table(table, temperature=temperature, mode=mode)
     assert got.total_score == pytest.approx(float(frame["score"].sum()), rel=1e-9)
 
 
 def test_summary_on_a_tie_names_the_first_class():
-    table = lab.make_table([2.0, 5.0, 5.0], ["a", "b", "c"])
-    got = lab.summary(table)
+    table = make_table([2.0, 5.0, 5.0], ["a", "b", "c"])
+    got = steps.summary(table)
     assert got.top_label == "b"
     assert got.top_probability == pytest.approx(float(torch.softmax(torch.tensor([2.0, 5.0, 5.0]), 0)[1]))
 
 
 def test_sampling_noise_is_one_over_root_n_and_bounds_the_error():
-    assert lab.sampling_noise(10_000) == pytest.approx(0.01)
+    assert steps.sampling_noise(10_000) == pytest.approx(0.01)
     probs = torch.softmax(torch.tensor([2.0, 1.0, 0.1], dtype=torch.float64), 0)
-    counts = lab.sampling_counts(probs, n=10_000, seed=0)
-    assert lab.sampling_error(probs, counts) < 3 * lab.sampling_noise(10_000)
+    counts = steps.sampling_counts(probs, n=10_000, seed=0)
+    assert steps.sampling_error(probs, counts) < 3 * steps.sampling_noise(10_000)
 
 
 def test_inverse_says_whether_the_input_summed_to_one():
-    assert lab.invert([0.7, 0.2, 0.1]).sums_to_one
-    assert not lab.invert([70, 20, 10]).sums_to_one
-    assert not lab.invert([0.5, 0.4]).sums_to_one
+    assert steps.invert([0.7, 0.2, 0.1]).sums_to_one
+    assert not steps.invert([70, 20, 10]).sums_to_one
+    assert not steps.invert([0.5, 0.4]).sums_to_one
 
 
 # --- every lab string exists in both languages with the same placeholders ------------------------------
@@ -826,12 +843,12 @@ def test_inverse_says_whether_the_input_summed_to_one():
 
 def _used_keys() -> set[str]:
     keys: set[str] = set()
-    patterns = ("core/lab/*.py", "core/charts*.py", "core/charts/*.py", "pages/2_Logits_Lab.py", "ui/lab*.py")
+    patterns = ("core/lab/*.py", "core/charts*.py", "core/charts/*.py", "pages/2_Logits_Lab.py", "ui/lab/*.py")
     for path in sorted({p for pattern in patterns for p in ROOT.glob(pattern)}):
         text = path.read_text("utf-8")
         keys |= set(re.findall(r"[\"'](lab\.[a-z0-9_.]+)[\"']", text))
         keys |= {f"lab.chart.{k}" for k in re.findall(r"_lab_text\(\s*\"([a-z0-9_]+)\"", text)}
-    keys |= {f"lab.preset.{name}" for name in lab.PRESETS}
+    keys |= {f"lab.preset.{name}" for name in PRESETS}
     keys |= {f"lab.preset.{name}.labels" for name in ("news", "pets", "four", "near_tie")}
     keys |= {f"lab.tab.{name}" for name in ("temperature", "filters", "steps", "dim", "sigmoid", "claims", "inverse")}
     keys |= {f"lab.sampling.from.{w}" for w in ("full", "top_k", "top_p")}

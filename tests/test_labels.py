@@ -11,7 +11,9 @@ from torchvision.models import ResNet50_Weights
 
 from core.errors import LabelError, LogitscopeError
 from core.labels import LABELS_DIR, builtin_labels, parse_label_file, read_label_file, validate_labels
-from core.registry import ModelSpec, choose_labels, get_spec, spec_labels
+from core.models.labels import choose_labels, spec_labels
+from core.models.registry import get_spec
+from core.models.spec import ModelSpec
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 ESPRESSO = 967

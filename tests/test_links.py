@@ -1,4 +1,5 @@
-"""core.links: the Inspector's view in a URL and back, exactly; every broken parameter a message and its default."""
+"""core.links.inspector: the Inspector's view in a URL and back, exactly; every broken parameter a message and its
+default."""
 
 from __future__ import annotations
 
@@ -9,17 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.i18n import t
-from core.inspector import temperature_options
 from core.labels import builtin_labels
-from core.links import (
-    InspectorState,
-    decode_query,
-    encode_query,
-    has_link_state,
-    query_string,
-    resolve_class,
-)
-from core.registry import list_models
+from core.links.inspector import InspectorState, decode_query, encode_query, has_link_state, query_string, resolve_class
+from core.models.registry import list_models
+from core.numerics import temperature_options
 from core.samples import sample_images
 
 SAMPLES = [s.name for s in sample_images()]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import evaluate as ev
+import ui.evaluation.inputs as evaluate_input
+from core.evaluate.files import results_bytes
 from tests.test_diagnose import relabelled
-from ui import evaluate_input
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Dataset_Evaluation.py")
 TIMEOUT = 120
@@ -85,7 +85,7 @@ def test_two_models_from_a_results_file_and_a_results_file_without_features(eval
     at = evaluated
     result = at.session_state["eval_result"]["result"]
     at.segmented_control(key="diag_tool").set_value("compare").run()
-    at.file_uploader(key="diag_second_file").upload("other.parquet", ev.results_bytes(result, fmt="parquet")).run()
+    at.file_uploader(key="diag_second_file").upload("other.parquet", results_bytes(result, fmt="parquet")).run()
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Same prediction"] == "100.0%" and values["Images in both"] == f"{result.n:,}"
@@ -99,7 +99,7 @@ def test_two_models_from_a_results_file_and_a_results_file_without_features(eval
     assert at.session_state["diag_second"]["result"].files == result.files
     # the same run loaded back from a file without features: the map explains, nothing breaks
     at.segmented_control(key="eval_source").set_value("results").run()
-    at.file_uploader(key="eval_results_file").upload("r.parquet", ev.results_bytes(result, fmt="parquet")).run()
+    at.file_uploader(key="eval_results_file").upload("r.parquet", results_bytes(result, fmt="parquet")).run()
     at.segmented_control(key="diag_tool").set_value("map").run()
     assert not at.exception
     assert any("has no features" in i.value for i in at.info)

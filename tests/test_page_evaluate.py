@@ -12,9 +12,16 @@ import torch
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 
-from core import evaluate as ev
-from core.datasets import digits_set
-from core.registry import load_model
+import core.evaluate.rescore as rescore
+import ui.evaluation.inputs as evaluation_inputs
+import ui.evaluation.view as evaluation_view
+from core.datasets.sources import digits_set
+from core.evaluate import run
+from core.evaluate.files import results_bytes
+from core.evaluate.metrics import compute_metrics
+from core.evaluate.records import records_table
+from core.evaluate.run import Progress, evaluate
+from core.models.registry import load_model
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Dataset_Evaluation.py")
 TIMEOUT = 120
@@ -67,7 +74,7 @@ def test_temperature_slider_rescores_without_running_the_model(
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model must not run again for a temperature change")
 
-    monkeypatch.setattr(ev, "evaluate", no_model)
+    monkeypatch.setattr(evaluation_inputs, "evaluate", no_model)
     at.select_slider(key="eval_temperature").set_value(2.5).run()
     assert not at.exception
     assert metric(at, "ECE", row=0) == ece_at_one  # T = 1 row unchanged
@@ -99,7 +106,7 @@ def test_results_file_round_trip_through_the_page(evaluated: AppTest) -> None:
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)  # a fresh session: nothing evaluated
     at.run()
     at.segmented_control(key="eval_source").set_value("results").run()
-    at.file_uploader(key="eval_results_file").upload("results.parquet", ev.results_bytes(result, fmt="parquet")).run()
+    at.file_uploader(key="eval_results_file").upload("results.parquet", results_bytes(result, fmt="parquet")).run()
     assert not at.exception
     assert metric(at, "Top-1 accuracy") == top1
     assert at.session_state["eval_result"]["result"].n == 540
@@ -137,22 +144,22 @@ def test_page_speaks_chinese() -> None:
 
 
 def test_a_run_stopped_half_way_stores_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = ev.evaluate
+    real = evaluate
 
     def interrupted(model, labelled, *, on_progress=None, **kwargs):
-        def stop_after_first_batch(progress: ev.Progress) -> None:
+        def stop_after_first_batch(progress: Progress) -> None:
             on_progress(progress)
             raise StopException  # what Streamlit raises inside a run when the user stops it or leaves
 
         return real(model, labelled, on_progress=stop_after_first_batch, **kwargs)
 
-    monkeypatch.setattr(ev, "evaluate", interrupted)
+    monkeypatch.setattr(evaluation_inputs, "evaluate", interrupted)
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     at.run()
     at.button[0].click().run()
     assert at.session_state["eval_result"] is None  # no half result was kept
     assert not at.metric
-    monkeypatch.setattr(ev, "evaluate", real)
+    monkeypatch.setattr(evaluation_inputs, "evaluate", real)
     next(b for b in at.button if b.label.startswith("Evaluate 540 images")).click().run()  # a new run completes
     assert not at.exception and at.session_state["eval_result"]["result"].n == 540
 
@@ -160,13 +167,13 @@ def test_a_run_stopped_half_way_stores_nothing(monkeypatch: pytest.MonkeyPatch) 
 def test_a_decoding_worker_runs_inside_the_streamlit_script_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     # the page's own default picks no worker for 540 tiny digits; force one to check that forking from
     # Streamlit's script thread works and gives the same result
-    monkeypatch.setattr(ev.run, "choose_workers", lambda *args, **kwargs: 1)  # where evaluate() looks it up
+    monkeypatch.setattr(run, "choose_workers", lambda *args, **kwargs: 1)  # where evaluate() looks it up
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     at.run()
     at.button[0].click().run()
     assert not at.exception
     result = at.session_state["eval_result"]["result"]
-    inline = ev.evaluate(load_model("digits_cnn"), digits_set("test"), num_workers=0)
+    inline = evaluate(load_model("digits_cnn"), digits_set("test"), num_workers=0)
     assert result.files == inline.files
     assert torch.equal(result.logits, inline.logits)
 
@@ -184,7 +191,7 @@ def test_the_fitted_temperature_is_a_stop_of_the_one_grid_and_used_exactly(evalu
     assert at.session_state["eval_temperature"] == fitted  # exactly the fitted value
     assert any(m.value == f"**At T = {fitted:g} (the slider)**" for m in at.markdown)
     at_fit = [m.value for m in at.metric if m.label == "NLL"][1]
-    assert at_fit == f"{ev.compute_metrics(*_logits_targets(at), temperature=fitted).nll:.4f}"
+    assert at_fit == f"{compute_metrics(*_logits_targets(at), temperature=fitted).nll:.4f}"
 
 
 def _logits_targets(at: AppTest):
@@ -193,17 +200,15 @@ def _logits_targets(at: AppTest):
 
 
 def test_metrics_are_computed_once_per_temperature(evaluated: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui import evaluate as ue
-
     calls: list[float] = []
-    real = ev.compute_metrics
+    real = compute_metrics
 
     def counting(logits, targets, *, temperature=1.0, **kwargs):
         calls.append(temperature)
         return real(logits, targets, temperature=temperature, **kwargs)
 
-    monkeypatch.setattr(ev, "compute_metrics", counting)
-    ue.at_temperature.clear()
+    monkeypatch.setattr(rescore, "compute_metrics", counting)
+    evaluation_view.at_temperature.clear()
     at = evaluated
     at.select_slider(key="eval_temperature").set_value(2.5).run()
     fitted = at.session_state["eval_result"]["fit"].temperature
@@ -223,7 +228,7 @@ def test_open_in_the_inspector_shows_that_image_there() -> None:
     next(b for b in at.button if b.label == "Switch to digits_cnn and evaluate").click().run()
     next(b for b in at.button if b.label == "Open").click().run()
     name = at.session_state["eval_selected"]
-    records = ev.records_table(at.session_state["eval_result"]["result"], [str(i) for i in range(10)])
+    records = records_table(at.session_state["eval_result"]["result"], [str(i) for i in range(10)])
     predicted = records.loc[records["file"] == name, "prediction_label"].item()
     at.button(key="eval_to_inspector").click().run()
     assert not at.exception

@@ -285,12 +285,12 @@ def test_open_in_logits_lab_hands_over_every_class() -> None:
 
 def test_each_image_is_hashed_and_decoded_once_bad_files_included(sample, monkeypatch) -> None:
     import core.analysis
-    import ui.inspector
+    import ui.inspector.controls
 
     hashed: list[int] = []
     decoded: list[str] = []
-    real_digest, real_decode = ui.inspector.digest, core.analysis.decode_image
-    monkeypatch.setattr(ui.inspector, "digest", lambda data: hashed.append(len(data)) or real_digest(data))
+    real_digest, real_decode = ui.inspector.controls.digest, core.analysis.decode_image
+    monkeypatch.setattr(ui.inspector.controls, "digest", lambda data: hashed.append(len(data)) or real_digest(data))
     monkeypatch.setattr(
         core.analysis, "decode_image", lambda data, name: decoded.append(name) or real_decode(data, name)
     )
@@ -315,12 +315,12 @@ def test_each_image_is_hashed_and_decoded_once_bad_files_included(sample, monkey
 
 
 def test_downloads_are_built_only_when_clicked(monkeypatch) -> None:
-    import ui.inspector_view
+    import ui.inspector.view
 
     built: list[str] = []
-    real_csv, real_json = ui.inspector_view.export_csv, ui.inspector_view.export_json
-    monkeypatch.setattr(ui.inspector_view, "export_csv", lambda *a, **k: built.append("csv") or real_csv(*a, **k))
-    monkeypatch.setattr(ui.inspector_view, "export_json", lambda *a, **k: built.append("json") or real_json(*a, **k))
+    real_csv, real_json = ui.inspector.view.export_csv, ui.inspector.view.export_json
+    monkeypatch.setattr(ui.inspector.view, "export_csv", lambda *a, **k: built.append("csv") or real_csv(*a, **k))
+    monkeypatch.setattr(ui.inspector.view, "export_json", lambda *a, **k: built.append("json") or real_json(*a, **k))
     at = _page()
     at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
     assert not at.exception

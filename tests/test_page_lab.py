@@ -11,7 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import lab
+from core.lab.presets import PRESETS, TEN_LABELS
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Logits_Lab.py")
 TEN = [2.1, -1.3, 5.8, 0.9, -3.2, 4.7, 1.0, -0.5, 6.2, -2.1]
@@ -83,7 +83,7 @@ def test_choose_a_preset_then_edit_a_cell(at):
     # a new row and a deleted row
     edit(at, edited_rows={8: {"logit": 0.0}}, added_rows=[{"label": "门", "logit": 9.0}], deleted_rows=[0])
     frame = results(at)
-    assert frame["label"].tolist() == [*lab.TEN_LABELS[1:8], "白领女性", "楼梯", "门"]
+    assert frame["label"].tolist() == [*TEN_LABELS[1:8], "白领女性", "楼梯", "门"]
     assert frame["score"].tolist() == pytest.approx(softmax([*edited[1:], 9.0]))
 
 
@@ -250,7 +250,7 @@ def test_inspector_preset_with_nothing_handed_over(at):
     assert len(results(at)) == 3
 
 
-@pytest.mark.parametrize("preset", lab.PRESETS[:-1])
+@pytest.mark.parametrize("preset", PRESETS[:-1])
 def test_every_tab_renders_for_every_example(at, preset):
     at.selectbox(key="lab_preset").select(preset).run()
     for name in ("Temperature", "Top-k & top-p", "Step by step", "dim", "Sigmoid vs softmax", "Inverse"):

@@ -19,24 +19,32 @@ import pytest
 import torch
 from PIL import Image
 
-from core import evaluate as ev
-from core.cli import main
-from core.datasets import ZipReader, open_folder, open_zip, resolver_for
+from core.cli.main import main
+from core.datasets.classes import resolver_for
+from core.datasets.readers import ZipReader
+from core.datasets.sources import open_folder, open_zip
+from core.datasets.uri import is_uri, open_uri
 from core.digits import write_digits_folder
 from core.errors import InputError
-from core.registry import LoadedModel, get_spec, load_model, spec_labels
+from core.evaluate.files import read_results, results_bytes
+from core.evaluate.metrics import compute_metrics
+from core.evaluate.run import DEFAULT_BATCH_SIZE, EvalResult, default_batch_size, evaluate
+from core.models.labels import spec_labels
+from core.models.registry import get_spec, load_model
+from core.models.spec import LoadedModel
 
 ray = pytest.importorskip("ray")
 rr = pytest.importorskip("core.evaluate.ray")
+rc = pytest.importorskip("core.evaluate.ray_cluster")
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Dataset_Evaluation.py")
 FORBIDDEN = "this member must never be read"
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[rr.Cluster]:
+def cluster() -> Iterator[rc.Cluster]:
     """One real local Ray for the module: starting one costs seconds, every test shares it."""
-    with rr.ray_cluster(num_cpus=2) as running:
+    with rc.ray_cluster(num_cpus=2) as running:
         yield running
     assert not ray.is_initialized()  # the block shut down the Ray it started
 
@@ -50,7 +58,7 @@ def _resolver(model: LoadedModel):
     return resolver_for(model.spec, spec_labels(model.spec))
 
 
-def _same(ray_result: ev.EvalResult, local: ev.EvalResult) -> None:
+def _same(ray_result: EvalResult, local: EvalResult) -> None:
     """The oracle: the local runner's result, item by item."""
     assert ray_result.files == local.files
     assert ray_result.errors == local.errors
@@ -74,13 +82,13 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def folder_runs(cluster: rr.Cluster, digits: LoadedModel, folder: Path) -> tuple[ev.EvalResult, ev.EvalResult]:
+def folder_runs(cluster: rc.Cluster, digits: LoadedModel, folder: Path) -> tuple[EvalResult, EvalResult]:
     """The folder through the local runner and through Ray on 2 actors (shared: each Ray run costs seconds)."""
     labelled = open_folder(folder, _resolver(digits))
-    return ev.evaluate(digits, labelled), rr.evaluate_on_ray(digits.spec, labelled, options=rr.RayOptions(actors=2))
+    return evaluate(digits, labelled), rr.evaluate_on_ray(digits.spec, labelled, options=rr.RayOptions(actors=2))
 
 
-def test_folder_on_two_actors_matches_the_local_runner(folder_runs: tuple[ev.EvalResult, ev.EvalResult]) -> None:
+def test_folder_on_two_actors_matches_the_local_runner(folder_runs: tuple[EvalResult, EvalResult]) -> None:
     local, on_ray = folder_runs
     _same(on_ray, local)
     assert on_ray.n == 540
@@ -121,7 +129,7 @@ def _hostile_zip(folder: Path) -> bytes:
 
 
 def test_zip_with_traversal_bomb_and_junk_matches_the_local_runner(
-    cluster: rr.Cluster, digits: LoadedModel, folder: Path
+    cluster: rc.Cluster, digits: LoadedModel, folder: Path
 ) -> None:
     data = _hostile_zip(folder)
     planned = open_zip(data, _resolver(digits), name="hostile.zip")
@@ -133,7 +141,7 @@ def test_zip_with_traversal_bomb_and_junk_matches_the_local_runner(
     guarded = type(planned)(
         planned.source, planned.files, planned.targets, planned.skipped, GuardedZipReader(data, forbidden)
     )
-    local = ev.evaluate(digits, guarded)
+    local = evaluate(digits, guarded)
     on_ray = rr.evaluate_on_ray(digits.spec, guarded, options=rr.RayOptions(actors=1, batch_size=16))
     _same(on_ray, local)
     assert all(FORBIDDEN not in e.reason for e in on_ray.errors)
@@ -143,15 +151,15 @@ def test_zip_with_traversal_bomb_and_junk_matches_the_local_runner(
 
 
 def test_file_uri_plans_like_the_folder_and_runs_the_same(
-    cluster: rr.Cluster, digits: LoadedModel, folder: Path
+    cluster: rc.Cluster, digits: LoadedModel, folder: Path
 ) -> None:
     resolver = _resolver(digits)
     by_path = open_folder(folder, resolver)
-    by_uri = rr.open_uri(folder.as_uri(), resolver)  # file:///..., read through pyarrow like s3:// or gs://
-    assert rr.is_uri(folder.as_uri()) and not rr.is_uri(str(folder)) and not rr.is_uri("C:\\data")
+    by_uri = open_uri(folder.as_uri(), resolver)  # file:///..., read through pyarrow like s3:// or gs://
+    assert is_uri(folder.as_uri()) and not is_uri(str(folder)) and not is_uri("C:\\data")
     assert (by_uri.files, by_uri.targets, by_uri.skipped) == (by_path.files, by_path.targets, by_path.skipped)
     assert by_uri.reader.read(by_uri.files[0]) == (folder / by_uri.files[0]).read_bytes()
-    local = ev.evaluate(digits, by_path)
+    local = evaluate(digits, by_path)
     on_ray = rr.evaluate_on_ray(digits.spec, by_uri, options=rr.RayOptions(actors=1))
     assert on_ray.files == local.files and on_ray.source == folder.as_uri()
     torch.testing.assert_close(on_ray.logits, local.logits, atol=1e-5, rtol=0)
@@ -159,19 +167,19 @@ def test_file_uri_plans_like_the_folder_and_runs_the_same(
 
 
 def test_efficientnet_lite0_on_real_photos_matches_the_local_runner(
-    cluster: rr.Cluster, lite0: LoadedModel, sample, tmp_path: Path
+    cluster: rc.Cluster, lite0: LoadedModel, sample, tmp_path: Path
 ) -> None:
     labels = spec_labels(lite0.spec)
     for name, label in (("coffee", "espresso"), ("chelsea", "tabby"), ("camera", "tripod")):
         (tmp_path / label).mkdir()
         (tmp_path / label / f"{name}.png").write_bytes(sample(name).read_bytes())
     labelled = open_folder(tmp_path, resolver_for(lite0.spec, labels))
-    local = ev.evaluate(lite0, labelled)
+    local = evaluate(lite0, labelled)
     on_ray = rr.evaluate_on_ray(lite0.spec, labelled, options=rr.RayOptions(actors=1, features=True))
     _same(on_ray, local)
     predicted = [labels[i] for i in on_ray.logits.argmax(dim=1).tolist()]
     assert predicted[on_ray.files.index("espresso/coffee.png")] == "espresso"
-    with_features = ev.evaluate(lite0, labelled, features=True)
+    with_features = evaluate(lite0, labelled, features=True)
     assert on_ray.features is not None and with_features.features is not None
     assert on_ray.features.dtype == with_features.features.dtype
     assert on_ray.backend == with_features.backend == "torch"  # both asked for torch (the library's default)
@@ -179,7 +187,7 @@ def test_efficientnet_lite0_on_real_photos_matches_the_local_runner(
 
 
 def test_cli_ray_runner_writes_the_local_runners_results_file(
-    cluster: rr.Cluster, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cluster: rc.Cluster, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     files = {}
     for runner in ("local", "ray"):
@@ -199,8 +207,8 @@ def test_cli_ray_runner_writes_the_local_runners_results_file(
         assert main([*argv, "--actors", "1"] if runner == "ray" else argv) == 0
     out = capsys.readouterr()
     assert "runner: Ray cluster (already connected): 2 CPUs" in out.err  # the module's Ray, joined as it is
-    local = ev.read_results(files["local"].read_bytes(), "local.parquet")
-    on_ray = ev.read_results(files["ray"].read_bytes(), "ray.parquet")
+    local = read_results(files["local"].read_bytes(), "local.parquet")
+    on_ray = read_results(files["ray"].read_bytes(), "ray.parquet")
     assert on_ray.files == local.files
     torch.testing.assert_close(on_ray.logits, local.logits, atol=1e-5, rtol=0)
     assert main(["evaluate", str(folder), "--model", "digits_cnn", "--actors", "2"]) == 2
@@ -210,15 +218,15 @@ def test_cli_ray_runner_writes_the_local_runners_results_file(
 
 
 def test_results_file_of_a_ray_run_loads_in_the_evaluation_page(
-    folder_runs: tuple[ev.EvalResult, ev.EvalResult], digits: LoadedModel
+    folder_runs: tuple[EvalResult, EvalResult], digits: LoadedModel
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
     _, on_ray = folder_runs
-    data = ev.results_bytes(on_ray, fmt="parquet", labels=spec_labels(digits.spec))
-    back = ev.read_results(data, "ray.parquet")
+    data = results_bytes(on_ray, fmt="parquet", labels=spec_labels(digits.spec))
+    back = read_results(data, "ray.parquet")
     assert back.files == on_ray.files and torch.equal(back.logits, on_ray.logits)
-    top1 = ev.compute_metrics(on_ray.logits, on_ray.targets).top1
+    top1 = compute_metrics(on_ray.logits, on_ray.targets).top1
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
     at.segmented_control(key="eval_source").set_value("results").run()
@@ -241,8 +249,8 @@ def test_unreachable_cluster_is_one_line_and_exit_2_in_seconds(
 ) -> None:
     address = f"{scheme}127.0.0.1:{_free_port()}"
     start = time.perf_counter()
-    with pytest.raises(rr.RayUnavailableError, match="cannot reach a Ray cluster"):
-        rr.check_reachable(address)
+    with pytest.raises(rc.RayUnavailableError, match="cannot reach a Ray cluster"):
+        rc.check_reachable(address)
     code = main(["evaluate", str(folder), "--model", "digits_cnn", "--runner", "ray", "--address", address])
     elapsed = time.perf_counter() - start
     assert code == 2
@@ -263,23 +271,23 @@ def test_ray_missing_is_one_line_and_exit_2(
 
 
 def test_bad_addresses_and_knobs_are_clear_errors(digits: LoadedModel) -> None:
-    from core.datasets import digits_set
+    from core.datasets.sources import digits_set
 
-    with pytest.raises(rr.RayUnavailableError, match="not a Ray address"):
-        rr.check_reachable("ray://nohost")
+    with pytest.raises(rc.RayUnavailableError, match="not a Ray address"):
+        rc.check_reachable("ray://nohost")
     with pytest.raises(InputError, match="actors must be at least 1"):
         rr.evaluate_on_ray(digits.spec, digits_set(), options=rr.RayOptions(actors=0))
 
 
 def test_model_batch_size_follows_the_local_rule() -> None:
     spec = get_spec("digits_cnn")
-    assert rr.model_batch_size(spec, gpu=False) == ev.default_batch_size(load_model(spec))
-    assert rr.model_batch_size(spec, gpu=True) == ev.DEFAULT_BATCH_SIZE
-    assert rr.default_actors(rr.Cluster("", True, 0.0, cpus=16, gpus=4)) == 4
-    assert rr.default_actors(rr.Cluster("", True, 0.0, cpus=2, gpus=0)) == 2
+    assert rr.model_batch_size(spec, gpu=False) == default_batch_size(load_model(spec))
+    assert rr.model_batch_size(spec, gpu=True) == DEFAULT_BATCH_SIZE
+    assert rr.default_actors(rc.Cluster("", True, 0.0, cpus=16, gpus=4)) == 4
+    assert rr.default_actors(rc.Cluster("", True, 0.0, cpus=2, gpus=0)) == 2
 
 
-def test_evaluation_page_runs_on_ray_with_the_local_numbers(cluster: rr.Cluster) -> None:
+def test_evaluation_page_runs_on_ray_with_the_local_numbers(cluster: rc.Cluster) -> None:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(PAGE, default_timeout=180)
@@ -295,7 +303,7 @@ def test_evaluation_page_runs_on_ray_with_the_local_numbers(cluster: rr.Cluster)
     on_ray = at.session_state["eval_result"]["result"]
     assert on_ray is not local
     _same(on_ray, local)
-    assert on_ray.features is not None and local.features is not None  # the page keeps them for ui.diagnose
+    assert on_ray.features is not None and local.features is not None  # the page keeps them for its debugging tools
     torch.testing.assert_close(on_ray.features.float(), local.features.float(), atol=1e-2, rtol=1e-2)
     assert on_ray.backend == local.backend == "onnxruntime"  # the actors ran what the sidebar's "auto" runs here
     assert next(m.value for m in at.metric if m.label == "Top-1 accuracy") == shown

@@ -1,4 +1,4 @@
-"""core.registry, core.preprocess and core.inference: names, preprocessing specs, offline behaviour, the real model."""
+"""core.models, core.preprocess and core.inference: names, preprocessing specs, offline behaviour, the real model."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ import torch
 import torchvision
 from PIL import Image
 
-from core import registry
 from core.errors import InputError, ModelUnavailableError
 from core.images import read_image_file
 from core.inference import predict
 from core.labels import builtin_labels
+from core.models import torchvision_hub
+from core.models.registry import get_spec, list_models, load_model
+from core.models.spec import default_device
+from core.models.torchvision_hub import OFFLINE_ENV
 from core.preprocess import HALF, IMAGENET_MEAN, IMAGENET_STD, normalisation_variants
-from core.registry import OFFLINE_ENV, default_device, get_spec, list_models, load_model
 
 ESPRESSO, TABBY, TIGER_CAT, EGYPTIAN_CAT, TRIPOD = 967, 281, 282, 285, 872
 TORCHVISION_SAMPLE = ["resnet50", "vit_b_16", "efficientnet_b0", "inception_v3", "convnext_tiny", "mobilenet_v3_large"]
@@ -150,7 +152,7 @@ def empty_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[
         raise OSError("network unreachable (test)")
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr(registry.socket, "create_connection", refuse)
+    monkeypatch.setattr(torchvision_hub.socket, "create_connection", refuse)
     get_spec.cache_clear()  # specs remember their cache path
     yield attempts
     get_spec.cache_clear()

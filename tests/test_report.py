@@ -21,12 +21,14 @@ import pytest
 import torch
 from sklearn.metrics import accuracy_score, log_loss
 
-from core import cli
-from core.analysis import analyse
-from core.evaluate import EvalResult
+from core.analysis import analyse, analyse_files
+from core.cli.main import main as cli_main
+from core.evaluate.run import EvalResult
 from core.labels import builtin_labels
-from core.registry import spec_labels
-from core.report import analyse_files, evaluation_report, inspector_report, report_file_name
+from core.models.labels import spec_labels
+from core.report.document import report_file_name
+from core.report.evaluation import evaluation_report
+from core.report.inspector import inspector_report
 
 ROOT = Path(__file__).resolve().parent.parent
 ESPRESSO, TABBY, TIGER_CAT, EGYPTIAN_CAT = 967, 281, 282, 285
@@ -189,7 +191,7 @@ def test_cli_report_names_both_top1_classes(sample, tmp_path, lite0) -> None:
 
 def test_cli_report_in_chinese_at_a_temperature(sample, tmp_path, capsys) -> None:
     out = tmp_path / "zh.html"
-    assert cli.main(["report", str(sample("coffee")), "-o", str(out), "--lang", "zh", "--temperature", "0.5"]) == 0
+    assert cli_main(["report", str(sample("coffee")), "-o", str(out), "--lang", "zh", "--temperature", "0.5"]) == 0
     page = out.read_text(encoding="utf-8")
     assert "浓咖啡" in page and "T = 0.5" in page
     assert f"{sample('coffee')}: 浓咖啡" in capsys.readouterr().out
@@ -203,14 +205,14 @@ def test_cli_report_bad_arguments(sample, tmp_path, capsys) -> None:
         (["-o", str(tmp_path / "r.html"), "--model", "no_such_model"], "unknown model"),
         (["-o", str(tmp_path / "no_folder" / "r.html")], "cannot be written"),
     ):
-        assert cli.main(["report", coffee, *args]) == 2
+        assert cli_main(["report", coffee, *args]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_cli_report_goes_on_past_a_missing_image(sample, tmp_path, capsys) -> None:
     out = tmp_path / "r.html"
-    assert cli.main(["report", str(tmp_path / "nope.png"), str(sample("coffee")), "-o", str(out)]) == 1
+    assert cli_main(["report", str(tmp_path / "nope.png"), str(sample("coffee")), "-o", str(out)]) == 1
     assert "no such file" in capsys.readouterr().err
     assert "espresso" in out.read_text(encoding="utf-8")
 

@@ -15,12 +15,13 @@ import zipfile
 
 import pytest
 
-from core.datasets import ZipReader
-from core.registry import _builtin_specs, get_spec, list_models
+from core.datasets.readers import ZipReader
+from core.models.builtin import builtin_specs
+from core.models.registry import get_spec, list_models
 
 
 def test_the_builtin_specs_cannot_be_changed_by_a_caller() -> None:
-    specs = _builtin_specs()
+    specs = builtin_specs()
     with pytest.raises(TypeError):
         specs["efficientnet_lite0"] = specs["digits_cnn"]  # type: ignore[index]
     with pytest.raises(TypeError):
@@ -70,32 +71,17 @@ def test_a_zip_reader_pickles_without_its_archive_or_lock() -> None:
     assert copy._zip is not reader._zip
 
 
-def test_core_imports_its_names_on_first_use() -> None:
-    import core
-
+def test_the_light_modules_stay_light() -> None:
+    # the softmax path and the evaluation's data types load neither pandas nor plotly (nor torchvision for softmax)
     code = (
         "import sys\n"
         "heavy = ('torchvision', 'plotly', 'pandas')\n"
-        "from core import softmax, SETTINGS, InputError\n"
+        "from core.numerics import softmax\n"
+        "from core.config import SETTINGS\n"
+        "from core.errors import InputError\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
-        "from core.evaluate import Progress\n"  # the data path needs torchvision, not the tables or figures
+        "from core.evaluate.run import Progress\n"  # the data path needs torchvision, not the tables or figures
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split("\n")[:2] == ["[]", "['torchvision']"], out.stdout + out.stderr
-    assert set(core.__all__) == set(core._EXPORTS)
-    for name in core.__all__:  # every old `from core import X` still works
-        assert getattr(core, name) is getattr(__import__(core._EXPORTS[name], fromlist=[name]), name)
-    with pytest.raises(AttributeError):
-        core.not_a_name  # noqa: B018
-
-
-def test_core_evaluate_keeps_every_name_and_its_submodules() -> None:
-    from core import evaluate as ev
-
-    assert set(ev.__all__) == set(ev._EXPORTS)
-    for name in ev.__all__:
-        assert getattr(ev, name) is not None
-    assert ev.run.evaluate is ev.evaluate and ev.metrics.calibrate is ev.calibrate
-    with pytest.raises(AttributeError):
-        ev.not_a_name  # noqa: B018

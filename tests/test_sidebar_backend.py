@@ -39,7 +39,7 @@ def test_sidebar_shows_the_backend_and_its_deviation(page: str) -> None:
 
 
 def test_the_backends_share_one_torch_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.backends import backend_info
+    from core.backends.choose import backend_info
     from ui.cache import get_model
 
     monkeypatch.setenv("LOGITSCOPE_WARM_START", "0")
@@ -50,8 +50,8 @@ def test_the_backends_share_one_torch_module(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_compare_tab_runs_the_second_model_on_the_sidebars_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ui.inspector_view
-    from core.backends import backend_info
+    import ui.inspector.view
+    from core.backends.choose import backend_info
     from ui.cache import get_model
 
     built: list[tuple[str, str]] = []
@@ -61,7 +61,7 @@ def test_the_compare_tab_runs_the_second_model_on_the_sidebars_backend(monkeypat
         built.append((name, backend_info(model).name))
         return model
 
-    monkeypatch.setattr(ui.inspector_view, "get_model", recorded)
+    monkeypatch.setattr(ui.inspector.view, "get_model", recorded)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     at.switch_page("pages/1_Image_Inspector.py").run()

@@ -24,13 +24,16 @@ import streamlit as st
 import torch
 from cachetools import LRUCache
 
-from core import SETTINGS, LoadedModel, LogitscopeError, load_model
 from core.analysis import ImageResult, analyse, analyse_with, normalisation_logits, result_nbytes
 from core.attribution import grad_cam
-from core.backends import DEFAULT_BACKEND, with_backend
-from core.checkpoint import load_checkpoint
+from core.backends.choose import with_backend
+from core.config import DEFAULT_BACKEND, SETTINGS
+from core.errors import LogitscopeError
 from core.i18n import t
 from core.inference import warm_up
+from core.models.checkpoint import load_checkpoint
+from core.models.registry import load_model
+from core.models.spec import LoadedModel
 from ui.sidebar import SidebarControls, show_backend
 
 

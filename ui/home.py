@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import SETTINGS, LogitscopeError
 from core.analysis import ImageResult, digest
-from core.charts import logits_vs_probs_figure
+from core.charts.prediction import logits_vs_probs_figure
+from core.config import SETTINGS
+from core.errors import LogitscopeError
 from core.i18n import escape_markdown, t
-from core.inspector import score_table, temperature_options
-from core.registry import choose_labels, get_spec
+from core.models.labels import choose_labels
+from core.models.registry import get_spec
+from core.numerics import temperature_options
+from core.prediction.tables import score_table
 from core.samples import sample_images
 from ui.cache import analysed, get_model, model_key
-from ui.inspector import table_columns
+from ui.inspector.controls import table_columns
 from ui.sidebar import SidebarControls
 
 DEMO_SAMPLES = ("coffee", "chelsea", "camera")

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from core import SETTINGS, get_spec, list_models
-from core.backends import BACKENDS, DEFAULT_BACKEND, backend_info
-from core.checkpoint import CHECKPOINT_SUFFIXES, checkpoint_architectures
+from core.backends.choose import backend_info
+from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
 from core.i18n import LANGUAGES, escape_markdown, t
-from core.registry import LoadedModel
+from core.models.checkpoint import CHECKPOINT_SUFFIXES, checkpoint_architectures
+from core.models.registry import get_spec, list_models
+from core.models.spec import LoadedModel
 
 CHECKPOINT = "__checkpoint__"
 LABEL_MODES = ("en", "zh", "both", "file")

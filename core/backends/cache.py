@@ -18,16 +18,16 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from core.backends.export import export_onnx, first_line, ort_session
+from core.backends.export import export_onnx, ort_session
 from core.backends.verify import Verdict, compare_logits, feature_deviation, probe_batch
-
-if TYPE_CHECKING:
-    from core.registry import LoadedModel
+from core.errors import first_line
+from core.features import WithFeatures, head_module
+from core.models.spec import LoadedModel
 
 CACHE_ENV = "LOGITSCOPE_CACHE_DIR"
 FORMAT_VERSION = 1  # bump when the export or the verdict's meaning changes: older files become stale
@@ -174,8 +174,6 @@ def _exported_module(model: LoadedModel, *, features: bool) -> tuple[nn.Module, 
     """What is exported: the model itself (logits), or the model with its head's input beside them."""
     if not features:
         return model.module, ("logits",)
-    from core.features import WithFeatures, head_module  # core.features needs the registry, which needs us
-
     return WithFeatures(model.module, head_module(model)), ("logits", "features")
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from core.errors import first_line
 
 THREADS_ENV = "LOGITSCOPE_ORT_THREADS"
 OPSET = 17
@@ -92,12 +93,6 @@ def export_onnx(module: nn.Module, example: Tensor, *, outputs: Sequence[str] = 
             f"the export failed ({hint}; torch.export: {type(exc).__name__}: {first_line(exc)}). "
             "Data-dependent Python control flow in forward() cannot be exported."
         ) from None
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message, colour codes removed, at most 200 characters."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
-    return (text.splitlines() or [""])[0][:200]
 
 
 def ort_threads() -> int:

@@ -8,14 +8,13 @@ are within 1e-4 of theirs).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from PIL import Image
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from core.registry import LoadedModel
+from core.models.spec import LoadedModel
+from core.samples import sample_images
 
 RELATIVE_TOLERANCE = 1e-4  # of max(1, max |value|): fp32 reorderings move logits by ~1e-6 of their scale
 TOP_K = 5
@@ -59,8 +58,6 @@ def input_shape(model: LoadedModel) -> tuple[int, int, int]:
 
 def probe_batch(model: LoadedModel, *, samples: int = PROBE_SAMPLES, random: int = PROBE_RANDOM) -> Tensor:
     """Real sample photos through the model's preprocessing, then seeded standard-normal inputs."""
-    from core.samples import sample_images
-
     pre = model.spec.preprocessing
     transform = pre.transform()
     inputs: list[Tensor] = []

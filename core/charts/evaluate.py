@@ -22,6 +22,9 @@ from core.charts.common import (
 from core.i18n import t
 from core.labels import label_of
 
+# a heatmap of more classes than this is unreadable: the page and the report list the confused pairs instead
+MAX_HEATMAP_CLASSES = 30
+
 
 def eval_text(key: str, lang: str, **params: object) -> str:
     return t(f"eval.chart.{key}", lang, **params)

@@ -10,7 +10,6 @@ import plotly.graph_objects as go
 import torch
 from torch import Tensor
 
-from core import numerics
 from core.charts.common import (
     LOGIT_COLOUR,
     PROB_COLOUR,
@@ -33,6 +32,9 @@ from core.numerics import (
     softmax_sweep,
     temperature_grid,
     top_k,
+)
+from core.numerics import (
+    scores as score_values,
 )
 
 
@@ -244,18 +246,13 @@ def scores_comparison_figure(
     idx = top_k(z, top_n).indices.tolist()
     names = label_names(labels, idx)
     fig = go.Figure()
-    fig.add_bar(
-        x=names,
-        y=[float(soft[i]) for i in idx],
-        name=f"softmax (sum {float(soft.sum()):.0%})",
-        marker_color=PROB_COLOUR,
-    )
-    fig.add_bar(
-        x=names,
-        y=[float(sig[i]) for i in idx],
-        name=f"sigmoid (sum {float(sig.sum()):.0%})",
-        marker_color=SIGMOID_COLOUR,
-    )
+    for kind, values, colour in (("softmax", soft, PROB_COLOUR), ("sigmoid", sig, SIGMOID_COLOUR)):
+        fig.add_bar(
+            x=names,
+            y=[float(values[i]) for i in idx],
+            name=f"{kind} (sum {float(values.sum()):.0%})",
+            marker_color=colour,
+        )
     fig.update_layout(barmode="group", yaxis=dict(title="score", range=[0, 1], tickformat=".0%"))
     return layout(fig, title)
 
@@ -295,7 +292,7 @@ def prediction_figures(
             title=t("inspector.chart.bars", lang, k=top_n, temperature=temperature),
         )
     distribution = distribution_figure(
-        numerics.scores(z, kind=scores, temperature=temperature),
+        score_values(z, kind=scores, temperature=temperature),
         labels,
         scores=scores,
         lang=lang,

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 
 from core.labels import LABELS_DIR
-from core.registry import ModelSpec, spec_labels
+from core.models.labels import spec_labels
+from core.models.spec import ModelSpec
 
 WNIDS_FILE = LABELS_DIR / "imagenet_wnids.txt"
 _WNID = re.compile(r"n\d{8}")

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
+from core.evaluate.run import EvalResult
+from core.evaluate.scores import probabilities
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,16 @@ class Agreement:
     only_a: int
     only_b: int
     both_wrong: int
+
+    @property
+    def accuracy_a(self) -> float:
+        """Top-1 accuracy of run A on the paired images."""
+        return (self.both_right + self.only_a) / self.n
+
+    @property
+    def accuracy_b(self) -> float:
+        """Top-1 accuracy of run B on the paired images."""
+        return (self.both_right + self.only_b) / self.n
 
     def table(self) -> pd.DataFrame:
         """The 2 x 2: rows "A right"/"A wrong", columns "B right"/"B wrong"."""
@@ -107,3 +119,24 @@ def disagreements(
     frame["_neither"] = frame["right"] == "neither"
     frame["_gap"] = -gap
     return frame.sort_values(["_neither", "_gap", "row"]).drop(columns=["_neither", "_gap"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """Two runs on the same images: their agreement and the images where they differ (`disagreements`' columns,
+    plus "file")."""
+
+    agreement: Agreement
+    disagreements: pd.DataFrame
+
+
+def compare_runs(a: EvalResult, b: EvalResult) -> RunComparison:
+    """Pair two runs by file name and compare their top-1 predictions (at T = 1)."""
+    pairing = pair_runs(a.files, b.files)
+    targets = a.targets.numpy()[pairing.rows_a]
+    probs_a = probabilities(a.logits[pairing.rows_a])
+    probs_b = probabilities(b.logits[pairing.rows_b])
+    pred_a, pred_b = probs_a.argmax(axis=1), probs_b.argmax(axis=1)
+    differ = disagreements(targets, pred_a, pred_b, probs_a.max(axis=1), probs_b.max(axis=1))
+    differ["file"] = [pairing.files[i] for i in differ["row"]]
+    return RunComparison(agreement(targets, pred_a, pred_b), differ)

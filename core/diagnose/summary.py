@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from core.diagnose.classes import per_class_records, per_class_report
 from core.diagnose.label_issues import issue_records, label_issues
-from core.diagnose.scores import probabilities
 from core.evaluate.run import EvalResult
+from core.evaluate.scores import probabilities
 
 
 def diagnosis(result: EvalResult, labels: Sequence[str]) -> dict[str, object]:

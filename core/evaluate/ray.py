@@ -12,7 +12,7 @@ The pipeline is Ray Data's batch-inference recipe:
 
 On a CPU-only cluster Ray Data fuses steps 2 and 3 (same resources), so each actor decodes its own
 batches; with GPUs they stay apart and decoding scales on the CPUs. A folder may also be a URI that
-pyarrow's filesystems read (`s3://bucket/val`, `gs://...`, `file:///data/val`, see `open_uri`); a local
+pyarrow's filesystems read (`s3://bucket/val`, `gs://...`, `file:///data/val`, see `core.datasets.uri`); a local
 folder on a multi-machine cluster must be mounted at the same path on every node. A zip's bytes travel
 with every decode task (its reader holds them): right for uploads; put a large set in a folder or a bucket.
 The driver gathers every logit (n x classes float32: 5 GB for 1.28M ImageNet images), as the local runner.
@@ -20,240 +20,26 @@ The driver gathers every logit (n x classes float32: 5 GB for 1.28M ImageNet ima
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
-import socket
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
 
-from core.backends import backend_info
-from core.datasets import (
-    LIMITS,
-    ClassResolver,
-    Entry,
-    LabelledSet,
-    Limits,
-    Reader,
-    Skipped,
-    human_size,
-    labelled_set,
-    plan_members,
-)
-from core.errors import InputError, LogitscopeError
+from core.backends.choose import backend_info, with_backend
+from core.datasets.sets import LabelledSet, Reader, Skipped
+from core.errors import InputError, first_line
+from core.evaluate.ray_cluster import Cluster, RayRunError, ray_cluster, ray_module
 from core.evaluate.run import EvalResult, ImageFileDataset, Progress, default_batch_size
 from core.features import features_backend, forward_with_features
 from core.inference import forward
-from core.registry import LoadedModel, ModelSpec, load_model
+from core.models.registry import load_model
+from core.models.spec import LoadedModel, ModelSpec
 
-CONNECT_TIMEOUT_S = 3.0
 DECODE_BATCH = 32  # images per decode task: enough to amortise a task's start, small enough to stream
-INSTALL_HINT = "pip install 'ray[data]'"
-_QUIET_LOGGERS = ("ray", "ray.data", "ray.train", "ray.tune")
-
-
-class RayUnavailableError(InputError):
-    """Ray is not installed, or the cluster cannot be reached (the CLI exits 2 with this one line)."""
-
-
-class RayRunError(LogitscopeError):
-    """A Ray run failed part-way (a task or actor died); the message is the cause's first line."""
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """The Ray cluster a run uses.
-
-    Attributes:
-        address: what was asked for ("" for a local Ray started for the run).
-        local: whether this process started it (and shuts it down after).
-        startup_seconds: how long connecting or starting took.
-        cpus: logical CPUs in the cluster.
-        gpus: GPUs in the cluster.
-    """
-
-    address: str
-    local: bool
-    startup_seconds: float
-    cpus: int
-    gpus: int
-
-    def describe(self) -> str:
-        where = "local Ray" if self.local else f"Ray cluster {self.address or '(already connected)'}"
-        gpus = f", {self.gpus} GPUs" if self.gpus else ""
-        return f"{where}: {self.cpus} CPUs{gpus}, ready in {self.startup_seconds:.1f} s"
-
-
-def _ray() -> Any:
-    """The `ray` module with Ray Data, or RayUnavailableError saying how to install it."""
-    try:
-        import ray
-        import ray.data
-    except ImportError as exc:
-        raise RayUnavailableError(f"--runner ray needs Ray Data ({exc}); install it with {INSTALL_HINT}") from None
-    return ray
-
-
-def _host_port(address: str) -> tuple[str, int] | None:
-    """(host, port) of "ray://host:10001" or "host:6379"; None for "auto" and other forms Ray resolves itself."""
-    if address == "auto":
-        return None
-    parsed = urlparse(address if "://" in address else f"tcp://{address}")
-    try:
-        port = parsed.port
-    except ValueError:
-        raise RayUnavailableError(f"{address!r} is not a Ray address (auto, host:port or ray://host:port)") from None
-    if not parsed.hostname or port is None:
-        raise RayUnavailableError(f"{address!r} is not a Ray address (auto, host:port or ray://host:port)")
-    return parsed.hostname, port
-
-
-def check_reachable(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
-    """Raise RayUnavailableError unless something accepts a TCP connection at `address` within `timeout_s`.
-
-    `ray.init` retries a dead address for minutes; this answers in seconds.
-    """
-    target = _host_port(address)
-    if target is None:
-        return
-    try:
-        with socket.create_connection(target, timeout=timeout_s):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise RayUnavailableError(f"cannot reach a Ray cluster at {address}: {reason}") from None
-
-
-def _quiet_logs() -> None:
-    # Ray Data logs a failed task's whole stack before it raises; the caller gets the cause in one line
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-@contextmanager
-def ray_cluster(address: str | None = None, *, num_cpus: int | None = None) -> Iterator[Cluster]:
-    """Connect to Ray for the duration of the block.
-
-    Args:
-        address: None starts a local Ray (no dashboard, `num_cpus` logical CPUs, default the machine's cores)
-            and shuts it down after; "auto", "host:port" or "ray://host:10001" joins an existing cluster and
-            disconnects after. When this process is already connected (a test, a notebook), that connection
-            is used as it is and left open (a given address is still checked for an answer).
-        num_cpus: CPUs of a local Ray.
-
-    Raises RayUnavailableError (one line) when Ray is missing or the cluster cannot be reached.
-    """
-    ray = _ray()
-    start = time.perf_counter()
-    if address is not None:
-        check_reachable(address)
-    if ray.is_initialized():
-        yield _describe(ray, address or "", local=False, since=start)
-        return
-    _quiet_logs()
-    options: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
-    if address is None:
-        options.update(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False)
-    try:
-        ray.init(address=address, **options)
-    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, grpc errors... for a bad cluster
-        where = f"a Ray cluster at {address}" if address else "a local Ray"
-        raise RayUnavailableError(f"cannot start or join {where}: {_first_line(exc)}") from None
-    try:
-        data_context = ray.data.DataContext.get_current()
-        data_context.enable_progress_bars = False  # our own progress line, not Ray's bars
-        data_context.print_on_execution_start = False
-        yield _describe(ray, address or "", local=address is None, since=start)
-    finally:
-        ray.shutdown()
-
-
-def _describe(ray: Any, address: str, *, local: bool, since: float) -> Cluster:
-    resources = ray.cluster_resources()
-    return Cluster(
-        address=address,
-        local=local,
-        startup_seconds=time.perf_counter() - since,
-        cpus=int(resources.get("CPU", 0)),
-        gpus=int(resources.get("GPU", 0)),
-    )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-# ---------------------------------------------------------------- a folder behind a pyarrow filesystem URI
-class ArrowReader:
-    """Files under a folder of a pyarrow filesystem (S3, GCS, HDFS, local), read with a size cap.
-
-    Picklable (pyarrow filesystems are), so Ray tasks on other machines read the files themselves.
-    """
-
-    def __init__(self, filesystem: Any, root: str, *, max_bytes: int = LIMITS.max_member_bytes) -> None:
-        self.filesystem = filesystem
-        self.root = root.rstrip("/")
-        self.max_bytes = max_bytes
-
-    def read(self, name: str) -> bytes:
-        with self.filesystem.open_input_stream(f"{self.root}/{name}") as stream:
-            data = stream.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            raise InputError(f"{name}: larger than the {human_size(self.max_bytes)} limit per image")
-        return bytes(data)
-
-
-def is_uri(source: str) -> bool:
-    """Whether `source` names a filesystem URI (s3://, gs://, file://, ...) rather than a local path."""
-    scheme = urlparse(source).scheme
-    return len(scheme) > 1 and "://" in source  # "C:\\data" has a one-letter scheme
-
-
-def _walk_order(path: str) -> tuple[tuple[int, str], ...]:
-    """Sort key for `os.walk(topdown=True)` with sorted names: a folder's files before its sub-folders."""
-    parts = path.split("/")
-    return (*((1, p) for p in parts[:-1]), (0, parts[-1]))
-
-
-def open_uri(uri: str, resolver: ClassResolver, *, limits: Limits = LIMITS) -> LabelledSet:
-    """A labelled set from a folder URI that pyarrow reads (`s3://bucket/val`, `gs://...`, `file:///...`).
-
-    The listing goes through `core.datasets`' planner, so layouts, limits and skip reasons are those of
-    `open_folder`. Credentials come from the environment, as for pyarrow (e.g. AWS_* for S3).
-    """
-    import pyarrow
-    import pyarrow.fs as pafs
-
-    try:
-        filesystem, root = pafs.FileSystem.from_uri(uri)
-        infos = filesystem.get_file_info(pafs.FileSelector(root, recursive=True))
-    except (OSError, ValueError, pyarrow.ArrowException) as exc:
-        raise InputError(f"{uri}: cannot list the folder ({_first_line(exc)})") from None
-    base = root.rstrip("/")
-    files = sorted((i for i in infos if i.type == pafs.FileType.File), key=lambda i: _walk_order(i.path))
-    if len(files) > limits.max_members:
-        raise InputError(f"{uri}: more than {limits.max_members:,} files, over the limit")
-    entries = [Entry(i.path[len(base) + 1 :], int(i.size or 0), int(i.size or 0)) for i in files]
-    if not entries:
-        raise InputError(f"{uri}: no files in the folder")
-
-    def read_manifest(member: str) -> bytes:
-        return ArrowReader(filesystem, base, max_bytes=limits.max_manifest_bytes).read(member)
-
-    kept, skipped = plan_members(entries, resolver, read=read_manifest, source=uri, limits=limits)
-    stamp = hashlib.sha256()
-    for entry in entries:
-        stamp.update(f"{entry.name}\0{entry.size}\0".encode())
-    reader = ArrowReader(filesystem, base, max_bytes=limits.max_member_bytes)
-    return labelled_set(kept, skipped, source=uri, reader=reader, digest=stamp.hexdigest())
 
 
 # ---------------------------------------------------------------- the pipeline's two steps
@@ -292,7 +78,7 @@ class _Classifier:
     def __init__(self, spec: ModelSpec, *, backend: str, threads: int, features: bool) -> None:
         torch.set_num_threads(threads)
         os.environ.setdefault("LOGITSCOPE_ORT_THREADS", str(threads))  # ONNX Runtime: this actor's share only
-        self.model = load_model(spec, backend=backend)
+        self.model = with_backend(load_model(spec), backend)
         self.features = features
         if features:
             features_backend(self.model)  # the export with features, made (or read from the cache) before any batch
@@ -352,11 +138,11 @@ def evaluate_on_ray(
     options: RayOptions = RayOptions(),
     on_progress: Callable[[Progress], None] | None = None,
 ) -> EvalResult:
-    """Run `spec` over every image of `labelled` on Ray Data; the same `EvalResult` as `core.evaluate.evaluate`.
+    """Run `spec` over every image of `labelled` on Ray Data; the same `EvalResult` as `core.evaluate.run.evaluate`.
 
     Args:
-        spec: the model each actor builds (`core.registry.get_spec`; a checkpoint spec must be readable there).
-        labelled: from `core.datasets` (open_path, open_zip, open_folder) or `open_uri`.
+        spec: the model each actor builds (`core.models.registry.get_spec`; a checkpoint spec must be readable there).
+        labelled: from `core.datasets.sources` (open_path, open_zip, open_folder) or `core.datasets.uri.open_uri`.
         address: see `ray_cluster` (None: a local Ray for this run, unless this process is connected already).
         options: actors, batch size, backend, features.
         on_progress: called as results arrive; an exception it raises stops the run.
@@ -379,7 +165,7 @@ def evaluate_on_ray(
 
 def _pipeline(spec: ModelSpec, labelled: LabelledSet, cluster: Cluster, options: RayOptions) -> Any:
     """The lazy Ray Dataset: planned items -> decode tasks -> the model's actor pool."""
-    ray = _ray()
+    ray = ray_module()
 
     pool = options.actors or default_actors(cluster)
     gpu = cluster.gpus > 0
@@ -418,7 +204,7 @@ def _run(
     options: RayOptions,
     on_progress: Callable[[Progress], None] | None,
 ) -> EvalResult:
-    ray = _ray()
+    ray = ray_module()
     scored = _pipeline(spec, labelled, cluster, options)
     parts: list[dict[str, np.ndarray]] = []
     total = len(labelled)
@@ -433,8 +219,8 @@ def _run(
     except ray.exceptions.RayError as exc:
         cause = getattr(exc, "cause", None) or exc
         if isinstance(cause, InputError):  # e.g. a model that returns the wrong number of logits
-            raise InputError(_first_line(cause)) from None
-        raise RayRunError(f"the Ray run failed: {_first_line(cause)}") from None
+            raise InputError(first_line(cause)) from None
+        raise RayRunError(f"the Ray run failed: {first_line(cause)}") from None
     return _gather(spec, labelled, parts, seconds=time.perf_counter() - start)
 
 

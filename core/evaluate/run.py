@@ -19,13 +19,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from core.backends import backend_info
-from core.datasets import LabelledSet, Skipped
+from core.backends.choose import backend_info
+from core.datasets.sets import LabelledSet, Skipped
 from core.errors import ImageError, InputError
 from core.features import features_backend, forward_with_features
 from core.images import decode_image
 from core.inference import forward
-from core.registry import LoadedModel
+from core.models.spec import LoadedModel
 
 DEFAULT_BATCH_SIZE = 64
 WORKER_TIMEOUT_S = 300
@@ -232,7 +232,7 @@ def evaluate(
     """Run `model` over every image of `labelled`, keeping the full logits.
 
     Args:
-        model: from `core.registry.load_model`; used read-only.
+        model: from `core.models.registry.load_model`; used read-only.
         labelled: from `core.datasets` (open_zip, open_folder, digits_set).
         batch_size: images per forward pass; None picks `default_batch_size`.
         num_workers: decoding processes beside the model after the first batch; None lets `choose_workers`

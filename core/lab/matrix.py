@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from core.lab.table import LabInputError
+from core.lab.logit_table import LabInputError
 from core.lab.values import is_missing, to_float
 from core.numerics import (
     softmax,

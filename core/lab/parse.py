@@ -1,4 +1,4 @@
-"""Reading what people paste or upload into the Logits Lab (text, CSV, JSON, .npy) and writing it back out."""
+"""Reading what people paste or upload into the Logits Lab: text, CSV, JSON, .npy (`core.lab.write` writes them)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ import re
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 from core.config import SETTINGS
-from core.lab.table import LabInputError, LabTable, make_table
+from core.lab.logit_table import LabInputError, LabTable, make_table
 from core.lab.values import number, show_value
-from core.numerics import (
-    log_softmax,
-    softmax,
-)
 from core.safe_io import SafeInputError, load_json, read_csv_rows
 
 MAX_UPLOAD_BYTES: Final = 5_000_000  # 10 000 labelled logits are well under 1 MB
@@ -287,29 +282,3 @@ def parse_upload(
     if suffix == "txt":
         return parse_pasted(_decode_text(data, file_name), source=file_name, max_count=max_count)
     raise LabInputError("lab.err.file_type", name=file_name)
-
-
-def table_csv(table: LabTable, *, temperature: float = 1.0) -> bytes:
-    """Every class (tail included) as CSV: label, logit, probability (at T), log_probability."""
-    z = table.all_logits()
-    frame = pd.DataFrame(
-        {
-            "label": table.all_labels(),
-            "logit": z.tolist(),
-            "probability": softmax(z, temperature=temperature).tolist(),
-            "log_probability": log_softmax(z, temperature=temperature).tolist(),
-        }
-    )
-    return frame.to_csv(index=False).encode("utf-8")
-
-
-def table_json(table: LabTable, *, temperature: float = 1.0) -> bytes:
-    """Every class as JSON {"labels", "logits", "temperature", "probabilities"}; `parse_json` reads it."""
-    z = table.all_logits()
-    doc = {
-        "labels": table.all_labels(),
-        "logits": z.tolist(),
-        "temperature": temperature,
-        "probabilities": softmax(z, temperature=temperature).tolist(),
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

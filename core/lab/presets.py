@@ -12,7 +12,7 @@ import torch
 
 from core.config import SETTINGS
 from core.i18n import t
-from core.lab.table import LabInputError, LabTable, make_table
+from core.lab.logit_table import LabInputError, LabTable, make_table
 from core.labels import index_labels
 from core.numerics import order
 

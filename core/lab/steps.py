@@ -16,9 +16,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from core import numerics
+from core.lab.logit_table import MIN_CLASSES, MODES, LabInputError, LabTable, Mode, class_frame, collapse_tail
 from core.lab.parse import parse_numbers
-from core.lab.table import MIN_CLASSES, MODES, LabInputError, LabTable, Mode, collapse_tail
 from core.lab.values import format_value
 from core.labels import index_labels
 from core.numerics import (
@@ -37,6 +36,9 @@ from core.numerics import (
     top_k_mask,
     top_p_mask,
 )
+from core.numerics import (
+    scores as score_values,
+)
 
 MAX_DRAWS: Final = 1_000_000
 
@@ -51,7 +53,7 @@ def scores(logits: Tensor, *, mode: Mode = "softmax", temperature: float = 1.0) 
     """
     if mode not in MODES:
         raise LabInputError("lab.err.mode", mode=mode)
-    return numerics.scores(logits, kind=mode, temperature=temperature)
+    return score_values(logits, kind=mode, temperature=temperature)
 
 
 def class_table(
@@ -321,14 +323,7 @@ def sigmoid_softmax_table(
 ) -> pd.DataFrame:
     """Softmax next to sigmoid for each class (tail as one row): columns label, logit, softmax, sigmoid."""
     z = table.all_logits()
-    frame = pd.DataFrame(
-        {
-            "label": table.all_labels(),
-            "logit": z.tolist(),
-            "softmax": softmax(z, temperature=temperature).tolist(),
-            "sigmoid": sigmoid(z, temperature=temperature).tolist(),
-        }
-    )
+    frame = class_frame(table, softmax=softmax(z, temperature=temperature), sigmoid=sigmoid(z, temperature=temperature))
     return collapse_tail(frame, table.shown, rest_label, ("softmax", "sigmoid"))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.server import serving
+from tests.server import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LOGITSCOPE_CHROMIUM", "/usr/bin/chromium")

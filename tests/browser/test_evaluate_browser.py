@@ -6,7 +6,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from core import evaluate as ev
+from core.evaluate.files import read_results
 from tests.browser.conftest import screenshot, wait_for_app
 
 
@@ -28,13 +28,19 @@ def make_zip(path: Path, sample) -> Path:
     return path
 
 
-def test_upload_a_zip_and_see_accuracy_and_the_reliability_diagram(app_url, page, sample, tmp_path) -> None:
+def upload_photos_zip(app_url, page, sample, tmp_path):
+    """Open the Evaluation page, pick "Upload a zip" and upload `make_zip`'s photos; returns the page's main area."""
     page.goto(f"{app_url}/Dataset_Evaluation")
     wait_for_app(page)
     main = page.locator("[data-testid=stMain]")
     main.get_by_text("Upload a zip", exact=True).click()
     wait_for_app(page)
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(make_zip(tmp_path / "photos.zip", sample))
+    return main
+
+
+def test_upload_a_zip_and_see_accuracy_and_the_reliability_diagram(app_url, page, sample, tmp_path) -> None:
+    main = upload_photos_zip(app_url, page, sample, tmp_path)
     main.get_by_text("3 images in 3 classes ready to evaluate · skipped: 1.").wait_for()
     main.get_by_role("button", name="Evaluate 3 images with efficientnet_lite0").click()
     main.get_by_text("Headline metrics").wait_for()
@@ -68,7 +74,7 @@ def test_digits_in_one_click(app_url, page) -> None:
     # the per-image results download, read back as a results file
     with page.expect_download() as download:
         main.get_by_role("button", name="Download Parquet").click()
-    back = ev.read_results(Path(download.value.path()).read_bytes(), "results.parquet")
+    back = read_results(Path(download.value.path()).read_bytes(), "results.parquet")
     assert back.n == 540 and back.model == "digits_cnn"
 
     # the confused pairs table: clicking its first row's checkbox shows that pair's images

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.evaluate import EvalResult
+from core.evaluate.run import EvalResult
 from core.labels import builtin_labels
-from core.report import evaluation_report
+from core.report.evaluation import evaluation_report
 from tests.browser.conftest import ARTIFACTS, ROOT, wait_for_app
 
 CHARTS_PER_IMAGE = 3  # logits vs probabilities, temperature sweep, entropy vs T
@@ -147,14 +147,9 @@ def test_inspector_link_and_its_report_download(app_url, page, tmp_path) -> None
 
 
 def test_evaluation_report_download(app_url, page, sample, tmp_path) -> None:
-    from tests.browser.test_evaluate_browser import make_zip
+    from tests.browser.test_evaluate_browser import upload_photos_zip
 
-    page.goto(f"{app_url}/Dataset_Evaluation")
-    wait_for_app(page)
-    main = page.locator("[data-testid=stMain]")
-    main.get_by_text("Upload a zip", exact=True).click()
-    wait_for_app(page)
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(make_zip(tmp_path / "photos.zip", sample))
+    main = upload_photos_zip(app_url, page, sample, tmp_path)
     main.get_by_role("button", name="Evaluate 3 images with efficientnet_lite0").click()
     main.get_by_text("Headline metrics").wait_for(timeout=120_000)
     wait_for_app(page)

@@ -1,0 +1,123 @@
+"""Opening a labelled set: a zip (never extracted), a folder, a path that is either, or the built-in digits."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+import zlib
+from pathlib import Path
+
+from core.datasets.classes import ClassResolver
+from core.datasets.plan import Entry, labelled_set, plan_members
+from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
+from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, human_size
+from core.digits import digits_images
+from core.errors import InputError
+
+
+def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", limits: Limits = LIMITS) -> LabelledSet:
+    """A labelled set from zip bytes: ImageFolder layout (`class/image.png`) or a `labels.csv` manifest.
+
+    Raises InputError when the bytes are not a zip, it is empty or too large, or nothing in it can be
+    evaluated (EmptyDatasetError, with the reasons).
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{name}: not a zip archive ({exc})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_members:
+            raise InputError(f"{name}: {len(infos):,} members, over the limit of {limits.max_members:,}")
+        entries = [
+            Entry(i.filename, i.file_size, i.compress_size, encrypted=bool(i.flag_bits & 0x1))
+            for i in infos
+            if not i.is_dir()
+        ]
+        if not entries:
+            raise EmptyDatasetError(f"{name}: the zip archive is empty")
+
+        def read_manifest(member: str) -> bytes:
+            info = archive.getinfo(member)
+            if info.file_size > limits.max_manifest_bytes:
+                size, limit = human_size(info.file_size), human_size(limits.max_manifest_bytes)
+                raise InputError(f"{name}: {member} is {size}, over the {limit} limit")
+            try:
+                return archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise InputError(f"{name}: {member} is {damaged_reason(exc)}") from None
+
+        kept, skipped = plan_members(entries, resolver, read=read_manifest, source=name, limits=limits)
+    digest = hashlib.sha256(data).hexdigest()
+    reader = ZipReader(data, max_bytes=limits.max_member_bytes)
+    return labelled_set(kept, skipped, source=name, reader=reader, digest=digest)
+
+
+def open_folder(root: str | os.PathLike[str], resolver: ClassResolver, *, limits: Limits = LIMITS) -> LabelledSet:
+    """A labelled set from a folder in ImageFolder layout (`root/class/image.png`) or with a `labels.csv`."""
+    base = Path(root)
+    if not base.is_dir():
+        raise InputError(f"{base}: no such folder")
+    entries: list[Entry] = []
+    for folder, dirs, names in os.walk(base, followlinks=False):
+        dirs.sort()
+        for file_name in sorted(names):
+            path = Path(folder) / file_name
+            relative = path.relative_to(base).as_posix()
+            if len(entries) >= limits.max_members:
+                raise InputError(f"{base}: more than {limits.max_members:,} files, over the limit")
+            size = path.lstat().st_size
+            entries.append(Entry(relative, size, size, link=path.is_symlink()))
+    if not entries:
+        raise EmptyDatasetError(f"{base}: the folder is empty")
+
+    def read_manifest(member: str) -> bytes:
+        return FolderReader(base, max_bytes=limits.max_manifest_bytes).read(member)
+
+    kept, skipped = plan_members(entries, resolver, read=read_manifest, source=str(base), limits=limits)
+    stamp = hashlib.sha256()
+    for entry in entries:  # names and sizes stand for the content: re-hashing gigabytes per run is not worth it
+        stamp.update(f"{entry.name}\0{entry.size}\0".encode())
+    return labelled_set(
+        kept,
+        skipped,
+        source=str(base),
+        reader=FolderReader(base, max_bytes=limits.max_member_bytes),
+        digest=stamp.hexdigest(),
+    )
+
+
+def open_path(path: str | os.PathLike[str], resolver: ClassResolver, *, limits: Limits = LIMITS) -> LabelledSet:
+    """A folder or a `.zip` file on disk (the CLI's PATH)."""
+    p = Path(path)
+    if p.is_dir():
+        return open_folder(p, resolver, limits=limits)
+    if not p.exists():
+        raise InputError(f"{p}: no such file or folder")
+    if p.stat().st_size > limits.max_total_bytes:
+        raise InputError(f"{p}: {human_size(p.stat().st_size)}, over the {human_size(limits.max_total_bytes)} limit")
+    return open_zip(p.read_bytes(), resolver, name=str(p), limits=limits)
+
+
+def digits_set(split: str = "test") -> LabelledSet:
+    """scikit-learn's digits (the held-out split by default) as PNGs in memory: `digit/0000.png`."""
+    images, labels = digits_images(split)
+    files: dict[str, bytes] = {}
+    for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        files[f"{label}/{index:04d}.png"] = buffer.getvalue()
+    names = sorted(files)
+    stamp = hashlib.sha256()
+    for name in names:
+        stamp.update(name.encode() + b"\0" + files[name])
+    return LabelledSet(
+        source=f"digits ({split})",
+        files=tuple(names),
+        targets=tuple(int(name.split("/", 1)[0]) for name in names),
+        skipped=(),
+        reader=MemoryReader(files),
+        digest=stamp.hexdigest(),
+    )

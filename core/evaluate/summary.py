@@ -1,0 +1,30 @@
+"""What `python -m core evaluate --json` prints about a run (a contract other tools read)."""
+
+from __future__ import annotations
+
+from core.evaluate.metrics import TemperatureFit
+from core.evaluate.run import EvalResult
+
+
+def summary(result: EvalResult, fit: TemperatureFit) -> dict[str, object]:
+    """The JSON the CLI prints: n, top1, top5, ece, nll, fitted_temperature, ece_after, nll_after,
+    images_per_second, errors [{file, error}] (plus brier and mce before/after, model, seconds)."""
+    return {
+        "n": result.n,
+        "top1": fit.before.top1,
+        "top5": fit.before.top5,
+        "ece": fit.before.ece,
+        "nll": fit.before.nll,
+        "fitted_temperature": fit.temperature,
+        "ece_after": fit.after.ece,
+        "nll_after": fit.after.nll,
+        "images_per_second": result.images_per_second,
+        "errors": [{"file": e.name, "error": e.reason} for e in result.errors],
+        "brier": fit.before.brier,
+        "brier_after": fit.after.brier,
+        "mce": fit.before.mce,
+        "mce_after": fit.after.mce,
+        "model": result.model,
+        "seconds": result.seconds,
+        "probabilities_warning": fit.probabilities_warning,
+    }

@@ -1,0 +1,206 @@
+"""User checkpoints: an architecture name + a weights file, loaded without ever unpickling code.
+
+`.safetensors` files load through safetensors; `.pt`/`.pth` state dicts through
+`torch.load(weights_only=True)`, which refuses pickled code (a malicious checkpoint fails cleanly).
+The class count is read from the checkpoint's classifier weight; any other mismatch is listed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import Tensor, nn
+
+from core.errors import CheckpointError, InputError
+from core.labels import validate_labels
+from core.models.builtin import EFFICIENTNET_LITE0_PRE, build_efficientnet_lite0
+from core.models.registry import get_spec
+from core.models.spec import Availability, LoadedModel, ModelSpec, default_device
+from core.models.torchvision_hub import torchvision_model_names
+
+CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
+_WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
+_MAX_LISTED = 8
+MAX_CLASSES = 1_000_000
+
+
+def checkpoint_architectures() -> list[str]:
+    """Architecture names a checkpoint can be loaded into."""
+    return ["efficientnet_lite0", *torchvision_model_names()]
+
+
+def read_state_dict(data: bytes, filename: str) -> dict[str, Tensor]:
+    """Parse checkpoint bytes into a flat {name: tensor} dict, never executing pickled code."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in CHECKPOINT_SUFFIXES:
+        raise CheckpointError(f"{filename}: expected a .safetensors, .pt or .pth file")
+    if suffix == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load as load_safetensors
+
+        try:
+            state: object = load_safetensors(data)
+        except (SafetensorError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"{filename}: not a valid safetensors file ({exc})") from None
+    else:
+        try:
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as exc:  # pickle errors come in many types; all mean "refused"
+            raise CheckpointError(f"{filename}: {_explain_refusal(str(exc))}") from None
+    tensors = _flatten(state, filename)
+    for key, tensor in tensors.items():
+        # a pickled tensor may be a view that claims far more elements than its storage (stride 0):
+        # refused here, before a model of that size is built from its shape
+        if tensor.numel() * tensor.element_size() > len(data):
+            raise CheckpointError(
+                f"{filename}: tensor {key!r} claims shape {tuple(tensor.shape)}, more data than the file holds"
+            )
+    return tensors
+
+
+def _explain_refusal(message: str) -> str:
+    """Turn torch.load's long weights_only error into one sentence a user can act on."""
+    match = re.search(r"(?i)unsupported\s+(?:global:\s+)?global\s+([\w.]+)", message)
+    if match:
+        return (
+            f"refused: it contains a Python object ({match.group(1)}) besides tensors, and loading it could run "
+            "code. Save a plain state dict (model.state_dict()) or use .safetensors."
+        )
+    return "not a readable PyTorch state dict (expected a file saved with torch.save(model.state_dict(), ...))"
+
+
+def _flatten(state: object, filename: str) -> dict[str, Tensor]:
+    if isinstance(state, Mapping):
+        for key in _WRAPPER_KEYS:  # {"state_dict": {...}, "epoch": 3} style training checkpoints
+            inner = state.get(key)
+            if isinstance(inner, Mapping) and inner and all(isinstance(v, Tensor) for v in inner.values()):
+                state = inner
+                break
+    if not isinstance(state, Mapping) or not state:
+        raise CheckpointError(f"{filename}: expected a state dict (parameter name -> tensor)")
+    tensors = {str(k): v for k, v in state.items() if isinstance(v, Tensor)}
+    if not tensors:
+        raise CheckpointError(f"{filename}: contains no tensors")
+    prefix = "module."  # saved from DataParallel
+    if all(k.startswith(prefix) for k in tensors):
+        tensors = {k[len(prefix) :]: v for k, v in tensors.items()}
+    return tensors
+
+
+def _build(arch: str, num_classes: int, *, meta: bool = False) -> tuple[nn.Module, ModelSpec | None]:
+    """`arch` with `num_classes` outputs; with `meta`, parameters have shapes but no memory (a free probe)."""
+    with torch.device("meta") if meta else contextlib.nullcontext():
+        if arch == "efficientnet_lite0":
+            return build_efficientnet_lite0(num_classes, pretrained=False), None
+        model: nn.Module = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
+    return model, get_spec(arch)
+
+
+def _class_count(weight: Tensor, expected: Tensor, *, head: str, filename: str, arch: str, max_classes: int) -> int:
+    """The class count of a checkpoint's classifier weight, checked against the architecture's head
+    before any model of that size is built: (100000000, 0) or a scalar is refused, not allocated."""
+    needed = ", ".join(str(d) for d in expected.shape[1:])
+    if weight.ndim != expected.ndim or tuple(weight.shape[1:]) != tuple(expected.shape[1:]):
+        raise CheckpointError(
+            f"{filename} does not fit {arch}: its classifier weight {head!r} has shape {tuple(weight.shape)}, "
+            f"but {arch} needs (classes, {needed})"
+        )
+    count = int(weight.shape[0])
+    if count < 1:
+        raise CheckpointError(
+            f"{filename}: its classifier weight {head!r} has 0 classes; a classifier needs at least 1"
+        )
+    if count > max_classes:
+        raise CheckpointError(f"{filename}: its classifier claims {count:,} classes, over the limit of {max_classes:,}")
+    return count
+
+
+def _head_key(model: nn.Module) -> str:
+    """Name of the classifier weight: the last parameter whose first dim is the class count."""
+    weights = [(k, v) for k, v in model.state_dict().items() if k.endswith("weight") and v.ndim in (2, 4)]
+    return weights[-1][0]
+
+
+def _differences(model: nn.Module, state: Mapping[str, Tensor]) -> list[str]:
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    problems = []
+    for title, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)):
+        if items:
+            listed = ", ".join(items[:_MAX_LISTED]) + (
+                f" … (+{len(items) - _MAX_LISTED} more)" if len(items) > _MAX_LISTED else ""
+            )
+            problems.append(f"{len(items)} {title}: {listed}")
+    return problems
+
+
+def load_checkpoint(
+    arch: str,
+    data: bytes,
+    filename: str,
+    *,
+    labels: Sequence[str] | None = None,
+    device: torch.device | None = None,
+    max_classes: int = MAX_CLASSES,
+) -> LoadedModel:
+    """Build `arch` and load a user's weights into it, or raise CheckpointError listing what differs.
+
+    Args:
+        arch: "efficientnet_lite0" or a torchvision classification model name.
+        data: the checkpoint file's bytes.
+        filename: its name (the suffix picks the format).
+        labels: the user's class names; must match the checkpoint's class count.
+        device: where to put the model (default: CUDA if present).
+        max_classes: the largest class count accepted.
+    """
+    if arch not in checkpoint_architectures():
+        raise InputError(f"unknown architecture {arch!r} for a checkpoint")
+    state = read_state_dict(data, filename)
+    # every check runs on meta-device models (shapes, no memory); the real model is built once they pass,
+    # so its size is bounded by the checkpoint's own tensors
+    probe, _ = _build(arch, 1000, meta=True)
+    head = _head_key(probe)
+    if head not in state:
+        raise CheckpointError(
+            f"{filename} does not fit {arch}: its classifier weight {head!r} is missing. "
+            + "; ".join(_differences(probe, state))
+        )
+    num_classes = _class_count(
+        state[head], probe.state_dict()[head], head=head, filename=filename, arch=arch, max_classes=max_classes
+    )
+    shaped = probe if num_classes == 1000 else _build(arch, num_classes, meta=True)[0]
+    problems = _differences(shaped, state)
+    if problems:
+        raise CheckpointError(f"{filename} does not fit {arch} ({num_classes} classes): " + "; ".join(problems))
+    model, base_spec = _build(arch, num_classes)
+    model.load_state_dict(state, strict=False)  # strict check done above, minus num_batches_tracked
+    if labels is not None:
+        validate_labels(labels, num_classes, source="the label file")
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    preprocessing = EFFICIENTNET_LITE0_PRE if base_spec is None else base_spec.preprocessing
+    spec = ModelSpec(
+        name=f"checkpoint:{arch}:{digest}",
+        title=f"{filename} ({arch}, {num_classes} classes)",
+        source="checkpoint",
+        num_classes=num_classes,
+        preprocessing=preprocessing,
+        label_set="imagenet" if num_classes == 1000 and labels is None else None,
+        builder=lambda: model,
+        availability=lambda: Availability(True),
+        categories=tuple(labels) if labels is not None else None,
+    )
+    target = device or default_device()
+    return LoadedModel(spec, model.eval().to(target), target)

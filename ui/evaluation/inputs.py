@@ -1,0 +1,212 @@
+"""UI helpers of the Dataset Evaluation page, data in: the source widgets, the run and the stored result.
+
+`data_input` draws the chosen source's widgets and returns a `DataIn` (the set and its key); `run_controls`
+runs the model when asked; `stored_result` gives the stored {"key", "result", "fit"} when it belongs to
+that key. Session state: "eval_result" is written only when a run completes (or a results file is read).
+The results themselves are drawn by `ui.evaluation.results`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core.datasets.classes import resolver_for
+from core.datasets.sets import EmptyDatasetError, LabelledSet
+from core.datasets.sources import digits_set, open_zip
+from core.errors import LogitscopeError
+from core.evaluate.files import read_results
+from core.evaluate.metrics import DEFAULT_BINS, calibrate
+from core.evaluate.run import EvalResult, Progress, evaluate
+from core.i18n import escape_markdown, t
+from core.models.spec import LoadedModel, ModelSpec
+from ui.sidebar import SidebarControls
+
+DIGITS_MODEL = "digits_cnn"
+SOURCES = ("digits", "zip", "results")
+
+
+def init_state() -> None:
+    """The page's session-state keys, set once per session."""
+    st.session_state.setdefault("eval_result", None)
+    st.session_state.setdefault("eval_selected", None)  # file opened in the single-image view
+    st.session_state.setdefault("eval_selected_slot", None)  # which gallery it was opened from
+    st.session_state.setdefault("eval_autorun", False)  # set by the "switch to digits_cnn" button
+    st.session_state.setdefault("eval_temperature", 1.0)
+    st.session_state.setdefault("eval_bins", DEFAULT_BINS)
+    st.session_state.setdefault("eval_on_ray", False)  # run on Ray Data instead of this process
+    st.session_state.setdefault("eval_ray_address", "")  # "" starts a local Ray for the run
+
+
+@st.cache_resource(show_spinner=False)
+def _digits() -> LabelledSet:
+    return digits_set("test")
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _zip_set(
+    file_id: str, model_name: str, labels: tuple[str, ...], name: str, _spec: ModelSpec, _data: bytes
+) -> LabelledSet:
+    """The uploaded zip, listed once per (upload, model, labels): reruns never re-hash the bytes."""
+    return open_zip(_data, resolver_for(_spec, labels), name=name)
+
+
+# ---------------------------------------------------------------- data in
+def _switch_to_digits() -> None:
+    st.session_state["model"] = DIGITS_MODEL  # the shared sidebar's kept choice
+    st.session_state["eval_autorun"] = True
+
+
+@dataclass(frozen=True)
+class DataIn:
+    """What the page evaluates (or explores).
+
+    Attributes:
+        labelled: the images to evaluate; None for a results file or while nothing is chosen.
+        key: identifies the data and the model (the stored result belongs to it); None while nothing is chosen.
+    """
+
+    labelled: LabelledSet | None = None
+    key: tuple[str, ...] | None = None
+
+
+def source_picker(lang: str) -> str:
+    """Built-in digits, a zip upload or a results file."""
+    source = st.segmented_control(
+        t("eval.source", lang),
+        SOURCES,
+        key="eval_source",
+        default="digits",
+        format_func=lambda s: t(f"eval.source.{s}", lang),
+        required=True,
+    )
+    return source or "digits"
+
+
+def data_input(source: str, *, controls: SidebarControls, model: LoadedModel | None, labels: Sequence[str]) -> DataIn:
+    """The source's widgets (and messages); a results file is read and stored here."""
+    lang = controls.lang
+    if source == "digits":
+        st.caption(t("eval.digits.about", lang))
+        if controls.uses_checkpoint or controls.model_name != DIGITS_MODEL:
+            st.info(t("eval.digits.needs_model", lang, model=DIGITS_MODEL))
+            st.button(t("eval.digits.switch", lang, model=DIGITS_MODEL), type="primary", on_click=_switch_to_digits)
+            return DataIn()
+        return _labelled(_digits(), model) if model is not None else DataIn()
+    if source == "zip":
+        upload = st.file_uploader(
+            t("eval.zip.upload", lang), type=["zip"], key="eval_zip", help=t("eval.zip.help", lang)
+        )
+        if upload is None or model is None:
+            return DataIn()
+        try:
+            labelled = _zip_set(
+                upload.file_id, model.spec.name, tuple(labels), upload.name, model.spec, upload.getvalue()
+            )
+        except EmptyDatasetError as exc:
+            st.error(escape_markdown(str(exc)))
+            if exc.skipped:
+                st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True, width="stretch")
+            return DataIn()
+        except LogitscopeError as exc:
+            st.error(escape_markdown(str(exc)))
+            return DataIn()
+        return _labelled(labelled, model)
+    return _results_file(lang)
+
+
+def _labelled(labelled: LabelledSet, model: LoadedModel) -> DataIn:
+    targets = hashlib.sha256(repr(labelled.targets).encode()).hexdigest()
+    return DataIn(labelled, (model.spec.name, labelled.digest, targets))
+
+
+def _results_file(lang: str) -> DataIn:
+    upload = st.file_uploader(
+        t("eval.results.upload", lang),
+        type=["csv", "parquet"],
+        key="eval_results_file",
+        help=t("eval.results.help", lang),
+    )
+    if upload is None:
+        return DataIn()
+    stored = st.session_state["eval_result"]
+    key = ("results", upload.file_id)  # a new upload gets a new file id: the bytes are never re-hashed
+    if stored is None or stored["key"] != key:
+        try:
+            result = read_results(upload.getvalue(), upload.name)
+            _store(key, result)
+        except LogitscopeError as exc:
+            st.error(escape_markdown(str(exc)))
+            return DataIn()
+    return DataIn(None, key)
+
+
+def _store(key: tuple[str, ...], result: EvalResult) -> None:
+    fit = calibrate(result.logits, result.targets) if result.n else None
+    st.session_state["eval_result"] = {"key": key, "result": result, "fit": fit}
+    st.session_state["eval_selected"] = None
+
+
+def run_controls(data: DataIn, model: LoadedModel | None, lang: str) -> None:
+    """The set's summary and the evaluate button; runs the model when clicked (or after the digits switch)."""
+    labelled, key = data.labelled, data.key
+    if labelled is None or model is None or key is None:
+        return
+    classes = len(set(labelled.targets))
+    st.write(t("eval.set_summary", lang, n=len(labelled), classes=classes, skipped=len(labelled.skipped)))
+    done = stored_result(key) is not None
+    address = _ray_controls(lang)
+    clicked = st.button(
+        t("eval.rerun" if done else "eval.run", lang, n=len(labelled), model=model.spec.name),
+        type="secondary" if done else "primary",
+    )
+    if clicked or (st.session_state["eval_autorun"] and not done):
+        st.session_state["eval_autorun"] = False
+        try:
+            _run(model, labelled, key, lang, ray_address=address)
+        except LogitscopeError as exc:
+            st.error(escape_markdown(str(exc)))
+
+
+def _ray_controls(lang: str) -> str | None:
+    """The "run on Ray" toggle and its address: None for a local run, "" for a local Ray, else the address."""
+    if not st.toggle(t("eval.ray.toggle", lang), key="eval_on_ray", help=t("eval.ray.help", lang)):
+        return None
+    address = st.text_input(t("eval.ray.address", lang), key="eval_ray_address", placeholder="auto, ray://host:10001")
+    return address.strip()
+
+
+def _run(
+    model: LoadedModel, labelled: LabelledSet, key: tuple[str, ...], lang: str, *, ray_address: str | None = None
+) -> None:
+    """Evaluate with a progress bar (here, or on Ray when `ray_address` is not None); the result reaches
+    session state only once complete."""
+    bar = st.progress(0.0, text=t("eval.progress.start", lang, total=len(labelled)))
+
+    def on_progress(p: Progress) -> None:
+        text = t("eval.progress", lang, done=p.done, total=p.total, rate=p.images_per_second)
+        bar.progress(p.done / p.total, text=text)
+
+    if ray_address is None:
+        result = evaluate(model, labelled, on_progress=on_progress, features=True)  # features: the debugging tools
+    else:
+        from core.backends.choose import backend_info
+        from core.evaluate.ray import RayOptions, evaluate_on_ray
+
+        # the actors run what runs here (torch or onnxruntime), so a Ray run gives this page's numbers
+        options = RayOptions(backend=backend_info(model).name, features=True)
+        result = evaluate_on_ray(
+            model.spec, labelled, address=ray_address or None, options=options, on_progress=on_progress
+        )
+    _store(key, result)
+    st.rerun()  # draw the page from the stored result (the run button's label changes too)
+
+
+def stored_result(key: tuple[str, ...] | None) -> dict[str, object] | None:
+    """The stored {"key", "result", "fit"} when it belongs to `key`."""
+    stored = st.session_state["eval_result"]
+    return stored if key is not None and stored is not None and stored["key"] == key else None
