@@ -1,25 +1,34 @@
 """Every string the UI and the CLI show, in English and Chinese, in one place.
 
-Strings live in per-area modules (`common`, `inspector`, `lab`, `evaluate`) so that pages can grow
-their own without editing one big file; `t(key, lang)` looks a key up in all of them.
+The strings are data, one JSON file per area beside this module (`common`, `inspector`, `lab`, `evaluate`,
+`diagnose`, `report`, `inputs`): {"key": {"en": "...", "zh": "..."}}. A translator edits those files, never code;
+a new area is a new file. `t(key, lang)` looks a key up in all of them.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Final, Literal
-
-from core.i18n import common, diagnose, evaluate, inputs, inspector, lab, report
 
 Lang = Literal["en", "zh"]
 LANGUAGES: Final[dict[str, str]] = {"en": "English", "zh": "中文"}
+STRINGS_DIR: Final = Path(__file__).resolve().parent
 
-STRINGS: Final[dict[str, dict[str, str]]] = {}
-for _module in (common, inspector, lab, evaluate, inputs, report, diagnose):
-    _clash = STRINGS.keys() & _module.STRINGS.keys()
-    if _clash:  # a key defined twice would silently shadow the other text
-        raise RuntimeError(f"i18n keys defined twice: {sorted(_clash)}")
-    STRINGS.update(_module.STRINGS)
+
+def _load() -> dict[str, dict[str, str]]:
+    strings: dict[str, dict[str, str]] = {}
+    for path in sorted(STRINGS_DIR.glob("*.json")):
+        area: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+        clash = strings.keys() & area.keys()
+        if clash:  # a key defined twice would silently shadow the other text
+            raise RuntimeError(f"i18n keys defined twice ({path.name}): {sorted(clash)}")
+        strings.update(area)
+    return strings
+
+
+STRINGS: Final[dict[str, dict[str, str]]] = _load()
 
 
 def escape_markdown(text: str) -> str:
