@@ -215,5 +215,6 @@ def test_readme_layout_and_the_architecture_page_name_every_package_and_only_rea
     assert sorted(name for name in packages if f"{name}/" not in block) == []
     assert sorted(name for name in packages if f"{name}/" not in page) == []
     named = set(re.findall(r"(?<![\w.])([a-z_0-9]+)/", block))
-    folders = {p.name for p in ROOT.iterdir() if p.is_dir()} | packages
+    folders = {p.name for p in ROOT.iterdir() if p.is_dir()}
+    folders |= {p.name for root in ("core", "ui") for p in (ROOT / root).rglob("*") if p.is_dir()}
     assert sorted(named - folders) == []

@@ -108,8 +108,10 @@ def test_report_is_one_self_contained_file(report: str) -> None:
     # plotly.js inlined exactly once, all of it, and the browser is told to fetch nothing
     bundle = plotly.offline.get_plotlyjs()
     assert report.count(bundle) == 1
-    # plotly's one-line config and its bundle, then one small script per chart (2 images x 3 charts)
-    assert report.count("<script") == 2 + 2 * 3
+    # plotly's one-line config and its bundle, then one small script per chart (2 images x 3 charts); the live
+    # explorer's one module script, the label list once and one data block per image
+    assert report.count("<script") == 2 + 2 * 3 + 1 + 1 + 2
+    assert report.count('<script type="module">') == 1 and report.count('type="application/json"') == 1 + 2
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', report)
     assert csp is not None and "default-src 'none'" in csp.group(1)
     images = _parse(report).images

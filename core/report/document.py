@@ -122,14 +122,14 @@ def meta_html(items: Sequence[tuple[str, object]]) -> str:
     return f'<dl class="meta">{rows}</dl>'
 
 
-def document(title: str, body: str, *, lang: str, generated: datetime) -> str:
+def document(title: str, body: str, *, lang: str, generated: datetime, head: str = "") -> str:
     html_lang = "zh-CN" if lang == "zh" else "en"
     footer = t("report.footer", lang, when=generated.strftime("%Y-%m-%d %H:%M UTC"))
     return (
         f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n{head}</head>\n<body>\n"
         f'{body}\n<p class="footer">{esc(footer)}</p>\n</body>\n</html>\n'
     )
 

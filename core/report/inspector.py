@@ -10,8 +10,10 @@ import pandas as pd
 from core.analysis import ImageResult
 from core.charts.prediction import prediction_figures
 from core.checks import Check, run_checks
+from core.explorer.embed import explorer_box, explorer_script, explorer_style, labels_block, static_part
+from core.explorer.payload import explorer_data
 from core.i18n import t
-from core.numerics import ScoreKind
+from core.numerics import T_MAX, T_MIN, ScoreKind
 from core.prediction.tables import score_table
 from core.report.document import Charts, data_uri, document, esc, meta_html, percent, table_html
 
@@ -76,13 +78,26 @@ def _image_section(
     if view.notes:
         parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in view.notes) + "</ul>")
     table = score_table(result.logits, labels, k=k, temperature=temperature, scores=scores, other_labels=other_labels)
-    parts.append(f"<h3>{esc(t('report.top_k', lang, k=len(table), temperature=temperature))}</h3>")
-    parts.append(_top_k_html(table, temperature=temperature, scores=scores, lang=lang))
     figures = prediction_figures(result.logits, labels, k=k, temperature=temperature, scores=scores, lang=lang)
-    parts += [charts.html(figures[key]) for key in ("bars", "sweep", "entropy")]
+    static = (
+        f"<h3>{esc(t('report.top_k', lang, k=len(table), temperature=temperature))}</h3>"
+        + _top_k_html(table, temperature=temperature, scores=scores, lang=lang)
+        + charts.html(figures["bars"])
+    )
+    if _live(scores, temperature):  # the same T slider, table and chart as the app, the static copy without JS
+        data = explorer_data(result.logits, labels, temperature=temperature, k=k, k_max=max(k, 20), lang=lang)
+        parts += [explorer_box(data), static_part(static)]
+    else:
+        parts.append(static)
+    parts += [charts.html(figures[key]) for key in ("sweep", "entropy")]
     checks = run_checks(result.logits, labels=labels, num_classes=num_classes, k=k, temperature=temperature, lang=lang)
     parts.append(_checks_html(checks, lang))
     return '<section class="page image">' + "".join(parts) + "</section>"
+
+
+def _live(scores: ScoreKind, temperature: float) -> bool:
+    """Whether the report's images get the live explorer: softmax at a T on the slider's range."""
+    return scores == "softmax" and T_MIN <= temperature <= T_MAX
 
 
 def _summary_html(results: Sequence[ImageResult], labels: Sequence[str], *, temperature: float, lang: str) -> str:
@@ -152,4 +167,10 @@ def inspector_report(
                 lang=lang,
             )
         )
-    return document(title, "\n".join(body), lang=lang, generated=generated or datetime.now(UTC))
+    sizes = [r.logits.numel() for r in results if r.logits is not None]
+    if _live(scores, temperature) and sizes:
+        body += [labels_block(labels, max(sizes)), explorer_script()]
+        head = explorer_style()
+    else:
+        head = ""
+    return document(title, "\n".join(body), lang=lang, generated=generated or datetime.now(UTC), head=head)

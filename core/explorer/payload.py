@@ -1,0 +1,142 @@
+"""What the client-side explorer is given: its three static files, and the data of one set of logits.
+
+The explorer (assets/explorer.js, .css, .html) recomputes softmax(z / T), the top-k, the entropy and the top-p cut in
+the browser. Both the Streamlit component (ui/explorer.py) and the HTML report (core/report.py) inline these same
+files and pass it `explorer_data(...)`, a JSON object:
+
+    version       1
+    lang          "en" or "zh"
+    n             the number of classes
+    dtype         "float32" or "float64": how `logits` is packed
+    logits        the logits, little-endian bytes in base64 (float32 stays float32, anything else float64: exact)
+    labels        one name per class (a report puts them in the page once and gives their block's id here)
+    revision      a digest of the logits and labels: the explorer reloads them only when it changes
+    temperatures  the slider's grid (core.numerics.temperature_options); `temperature` is on it or added to it
+    temperature, k, top_p   the settings to show (top_p null: no top-p control)
+    k_max, show_k           the k control's upper end, and whether it is shown at all
+    reference     draw the grey bars at T = 1 next to those at T when T != 1 (as logits_vs_probs_figure does)
+    strings       the wording, from core.i18n, with {name}, {name:g} and {name:.Nf} fields the explorer fills in
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Final, Literal
+
+import torch
+from torch import Tensor
+
+from core.errors import InputError
+from core.i18n import STRINGS
+from core.labels import label_of
+from core.numerics import TEMPERATURES, as_logits, check_temperature
+
+ASSETS: Final = Path(__file__).resolve().parent / "assets"
+Asset = Literal["js", "css", "html"]
+
+# the explorer's name for a string -> the core.i18n key it takes its wording from
+STRING_KEYS: Final[dict[str, str]] = {
+    "temperature": "inspector.temperature",
+    "typed": "explorer.typed",
+    "k": "inspector.k",
+    "col_rank": "inspector.col.rank",
+    "col_label": "inspector.col.label",
+    "col_logit": "inspector.col.logit",
+    "col_probability": "inspector.col.probability",
+    "col_cumulative": "inspector.col.cumulative",
+    "caption": "inspector.lines.softmax",
+    "title": "inspector.chart.bars",
+    "logit": "chart.logit",
+    "probability": "chart.softmax",
+    "probability_at": "chart.softmax_at",
+    "entropy": "explorer.entropy",
+    "top_p_kept": "explorer.top_p_kept",
+    "bad_temperature": "explorer.bad_temperature",
+}
+
+
+@cache
+def asset(kind: Asset) -> str:
+    """The text of explorer.js, explorer.css or explorer.html (read once per process)."""
+    return (ASSETS / f"explorer.{kind}").read_text(encoding="utf-8")
+
+
+def explorer_strings(lang: str) -> dict[str, str]:
+    """The explorer's wording in `lang` (English where a string has no translation), fields left to fill."""
+    return {name: STRINGS[key].get(lang) or STRINGS[key]["en"] for name, key in STRING_KEYS.items()}
+
+
+def pack_logits(logits: Tensor) -> tuple[str, str]:
+    """(dtype, base64 of the little-endian bytes): float32 as is, every other dtype as float64, both exact."""
+    z = as_logits(logits).detach().cpu().reshape(-1)
+    z = z if z.dtype == torch.float32 else z.to(torch.float64)
+    dtype = "float32" if z.dtype == torch.float32 else "float64"
+    raw = z.numpy().astype("<f4" if dtype == "float32" else "<f8", copy=False).tobytes()
+    return dtype, base64.b64encode(raw).decode("ascii")
+
+
+def explorer_data(
+    logits: Tensor,
+    labels: Sequence[str],
+    *,
+    temperature: float,
+    k: int,
+    lang: str,
+    top_p: float | None = None,
+    k_max: int = 20,
+    show_k: bool = True,
+    reference: bool = True,
+    temperatures: Sequence[float] = TEMPERATURES,
+) -> dict[str, object]:
+    """The explorer's data for one vector of logits (see the module docstring for each key).
+
+    Args:
+        logits: one vector of logits (any float dtype; sent exactly).
+        labels: the class names ("#i" where the list is short).
+        temperature: the T to show first, inside the grid's range.
+        k: the number of classes to list first (clipped to 1..k_max); `k_max` is clipped to the class count.
+        top_p: None for no top-p control, else its first value in (0, 1].
+    """
+    dtype, packed = pack_logits(logits)
+    n = as_logits(logits).numel()
+    value = check_temperature(temperature)
+    low, high = min(temperatures), max(temperatures)
+    if not low <= value <= high:
+        raise InputError(f"temperature must be from {low:g} to {high:g}, got {value:g}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise InputError(f"top-p must be in (0, 1], got {top_p:g}")
+    names = [label_of(labels, i) for i in range(n)]
+    digest = hashlib.sha256(packed.encode("ascii"))
+    digest.update("\0".join(names).encode("utf-8"))
+    k_max = max(1, min(int(k_max), n))
+    return {
+        "version": 1,
+        "lang": "zh" if lang == "zh" else "en",
+        "n": n,
+        "dtype": dtype,
+        "logits": packed,
+        "labels": names,
+        "revision": digest.hexdigest()[:16],
+        "temperatures": [float(v) for v in temperatures],
+        "temperature": value,
+        "k": max(1, min(int(k), k_max)),
+        "top_p": None if top_p is None else float(top_p),
+        "k_max": k_max,
+        "show_k": show_k,
+        "reference": reference,
+        "strings": explorer_strings(lang),
+    }
+
+
+def json_script_text(value: object) -> str:
+    """`value` as JSON that is safe inside <script type="application/json">: no "<", ">" or "&" (a label like
+    "</script><script>..." stays text), and no U+2028/U+2029."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for raw in "<>&\u2028\u2029":
+        text = text.replace(raw, f"\\u{ord(raw):04x}")  # the same character to JSON.parse, no markup to HTML
+    return text
