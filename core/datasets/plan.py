@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core.datasets.classes import ClassResolver
 from core.datasets.sets import EmptyDatasetError, LabelledSet, Limits, Reader, Skipped, human_size
 from core.errors import InputError
-from core.images import IMAGE_EXTENSIONS
+from core.image_formats import IMAGE_EXTENSIONS, unsupported_reason
 from core.safe_io import read_csv_rows
 
 MANIFEST_NAME = "labels.csv"
@@ -64,6 +64,8 @@ def _screen(entry: Entry, limits: Limits) -> str | None:
         return "encrypted: cannot be read"
     if suffix in _ARCHIVE_EXTENSIONS:
         return "a nested archive: not opened"
+    if (unsupported := unsupported_reason(name)) is not None:
+        return unsupported
     if suffix not in IMAGE_EXTENSIONS:
         return f"not an image file ({suffix or 'no extension'})"
     if entry.size > limits.max_member_bytes:
