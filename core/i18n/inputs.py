@@ -31,4 +31,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{name}: more than {limit:,} rows, over the limit.",
         "zh": "{name}：超过 {limit:,} 行，超出上限。",
     },
+    "io.not_utf8": {
+        "en": (
+            "{name}: not UTF-8 text (byte {position} is 0x{byte:02X}, as in a legacy encoding such as GBK, "
+            "Shift-JIS or Windows-1252); save the file as UTF-8 (or UTF-16)."
+        ),
+        "zh": (
+            "{name}：不是 UTF-8 文本（第 {position} 个字节是 0x{byte:02X}，像 GBK、Shift-JIS 或 Windows-1252 "
+            "等旧编码）；请另存为 UTF-8（或 UTF-16）。"
+        ),
+    },
+    "io.utf16_no_bom": {
+        "en": "{name}: looks like UTF-16 text without a byte-order mark; save it as UTF-8 (or UTF-16 with BOM).",
+        "zh": "{name}：像是没有字节顺序标记（BOM）的 UTF-16 文本；请另存为 UTF-8（或带 BOM 的 UTF-16）。",
+    },
+    "io.bad_unicode": {
+        "en": "{name}: starts with a {encoding} byte-order mark but byte {position} is not valid {encoding}.",
+        "zh": "{name}：以 {encoding} 字节顺序标记开头，但第 {position} 个字节不是有效的 {encoding}。",
+    },
 }
