@@ -9,7 +9,8 @@ Class folders (or the manifest's label column) may hold a label name ("espresso"
 an ImageNet WordNet id ("n07920052"), or a class index ("967").
 
 The package: `sets` (what a set is, its limits), `readers` (members by name), `classes` (names to
-indices), `plan` (what to evaluate and what to skip); this module opens a zip, a folder or the digits.
+indices), `plan` (what to evaluate and what to skip), `zipnames` (member names of zips not marked UTF-8); this
+module opens a zip, a folder or the digits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.datasets.classes import WNIDS_FILE, ClassResolver, imagenet_wnids, res
 from core.datasets.plan import MANIFEST_NAME, Entry, labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
 from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped, human_size
+from core.datasets.zipnames import member_names
 from core.errors import InputError
 
 __all__ = [
@@ -68,16 +70,20 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
         infos = archive.infolist()
         if len(infos) > limits.max_members:
             raise InputError(f"{name}: {len(infos):,} members, over the limit of {limits.max_members:,}")
+        names = member_names(infos)  # names as their author wrote them, when the zip does not say UTF-8
         entries = [
-            Entry(i.filename, i.file_size, i.compress_size, encrypted=bool(i.flag_bits & 0x1))
+            Entry(
+                names.shown.get(i.filename, i.filename), i.file_size, i.compress_size, encrypted=bool(i.flag_bits & 1)
+            )
             for i in infos
             if not i.is_dir()
         ]
         if not entries:
             raise EmptyDatasetError(f"{name}: the zip archive is empty")
+        stored = {shown: member for member, shown in names.shown.items()}
 
         def read_manifest(member: str) -> bytes:
-            info = archive.getinfo(member)
+            info = archive.getinfo(stored.get(member, member))
             if info.file_size > limits.max_manifest_bytes:
                 size, limit = human_size(info.file_size), human_size(limits.max_manifest_bytes)
                 raise InputError(f"{name}: {member} is {size}, over the {limit} limit")
@@ -88,8 +94,9 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
 
         kept, skipped = plan_members(entries, resolver, read=read_manifest, source=name, limits=limits)
     digest = hashlib.sha256(data).hexdigest()
-    reader = ZipReader(data, max_bytes=limits.max_member_bytes)
-    return labelled_set(kept, skipped, source=name, reader=reader, digest=digest)
+    reader = ZipReader(data, max_bytes=limits.max_member_bytes, names=stored)
+    notes = (names.note,) if names.note else ()
+    return labelled_set(kept, skipped, source=name, reader=reader, digest=digest, notes=notes)
 
 
 def open_folder(root: str | os.PathLike[str], resolver: ClassResolver, *, limits: Limits = LIMITS) -> LabelledSet:
