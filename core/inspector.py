@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from core.analysis import (
     DISPLAY_MIN_SIDE,
-    MIN_SIDE,
     PREVIEW_SIDE,
     VARIANT_IDS,
     ImageResult,
@@ -33,7 +32,6 @@ Scores = ScoreKind  # the old name of the softmax/sigmoid switch
 
 __all__ = [
     "DISPLAY_MIN_SIDE",
-    "MIN_SIDE",
     "PREVIEW_SIDE",
     "VARIANT_IDS",
     "ClassQuery",
