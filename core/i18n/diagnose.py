@@ -152,4 +152,21 @@ STRINGS: dict[str, dict[str, str]] = {
     "diag.compare.run": {"en": "Evaluate on these images", "zh": "在这些图片上评估"},
     "diag.slices.value.grayscale": {"en": "grayscale", "zh": "灰度"},
     "diag.slices.value.colour": {"en": "colour", "zh": "彩色"},
+    # why a tool cannot run on this result (core.diagnose.availability); a sentence, never an exception box
+    "diag.unavailable.few_images": {
+        "en": "needs at least {need} images; this result has {n}",
+        "zh": "至少需要 {need} 张图片；此结果只有 {n} 张",
+    },
+    "diag.unavailable.one_class": {
+        "en": "needs images of at least 2 classes to compare them; all {n} images here are labelled {label}",
+        "zh": "需要至少 2 个类别的图片才能相互比较；这里的 {n} 张图片都标注为 {label}",
+    },
+    "diag.unavailable.model_classes": {
+        "en": "needs a model with at least 2 classes; this one has {n}",
+        "zh": "需要至少有 2 个类别的模型；此模型只有 {n} 个",
+    },
+    "diag.unavailable.no_features": {
+        "en": "the run kept no features: evaluate on this page, or with `python -m core evaluate ... --features`",
+        "zh": "这次运行没有保留特征：请在此页面评估，或使用 `python -m core evaluate ... --features`",
+    },
 }
