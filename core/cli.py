@@ -70,6 +70,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from core.checks import run_checks
     from core.images import read_image_file
     from core.inference import predict
+    from core.preprocess import input_notes
     from core.registry import get_spec, load_model
 
     temperature = check_temperature(args.temperature)
@@ -85,6 +86,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         try:
             decoded = read_image_file(path)
             logits = predict(model, [decoded.image])[0]
+            notes = (*decoded.notes, *input_notes(decoded.image.size, spec.preprocessing))  # as the Inspector says
         except LogitscopeError as exc:
             failed = True
             results.append({"image": path, "error": str(exc), **_backend_fields(backend)})
@@ -100,13 +102,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 "temperature": temperature,
                 "top_k": top,
                 "checks": [c.to_dict() for c in checks],
-                "notes": list(decoded.notes),
+                "notes": list(notes),
                 **_backend_fields(backend),
             }
         )
         if not args.json:
             print(path)
-            for note in decoded.notes:
+            for note in notes:
                 print(f"  note: {note}")
             for row in top:
                 print(f"  {row['rank']}. {row['label']} ({float(row['probability']):.1%})")  # type: ignore[arg-type]
@@ -333,14 +335,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if fit.probabilities_warning:
         print("  warning: these outputs look like probabilities, not logits; temperature scaling cannot help them")
-    issues = diagnosed["label_issues"]
-    assert isinstance(issues, list)
-    if issues:
+    for note in result.notes:
+        print(f"  note: {note}")
+    issues, unavailable = diagnosed["label_issues"], diagnosed["unavailable"]
+    assert isinstance(issues, list) and isinstance(unavailable, dict)
+    if "label_issues" in unavailable:
+        print(f"  likely label errors: not looked for ({unavailable['label_issues']})")
+    elif issues:
         # only meaningful on images the model was not trained on (held-out predictions)
         print(f"  likely label errors: {len(issues)} (if the model never trained on these images), most likely first:")
         for issue in issues[:5]:
             given, said = label_of(labels, int(issue["given"])), label_of(labels, int(issue["suggested"]))
             print(f"    {issue['file']}: given {given}, the model says {said}")
+    if result.file_notes:
+        print(f"  notes on {len(result.file_notes)} images:")
+        for file, notes in list(result.file_notes.items())[:5]:
+            print(f"    {file}: {'; '.join(notes)}")
+        if len(result.file_notes) > 5:
+            print(f"    ... and {len(result.file_notes) - 5} more (see --json)")
     if result.errors:
         print(f"  skipped {len(result.errors)}:")
         for error in result.errors[:10]:

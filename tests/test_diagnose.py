@@ -224,7 +224,7 @@ def test_features_of_a_torchvision_model_and_a_conv_head() -> None:
 
 def digits_features(model: LoadedModel, labelled: LabelledSet) -> tuple[np.ndarray, np.ndarray]:
     dataset = ImageFileDataset(labelled, model.spec.preprocessing.transform())
-    _, batch, errors = collate([dataset[i] for i in range(len(dataset))])
+    _, batch, errors, _ = collate([dataset[i] for i in range(len(dataset))])
     assert batch is not None and not errors
     with torch.inference_mode():
         logits, features = forward_with_features(model, batch)
