@@ -32,10 +32,8 @@ def _heif_installed() -> bool:
 
 
 def _avif_built_in() -> bool:
-    try:
-        return bool(features.check("avif"))
-    except (ValueError, ImportError):  # a Pillow too old to know the feature
-        return False
+    # a Pillow older than 11.2 has no "avif" module at all (asking it would warn)
+    return "avif" in features.modules and bool(features.check_module("avif"))
 
 
 HEIF_AVAILABLE: Final = _heif_installed()
@@ -89,7 +87,7 @@ def is_heif(data: bytes) -> bool:
 def sniff_unsupported(data: bytes) -> str | None:
     """Why these bytes are an image in a format we cannot read, from their first bytes, or None."""
     head = data[:512].lstrip()
-    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+    if head.lower().startswith((b"<svg", b"<?xml", b"<!doctype svg")) and b"<svg" in head:
         return _UNSUPPORTED[".svg"]
     if is_heif(data) and not HEIF_AVAILABLE:
         return _HEIC_REASON

@@ -102,12 +102,12 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
         raise ImageError(
             f"{name}: the file is {len(data) / 1e6:.0f} MB, over the {SETTINGS.max_upload_bytes / 1e6:.0f} MB limit"
         )
+    unsupported = sniff_unsupported(data)  # first: an SVG may start like an HTML page
+    if unsupported is not None:
+        raise ImageError(f"{name}: {unsupported}")
     kind = _sniff_non_image(data)
     if kind is not None:
         raise ImageError(f"{name}: this is {kind}, not an image")
-    unsupported = sniff_unsupported(data)
-    if unsupported is not None:
-        raise ImageError(f"{name}: {unsupported}")
     if is_heif(data):
         register_heif()  # pillow-heif's opener, registered with Pillow on the first HEIC file
     try:

@@ -135,7 +135,7 @@ def _is_index(cell: str) -> bool:
     return cell.strip().lstrip("-").isdecimal()
 
 
-def _csv_columns(rows: list[list[str]]) -> tuple[int, int | None, int, int | None]:
+def _csv_columns(rows: list[list[str]], name: str) -> tuple[int, int | None, int, int | None]:
     """(first data row, index column or None for "row order", name column, WordNet id column or None)."""
     first = [cell.strip().casefold() for cell in rows[0]]
     if _is_index(rows[0][0]):  # no header: index,name or index,wnid,name
@@ -147,7 +147,9 @@ def _csv_columns(rows: list[list[str]]) -> tuple[int, int | None, int, int | Non
         index_col = 0  # an unnamed index column, e.g. "class,name"
     name_col = _column([c if i != index_col else "" for i, c in enumerate(first)], _NAME_HEADERS)
     if name_col is None:
-        name_col = next(i for i in range(len(first)) if i not in (index_col, wnid_col))
+        name_col = next((i for i in range(len(first)) if i not in (index_col, wnid_col)), None)
+    if name_col is None:
+        raise LabelError(f"{name}: no column of names; CSV labels are 'index,name' per line")
     return 1, index_col, name_col, wnid_col
 
 
@@ -161,7 +163,7 @@ def _from_csv(text: str, name: str) -> LabelFile:
     if all(len(row) == 1 for row in rows):  # one column: a name per row, under an optional header
         body = rows[1:] if rows[0][0].strip().casefold() in _NAME_HEADERS else rows
         return LabelFile(tuple(row[0].strip() for row in body), None, "csv")
-    start, index_col, name_col, wnid_col = _csv_columns(rows)
+    start, index_col, name_col, wnid_col = _csv_columns(rows, name)
     pairs: list[tuple[int, str]] = []
     wnids: dict[int, str] = {}
     for line_no, row in enumerate(rows[start:], start=1):

@@ -179,6 +179,7 @@ def test_json_list_keeps_non_string_names_as_text() -> None:
         (b"", "labels.txt", "no names"),
         (b"\n\n  \n", "labels.txt", "no names"),
         (b"[]", "labels.json", "no names"),
+        (b"index,wnid\n0,n01440764\n", "labels.csv", "no column of names"),
     ],
     ids=[
         "gbk",
@@ -201,6 +202,7 @@ def test_json_list_keeps_non_string_names_as_text() -> None:
         "empty",
         "only-blank",
         "json-empty",
+        "csv-no-name-column",
     ],
 )
 def test_bad_label_files(data: bytes, name: str, pattern: str) -> None:

@@ -42,8 +42,11 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
     },
     "io.utf16_no_bom": {
-        "en": "{name}: looks like UTF-16 text without a byte-order mark; save it as UTF-8 (or UTF-16 with BOM).",
-        "zh": "{name}：像是没有字节顺序标记（BOM）的 UTF-16 文本；请另存为 UTF-8（或带 BOM 的 UTF-16）。",
+        "en": (
+            "{name}: looks like UTF-16 text without a byte-order mark (or not text at all); save it as UTF-8 "
+            "(or UTF-16 with BOM)."
+        ),
+        "zh": "{name}：像是没有字节顺序标记（BOM）的 UTF-16 文本（或根本不是文本）；请另存为 UTF-8（或带 BOM 的 UTF-16）。",
     },
     "io.bad_unicode": {
         "en": "{name}: starts with a {encoding} byte-order mark but byte {position} is not valid {encoding}.",
