@@ -17,15 +17,13 @@ from pathlib import Path
 from PIL import Image
 from torch import Tensor
 
-from core.errors import ImageError, LogitscopeError, first_line
+from core.errors import LogitscopeError, first_line
 from core.images import DecodedImage, decode_image
 from core.inference import predict
 from core.models.spec import LoadedModel
 from core.numerics import as_logits
-from core.preprocess import Preprocessing, coverage_note, normalisation_variants
+from core.preprocess import Preprocessing, input_notes, normalisation_variants
 
-# a picture needs at least two pixels each way to have any structure; a 1x1 "image" is one colour
-MIN_SIDE = 2
 PREVIEW_SIDE = 640
 # tiny model inputs are enlarged (nearest neighbour, so every input pixel stays one flat square) for display
 DISPLAY_MIN_SIDE = 224
@@ -51,7 +49,9 @@ class ImageView:
         original_size: (width, height) after EXIF rotation.
         original_mode: the PIL mode of the file.
         input_shape: the model input's shape (C, H, W).
-        notes: conversions made while decoding (first frame, alpha, EXIF, ...).
+        notes: conversions made while decoding (first frame, alpha, EXIF, ...), then `input_notes`.
+        input_notes: what this model's preprocessing does to the image (enlarged many times, little of it
+            seen: `core.preprocess.input_notes`), also the last of `notes`.
     """
 
     preview: Image.Image
@@ -60,16 +60,7 @@ class ImageView:
     original_mode: str
     input_shape: tuple[int, ...]
     notes: tuple[str, ...] = ()
-
-
-def check_size(decoded: DecodedImage) -> None:
-    """Raise ImageError when the image is too small to mean anything (under MIN_SIDE pixels on a side)."""
-    width, height = decoded.image.size
-    if min(width, height) < MIN_SIDE:
-        raise ImageError(
-            f"{decoded.name}: the image is only {width} x {height} pixels, a single line or dot with nothing to "
-            f"classify; use an image at least {MIN_SIDE} pixels on each side"
-        )
+    input_notes: tuple[str, ...] = ()
 
 
 def image_view(
@@ -87,14 +78,12 @@ def image_view(
         tensor: the model input `pre(decoded.image)` when the caller already has it (it is not rebuilt).
         preview_side: the preview's longest side.
 
-    The caller has checked the image's size (`check_size`): `analyse` does, once.
+    Any size is shown, a 1 x 1 image too: how much it was enlarged or cropped is said in the notes.
     """
     tensor = pre(decoded.image) if tensor is None else tensor
     preview = decoded.image.copy()
     preview.thumbnail((preview_side, preview_side))
-    notes = tuple(n for n in decoded.notes if "pixels; the prediction" not in n)
-    seen = coverage_note(decoded.image.size, pre)  # a long strip: say how little of it the model sees
-    notes = notes if seen is None else (*notes, seen)
+    seen = input_notes(decoded.image.size, pre)  # a tiny image or a long strip: say what the model really sees
     model_input = pre.to_display_image(tensor)
     if max(model_input.size) < DISPLAY_MIN_SIDE:  # e.g. the digits model's 8x8: show its pixels as squares
         scale = -(-DISPLAY_MIN_SIDE // max(model_input.size))
@@ -107,7 +96,8 @@ def image_view(
         original_size=decoded.image.size,
         original_mode=decoded.original_mode,
         input_shape=tuple(tensor.shape),
-        notes=notes,
+        notes=(*decoded.notes, *seen),
+        input_notes=seen,
     )
 
 
@@ -123,7 +113,8 @@ class ImageResult:
         image: the decoded RGB image (for the preprocessing check and a second model), None on error.
         input: the exact model input (C, H, W) the logits came from (for Grad-CAM), None on error.
         error: a sentence for the user, None on success.
-        notes: conversions made while decoding (first frame, alpha, EXIF, ...).
+        notes: conversions made while decoding (first frame, alpha, EXIF, ...) and what the model's
+            preprocessing did to the image (enlarged, cropped): the view's notes.
     """
 
     name: str
@@ -172,7 +163,7 @@ def _run(model: LoadedModel, name: str, key: str, decoded: DecodedImage) -> Imag
     tensor = model.spec.preprocessing(decoded.image)  # built once: the view and the model both use it
     view = image_view(decoded, model.spec.preprocessing, tensor=tensor)
     logits = as_logits(predict(model, [tensor])[0]).reshape(-1)
-    return ImageResult(name, key, view, logits, decoded.image, tensor, notes=decoded.notes)
+    return ImageResult(name, key, view, logits, decoded.image, tensor, notes=view.notes)
 
 
 def analyse(model: LoadedModel, name: str, data: bytes, *, key: str | None = None) -> ImageResult:
@@ -189,9 +180,7 @@ def analyse(model: LoadedModel, name: str, data: bytes, *, key: str | None = Non
     """
     key = digest(data) if key is None else key
     try:
-        decoded = decode_image(data, name)
-        check_size(decoded)
-        return _run(model, name, key, decoded)
+        return _run(model, name, key, decode_image(data, name))
     except Exception as exc:  # one bad image must never take down the others or the page
         return ImageResult(name, key, error=error_message(name, exc))
 
@@ -205,7 +194,8 @@ def analyse_with(model: LoadedModel, result: ImageResult) -> ImageResult:
     if result.image is None or result.view is None:
         return result
     view = result.view
-    decoded = DecodedImage(result.image, result.name, view.original_mode, view.original_size, result.notes)
+    decoding = tuple(note for note in result.notes if note not in view.input_notes)  # the other model's are its own
+    decoded = DecodedImage(result.image, result.name, view.original_mode, view.original_size, decoding)
     try:
         return _run(model, result.name, result.key, decoded)
     except Exception as exc:  # as in analyse: a failure is a result

@@ -1,7 +1,8 @@
 """Safe decoding of uploaded image bytes into RGB PIL images.
 
 Handles what real uploads contain: EXIF rotation, grayscale, palette, alpha (composited on white),
-CMYK, 16-bit and float modes, animated GIFs and multi-page TIFFs (first frame, with a note).
+CMYK, 16-bit and float modes, animated GIFs and multi-page TIFFs (first frame, with a note), icons with
+several sizes (the largest), HEIC through pillow-heif. The accepted types are `core.image_formats.IMAGE_TYPES`.
 Refuses decompression bombs from the header, before any pixel is decoded.
 """
 
@@ -19,8 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.config import SETTINGS
 from core.errors import ImageError
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+from core.image_formats import FORMAT_NAMES, is_heif, register_heif, sniff_unsupported
 
 # A quick look at the first bytes names the common non-image files people upload by mistake.
 _NOT_IMAGE_SIGNATURES = {
@@ -102,9 +102,14 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
         raise ImageError(
             f"{name}: the file is {len(data) / 1e6:.0f} MB, over the {SETTINGS.max_upload_bytes / 1e6:.0f} MB limit"
         )
+    unsupported = sniff_unsupported(data)  # first: an SVG may start like an HTML page
+    if unsupported is not None:
+        raise ImageError(f"{name}: {unsupported}")
     kind = _sniff_non_image(data)
     if kind is not None:
         raise ImageError(f"{name}: this is {kind}, not an image")
+    if is_heif(data):
+        register_heif()  # pillow-heif's opener, registered with Pillow on the first HEIC file
     try:
         with warnings.catch_warnings():
             # PIL warns (and errors above 2x) on bombs; we check the size ourselves with a clear message
@@ -119,6 +124,9 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
             if width < 1 or height < 1:
                 raise ImageError(f"{name}: the image has no pixels ({width} x {height})")
             notes: list[str] = []
+            sizes = image.info.get("sizes") if image.format == "ICO" else None
+            if sizes and len(sizes) > 1:  # Pillow opens an icon at its largest size
+                notes.append(f"the icon holds {len(sizes)} sizes; the largest ({width} x {height}) is used")
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
                 image.seek(0)
@@ -141,7 +149,7 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
             "refused before decoding (possible decompression bomb)"
         ) from None
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: not a recognised image (supported: JPEG, PNG, WebP, GIF, BMP, TIFF)") from None
+        raise ImageError(f"{name}: not a recognised image (supported: {FORMAT_NAMES})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         detail = str(exc) or type(exc).__name__
         if "truncated" in detail.lower() or isinstance(exc, EOFError):

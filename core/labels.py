@@ -6,13 +6,13 @@ maps indices to the wrong names, so it is reported (LabelError), never padded or
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from core.errors import LabelError
-from core.safe_io import SafeInputError, check_size, load_json, read_csv_rows
+from core.label_formats import LabelFile, parse_label_text
+from core.safe_io import SafeInputError, check_size, decode_text
 
 LABELS_DIR = Path(__file__).resolve().parent.parent / "labels"
 
@@ -24,104 +24,30 @@ LABEL_FILES: dict[str, dict[str, str]] = {
 LABEL_LANGUAGES = ("en", "zh")
 
 
-def _decode_text(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")  # utf-8-sig strips a BOM when there is one
-    except UnicodeDecodeError as exc:
-        raise LabelError(f"{name}: not UTF-8 text (byte {exc.start}); save the label file as UTF-8") from None
+def read_labels(data: bytes, name: str) -> LabelFile:
+    """Read a label file in any shape `core.label_formats` knows, with its WordNet ids when it has them.
 
-
-def _json_name(item: object) -> str:
-    # null is a missing name (reported as empty), not the class name "None"
-    return "" if item is None else str(item)
-
-
-def _from_json(text: str, name: str) -> list[str]:
-    try:
-        data = load_json(text, name=name)
-    except SafeInputError as exc:
-        raise LabelError(str(exc)) from None
-    if isinstance(data, list):
-        return [_json_name(item) for item in data]
-    if isinstance(data, dict):
-        try:
-            pairs = sorted((int(key), _json_name(value)) for key, value in data.items())
-        except ValueError:
-            raise LabelError(f'{name}: a JSON object of labels needs integer keys, like {{"0": "tench"}}') from None
-        return _dense(pairs, name)
-    raise LabelError(f"{name}: JSON labels must be a list of names or an object {{index: name}}")
-
-
-def _from_csv(text: str, name: str) -> list[str]:
-    try:
-        rows = [row for row in read_csv_rows(text, name=name) if row and any(cell.strip() for cell in row)]
-    except SafeInputError as exc:
-        raise LabelError(str(exc)) from None
-    if rows and len(rows[0]) >= 2 and not rows[0][0].strip().lstrip("-").isdecimal():
-        rows = rows[1:]  # a header line such as "index,name"
-    pairs: list[tuple[int, str]] = []
-    for line_no, row in enumerate(rows, start=1):
-        if len(row) < 2:
-            raise LabelError(f"{name}: row {line_no} has no name; CSV labels are 'index,name' per line")
-        try:
-            pairs.append((int(row[0].strip()), row[1].strip()))
-        except ValueError:
-            raise LabelError(f"{name}: row {line_no} starts with {row[0][:40]!r}, not a class index") from None
-    return _dense(sorted(pairs), name)
-
-
-def _dense(pairs: list[tuple[int, str]], name: str) -> list[str]:
-    """Turn sorted (index, name) pairs into a list, refusing gaps and repeats (they shift names)."""
-    indices = [index for index, _ in pairs]
-    if any(index != i for i, index in enumerate(indices)):
-        missing = _first_missing(indices, limit=5)
-        repeated = sorted(i for i, n in Counter(indices).items() if n > 1)[:5]
-        detail = f"missing {missing}" if missing else f"repeated {repeated}" if repeated else "not starting at 0"
-        raise LabelError(f"{name}: class indices must run 0..{len(pairs) - 1} with no gaps ({detail})")
-    return [label for _, label in pairs]
-
-
-def _first_missing(indices: Sequence[int], *, limit: int) -> list[int]:
-    """The first `limit` non-negative integers absent from sorted `indices`, in O(len(indices)) steps:
-    a row "10000000,far" must not build range(10**7)."""
-    missing: list[int] = []
-    expected = 0
-    for index in indices:
-        while expected < index and len(missing) < limit:
-            missing.append(expected)
-            expected += 1
-        if len(missing) >= limit:
-            break
-        expected = max(expected, index + 1)
-    return missing
-
-
-def parse_label_file(data: bytes, name: str) -> list[str]:
-    """Read a label file: `.txt` one name per line, `.json` list or {"0": name}, `.csv` index,name.
-
-    UTF-8 with or without BOM. Blank trailing lines are ignored; a blank line inside is an error.
+    UTF-8 with or without BOM, or UTF-16 with BOM; anything else gets a message naming the encoding problem.
+    Blank trailing lines are ignored; a blank line inside, an empty name or no names at all is an error.
     """
     try:
         check_size(data, name=name)
+        text = decode_text(data, name=name)
     except SafeInputError as exc:
         raise LabelError(str(exc)) from None
-    text = _decode_text(data, name)
-    suffix = Path(name).suffix.lower()
-    if suffix == ".json":
-        labels = _from_json(text, name)
-    elif suffix == ".csv":
-        labels = _from_csv(text, name)
-    else:
-        lines = text.splitlines()
-        while lines and not lines[-1].strip():
-            lines.pop()
-        labels = [line.strip() for line in lines]
-    if not labels:
+    found = parse_label_text(text, name)
+    if not found.names:
         raise LabelError(f"{name}: the label file has no names")
-    blank = [i for i, label in enumerate(labels) if not label.strip()]
+    blank = [i for i, label in enumerate(found.names) if not label.strip()]
     if blank:
         raise LabelError(f"{name}: class {blank[0]} has an empty name ({len(blank)} empty in all)")
-    return labels
+    return found
+
+
+def parse_label_file(data: bytes, name: str) -> list[str]:
+    """The class names of a label file (see `read_labels`): `.txt` one per line or Caffe's synset_words,
+    `.json` list, {"0": name} or Keras' class index, `.csv`/`.tsv` index,name with "," ";" or tab."""
+    return list(read_labels(data, name).names)
 
 
 def read_label_file(path: str | Path) -> list[str]:

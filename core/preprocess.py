@@ -165,6 +165,27 @@ def coverage_note(size: tuple[int, int], pre: Preprocessing, *, below: float = 0
     )
 
 
+def scale_note(size: tuple[int, int], pre: Preprocessing, *, above: float = 2.0) -> str | None:
+    """A sentence saying how much a small image is enlarged before the model sees it, or None when the
+    enlargement is under `above` times (a 32 x 32 icon goes to Resize 256: 8 times)."""
+    width, height = size
+    factor = pre.resize / min(width, height)
+    if factor < above:
+        return None
+    seen_w, seen_h = (max(1, round(side)) for side in seen_region(size, pre))
+    return (
+        f"upscaled {factor:.3g}× from {width} x {height} pixels: the model sees {seen_w} x {seen_h} of them "
+        f"stretched to {pre.crop} x {pre.crop}, with no fine detail"
+    )
+
+
+def input_notes(size: tuple[int, int], pre: Preprocessing) -> tuple[str, ...]:
+    """What the preprocessing does to an image of `size` (width, height) that a person should know: a large
+    enlargement (`scale_note`) and a crop that keeps little of it (`coverage_note`). The one rule for every
+    path: the CLI, the Inspector, an evaluation's per-file notes and the reports."""
+    return tuple(note for note in (scale_note(size, pre), coverage_note(size, pre)) if note is not None)
+
+
 @functools.lru_cache(maxsize=64)
 def _compose(pre: Preprocessing) -> v2.Compose:
     """`pre` as a torchvision transform; cached by the (frozen, hashable) spec, so built once per model."""

@@ -10,6 +10,7 @@ imports) goes through `load_json` and `read_csv_rows` here, which turn each of t
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -50,6 +51,39 @@ def check_size(data: bytes | str, *, name: str, limit: int = MAX_TEXT_BYTES) -> 
     """Refuse `data` longer than `limit` bytes (characters for text) before anything parses it."""
     if len(data) > limit:
         raise SafeInputError("io.too_large", name=name, size=len(data), limit=limit)
+
+
+# byte-order marks and their codecs; UTF-32's are tried first, as UTF-32-LE's begins with UTF-16-LE's
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+
+def decode_text(data: bytes, *, name: str) -> str:
+    """The text of a user file: UTF-8 with or without BOM, or UTF-16/UTF-32 with their BOM (Excel's "Unicode
+    text", Notepad's "Unicode"). Anything else is refused with a message naming the problem and the fix.
+
+    Raises:
+        SafeInputError: not UTF-8 (a legacy code page such as GBK or Windows-1252), UTF-16 without a BOM,
+            or a BOM whose encoding the bytes then break.
+    """
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise SafeInputError("io.bad_unicode", name=name, encoding=label, position=exc.start) from None
+    head = data[:200]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):  # every other byte NUL: UTF-16 text (or not text)
+        raise SafeInputError("io.utf16_no_bom", name=name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SafeInputError("io.not_utf8", name=name, position=exc.start, byte=data[exc.start]) from None
 
 
 def json_depth(text: str) -> int:

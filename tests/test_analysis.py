@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.analysis import MIN_SIDE, analyse, analyse_with, digest, image_view, normalisation_logits
+from core.analysis import analyse, analyse_with, digest, image_view, normalisation_logits
 from core.attribution import grad_cam
 from core.images import decode_image
 from core.inference import predict
@@ -54,7 +54,6 @@ def test_bad_files_are_results_with_messages(lite0, sample) -> None:
     cases = {
         "notes.png": (b"these are my notes, not a picture", "not"),
         "truncated.png": (sample("coffee").read_bytes()[:5000], "truncated"),
-        "dot.png": (_png(Image.new("RGB", (1, 1), (200, 0, 0))), "1 x 1"),
         "report.pdf": (b"%PDF-1.7 ...", "PDF"),
         "empty.png": (b"", "empty"),
     }
@@ -78,9 +77,20 @@ def test_an_unexpected_model_error_is_a_short_message(lite0, sample) -> None:
     assert "xxx" not in result.error  # only the first line of the exception
 
 
-def test_the_smallest_useful_image_is_analysed(lite0) -> None:
-    result = analyse(lite0, "thin.png", _png(Image.new("RGB", (MIN_SIDE, 40))))
+def test_a_tiny_image_is_predicted_with_notes_of_how_much_it_was_enlarged(lite0) -> None:
+    dot = _png(Image.new("RGB", (1, 1), (200, 0, 0)))
+    result = analyse(lite0, "dot.png", dot)
     assert result.ok and result.view.input_shape == (3, 224, 224)
+    # the oracle: a flat red 224 x 224 input through the same model
+    flat = lite0.spec.preprocessing(Image.new("RGB", (224, 224), (200, 0, 0)))
+    torch.testing.assert_close(result.input, flat)
+    torch.testing.assert_close(result.logits, predict(lite0, [flat])[0])
+    assert result.notes == result.view.notes
+    assert any("only 1 x 1 pixels" in note for note in result.notes)
+    assert "upscaled 256× from 1 x 1 pixels: the model sees 1 x 1 of them stretched to 224 x 224" in result.notes[-1]
+    thin = analyse(lite0, "thin.png", _png(Image.new("RGB", (2, 40))))
+    assert thin.ok and any("upscaled 128× from 2 x 40" in note for note in thin.notes)
+    assert any("sees only the centre" in note for note in thin.notes)  # 2 x 40: a strip too
 
 
 def test_a_second_model_reuses_the_decoded_image(lite0, sample) -> None:

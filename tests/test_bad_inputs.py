@@ -190,6 +190,10 @@ IMAGE_CASES: dict[str, tuple[Callable[[], object], str]] = {
     # a PNG header claiming 100,000 x 100,000 pixels: refused before one pixel is decoded
     "bomb-header": (lambda: decode_image(png_claiming(100_000, 100_000), "bomb.png"), "megapixel"),
     "one-pixel": (lambda: notes_of(png(1, 1), "dot.png"), "only 1 x 1 pixels"),
+    "svg-with-doctype": (
+        lambda: decode_image(b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN">\n<svg/>', "logo.png"),
+        "a vector image \\(SVG\\): export it as PNG",
+    ),
 }
 
 

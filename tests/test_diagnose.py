@@ -92,6 +92,50 @@ def test_label_issues_refuses_bad_input() -> None:
         label_issues.label_issues(np.full((3, 2), 0.5), np.array([0, 1, 2]))
 
 
+def test_one_class_or_one_image_is_an_input_error_with_the_reason_not_cleanlabs_value_error() -> None:
+    # four images all labelled 1, three of which the model puts elsewhere: what cleanlab itself says to that
+    probs = np.array([[0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.8, 0.1, 0.1], [0.1, 0.8, 0.1]])
+    with pytest.raises(ValueError, match="Labels must contain at least 2 classes"):
+        from cleanlab.filter import find_label_issues
+
+        find_label_issues(np.ones(4, dtype=int), probs, return_indices_ranked_by="self_confidence")
+    with pytest.raises(InputError, match=r"label issues: needs images of at least 2 classes .* labelled class 1"):
+        label_issues.label_issues(probs, np.ones(4, dtype=int))
+    with pytest.raises(InputError, match="needs at least 2 images; this result has 1"):
+        label_issues.label_issues(probs[:1], np.zeros(1, dtype=int))
+
+
+def test_availability_names_each_tool_that_cannot_run_and_why() -> None:
+    from core.diagnose.availability import TOOLS, availability
+    from core.evaluate.run import EvalResult
+
+    def result(n: int, classes: list[int], features: bool) -> EvalResult:
+        return EvalResult(
+            files=tuple(f"{i}.png" for i in range(n)),
+            targets=torch.tensor(classes),
+            logits=torch.zeros(n, 3),
+            features=torch.ones(n, 4, dtype=torch.float16) if features else None,
+        )
+
+    full = availability(result(6, [0, 1, 2, 0, 1, 2], features=True))
+    assert list(full) == list(TOOLS) and all(reason is None for reason in full.values())
+    one = {k: str(v) if v else None for k, v in availability(result(1, [2], features=True), ["a", "b", "c"]).items()}
+    assert one == {
+        "label_issues": "needs at least 2 images; this result has 1",
+        "per_image": None,
+        "per_class": None,
+        "pca_map": "needs at least 2 images; this result has 1",
+        "tsne_map": "needs at least 5 images; this result has 1",
+        "lookalikes": "needs at least 2 images; this result has 1",
+        "near_duplicates": "needs at least 2 images; this result has 1",
+        "slices": "needs at least 2 images; this result has 1",
+        "compare": None,
+    }
+    same = availability(result(4, [1, 1, 1, 1], features=False), ["cat", "dog", "bird"])
+    assert same["label_issues"].message("zh") == "需要至少 2 个类别的图片才能相互比较；这里的 4 张图片都标注为 dog"
+    assert str(same["pca_map"]).startswith("the run kept no features") and same["slices"] is None
+
+
 # ---------------------------------------------------------------- per-image scores
 def test_hardness_margin_mistakenness_by_hand() -> None:
     logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0], [5.0, -1.0, 1.0], [0.5, 3.0, 0.2]])
@@ -228,7 +272,7 @@ def test_features_of_a_torchvision_model_and_a_conv_head() -> None:
 
 def digits_features(model: LoadedModel, labelled: LabelledSet) -> tuple[np.ndarray, np.ndarray]:
     dataset = ImageFileDataset(labelled, model.spec.preprocessing.transform())
-    _, batch, errors = collate([dataset[i] for i in range(len(dataset))])
+    _, batch, errors, _ = collate([dataset[i] for i in range(len(dataset))])
     assert batch is not None and not errors
     with torch.inference_mode():
         logits, features = forward_with_features(model, batch)

@@ -10,7 +10,7 @@ import pytest
 from torchvision.models import ResNet50_Weights
 
 from core.errors import LabelError, LogitscopeError
-from core.labels import LABELS_DIR, builtin_labels, parse_label_file, read_label_file, validate_labels
+from core.labels import LABELS_DIR, builtin_labels, parse_label_file, read_label_file, read_labels, validate_labels
 from core.models.labels import choose_labels, spec_labels
 from core.models.registry import get_spec
 from core.models.spec import ModelSpec
@@ -98,6 +98,57 @@ def test_utf8_with_bom(name: str) -> None:
     assert parse_label_file(body.encode("utf-8"), name) == ["猫", "狗"]
 
 
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        ("\ufeffcat\r\ndog\r\nbird\r\n".encode("utf-16-le"), "labels.txt"),  # Notepad's "Unicode"
+        ("cat\ndog\nbird\n".encode("utf-16"), "labels.txt"),  # UTF-16 with the platform's BOM
+        ("cat\ndog\nbird\n".encode("utf-32"), "labels.txt"),
+        ("index\tname\n0\tcat\n1\tdog\n2\tbird\n".encode("utf-16"), "labels.csv"),  # Excel's "Unicode text"
+        (b"0;cat\n1;dog\n2;bird\n", "labels.csv"),  # Excel in European locales
+        (b"index;name\r\n0;cat\r\n1;dog\r\n2;bird\r\n", "labels.csv"),
+        (b"0\tcat\n1\tdog\n2\tbird\n", "labels.tsv"),
+        (b"name\ncat\ndog\nbird\n", "labels.csv"),  # one column under a header
+        (b"cat\ndog\nbird\n", "labels.csv"),  # one column, no header
+        (b"name,index\ndog,1\ncat,0\nbird,2\n", "labels.csv"),  # columns found by their header
+        (b"class,name\n0,cat\n1,dog\n2,bird\n", "labels.csv"),  # an unnamed index column
+        (b'{"id2label": {"0": "cat", "1": "dog", "2": "bird"}, "model_type": "vit"}', "config.json"),
+    ],
+    ids=[
+        "utf16-le-bom",
+        "utf16",
+        "utf32",
+        "excel-unicode-text",
+        "semicolon",
+        "semicolon-header",
+        "tsv",
+        "one-column-header",
+        "one-column",
+        "named-columns",
+        "class-name",
+        "transformers-config",
+    ],
+)
+def test_more_label_shapes(data: bytes, name: str) -> None:
+    assert parse_label_file(data, name) == ["cat", "dog", "bird"]
+
+
+def test_keras_caffe_and_the_printed_python_dict_give_the_human_names_and_keep_the_ids() -> None:
+    keras = read_labels(b'{"1": ["n01443537", "goldfish"], "0": ["n01440764", "tench"]}', "imagenet_class_index.json")
+    assert keras.names == ("tench", "goldfish") and keras.wnids == ("n01440764", "n01443537")
+    assert keras.shape == "keras class index"
+    caffe = read_labels(
+        b"n01440764 tench, Tinca tinca\r\nn01443537 goldfish, Carassius auratus\r\n", "synset_words.txt"
+    )
+    assert caffe.names == ("tench", "goldfish") and caffe.wnids == ("n01440764", "n01443537")
+    printed = b"{0: 'tench, Tinca tinca',\n 1: 'goldfish, Carassius auratus',\n 2: \"potter's wheel\"}"
+    assert parse_label_file(printed, "imagenet1000_clsidx_to_labels.txt") == ["tench", "goldfish", "potter's wheel"]
+    csv = read_labels(b"0,n01440764,tench\n1,n01443537,goldfish\n", "classes.csv")
+    assert csv.names == ("tench", "goldfish") and csv.wnids == ("n01440764", "n01443537")
+    with pytest.raises(LabelError, match=r"l.json: class 0 is a list, not a name"):
+        parse_label_file(b'[["a", "b", "c"], ["x", "y", "z"]]', "l.json")
+
+
 def test_csv_names_with_commas_and_quotes() -> None:
     data = b'0,"tabby, tabby cat"\n1,"say ""hi"""\n'
     assert parse_label_file(data, "l.csv") == ["tabby, tabby cat", 'say "hi"']
@@ -111,7 +162,7 @@ def test_json_list_keeps_non_string_names_as_text() -> None:
     ("data", "name", "pattern"),
     [
         ("猫\n狗\n".encode("gbk"), "labels.txt", "UTF-8"),
-        (b"\xff\xfec\x00a\x00t\x00", "labels.txt", "UTF-8"),  # UTF-16
+        (b"c\x00a\x00t\x00\n\x00d\x00o\x00g\x00", "labels.txt", "UTF-16 text without a byte-order mark"),
         (b'["cat", "dog"', "labels.json", "not valid JSON"),
         (b'{"zero": "cat", "one": "dog"}', "labels.json", "integer keys"),
         (b'"cat"', "labels.json", "list of names"),
@@ -130,10 +181,11 @@ def test_json_list_keeps_non_string_names_as_text() -> None:
         (b"", "labels.txt", "no names"),
         (b"\n\n  \n", "labels.txt", "no names"),
         (b"[]", "labels.json", "no names"),
+        (b"index,wnid\n0,n01440764\n", "labels.csv", "no column of names"),
     ],
     ids=[
         "gbk",
-        "utf16",
+        "utf16-no-bom",
         "bad-json",
         "non-int-keys",
         "json-string",
@@ -152,6 +204,7 @@ def test_json_list_keeps_non_string_names_as_text() -> None:
         "empty",
         "only-blank",
         "json-empty",
+        "csv-no-name-column",
     ],
 )
 def test_bad_label_files(data: bytes, name: str, pattern: str) -> None:

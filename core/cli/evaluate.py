@@ -99,14 +99,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if fit.probabilities_warning:
         print("  warning: these outputs look like probabilities, not logits; temperature scaling cannot help them")
-    issues = diagnosed["label_issues"]
-    assert isinstance(issues, list)
-    if issues:
+    for note in result.notes:
+        print(f"  note: {note}")
+    issues, unavailable = diagnosed["label_issues"], diagnosed["unavailable"]
+    assert isinstance(issues, list) and isinstance(unavailable, dict)
+    if "label_issues" in unavailable:
+        print(f"  likely label errors: not looked for ({unavailable['label_issues']})")
+    elif issues:
         # only meaningful on images the model was not trained on (held-out predictions)
         print(f"  likely label errors: {len(issues)} (if the model never trained on these images), most likely first:")
         for issue in issues[:5]:
             given, said = label_of(labels, int(issue["given"])), label_of(labels, int(issue["suggested"]))
             print(f"    {issue['file']}: given {given}, the model says {said}")
+    if result.file_notes:
+        print(f"  notes on {len(result.file_notes)} images:")
+        for file, notes in list(result.file_notes.items())[:5]:
+            print(f"    {file}: {'; '.join(notes)}")
+        if len(result.file_notes) > 5:
+            print(f"    ... and {len(result.file_notes) - 5} more (see --json)")
     if result.errors:
         print(f"  skipped {len(result.errors)}:")
         for error in result.errors[:10]:

@@ -18,6 +18,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from core.images import read_image_file
     from core.inference import predict
     from core.models.registry import get_spec, load_model
+    from core.preprocess import input_notes
 
     temperature = check_temperature(args.temperature)
     spec = get_spec(args.model)
@@ -32,6 +33,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         try:
             decoded = read_image_file(path)
             logits = predict(model, [decoded.image])[0]
+            notes = (*decoded.notes, *input_notes(decoded.image.size, spec.preprocessing))  # as the Inspector says
         except LogitscopeError as exc:
             failed = True
             results.append({"image": path, "error": str(exc), **backend_fields(backend)})
@@ -47,13 +49,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 "temperature": temperature,
                 "top_k": top,
                 "checks": [c.to_dict() for c in checks],
-                "notes": list(decoded.notes),
+                "notes": list(notes),
                 **backend_fields(backend),
             }
         )
         if not args.json:
             print(path)
-            for note in decoded.notes:
+            for note in notes:
                 print(f"  note: {note}")
             for row in top:
                 print(f"  {row['rank']}. {row['label']} ({float(row['probability']):.1%})")  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ and matching torchvision's Imagenette ids and names.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
 
@@ -31,7 +32,8 @@ def _is_index(name: str) -> bool:
 
 
 def _normalise(name: str) -> str:
-    return " ".join(name.replace("_", " ").split()).casefold()
+    # NFC: macOS writes "é" as "e" + a combining accent in file names
+    return " ".join(unicodedata.normalize("NFC", name).replace("_", " ").split()).casefold()
 
 
 class ClassResolver:

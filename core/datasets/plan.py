@@ -2,7 +2,10 @@
 
 Every member that cannot be used (an unsafe path, a zip bomb, not an image, a class the model does not
 know, ...) is listed with the reason; a `labels.csv` manifest, when there is one, names the files and their
-classes, otherwise the first folder under the shared prefix names the class (ImageFolder).
+classes, otherwise the first folder under the shared prefix names the class (ImageFolder). The metadata that
+macOS and Windows add (`__MACOSX/`, `._*`, `.DS_Store`, `Thumbs.db`, ...) is not listed file by file: the set
+counts it in one note. A manifest is read as the Logits Lab reads a CSV: UTF-8 or UTF-16 with BOM, its
+separator ("," ";" or tab, as Excel writes it per locale) detected from the first line.
 """
 
 from __future__ import annotations
@@ -15,13 +18,23 @@ from dataclasses import dataclass
 from core.datasets.classes import ClassResolver
 from core.datasets.sets import EmptyDatasetError, LabelledSet, Limits, Reader, Skipped, human_size
 from core.errors import InputError
-from core.images import IMAGE_EXTENSIONS
-from core.safe_io import read_csv_rows
+from core.image_formats import IMAGE_EXTENSIONS, unsupported_reason
+from core.safe_io import SafeInputError, decode_text, read_csv_rows
 
 MANIFEST_NAME = "labels.csv"
+# the reason of an OS metadata file; `labelled_set` counts these in one note instead of one row each
+SYSTEM_FILE = "system file (macOS/Windows metadata)"
 _ARCHIVE_EXTENSIONS = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
-_SYSTEM_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
-_SYSTEM_FOLDERS = {"__macosx", ".git", ".svn"}
+_SYSTEM_NAMES = {".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r", ".localized"}
+_SYSTEM_FOLDERS = {
+    "__macosx",
+    ".spotlight-v100",
+    ".trashes",
+    ".fseventsd",
+    ".temporaryitems",
+    "$recycle.bin",
+    "system volume information",
+}
 
 
 @dataclass(frozen=True)
@@ -48,10 +61,16 @@ def _unsafe(path: str) -> bool:
 
 
 def _is_system(name: str) -> bool:
+    """Metadata macOS or Windows adds: AppleDouble "._x" files, __MACOSX/, .DS_Store, Thumbs.db, ..."""
     parts = name.split("/")
-    return any(p.casefold() in _SYSTEM_FOLDERS for p in parts[:-1]) or (
-        parts[-1].casefold() in _SYSTEM_NAMES or parts[-1].startswith(".")
-    )
+    if any(p.casefold() in _SYSTEM_FOLDERS for p in parts[:-1]):
+        return True
+    return parts[-1].casefold() in _SYSTEM_NAMES or parts[-1].startswith("._")
+
+
+def _is_hidden(name: str) -> bool:
+    """A dot file or a file in a dot folder (.git/, .cache/): left out, each with its own row."""
+    return any(p.startswith(".") for p in name.split("/"))
 
 
 def _screen(entry: Entry, limits: Limits) -> str | None:
@@ -64,6 +83,8 @@ def _screen(entry: Entry, limits: Limits) -> str | None:
         return "encrypted: cannot be read"
     if suffix in _ARCHIVE_EXTENSIONS:
         return "a nested archive: not opened"
+    if (unsupported := unsupported_reason(name)) is not None:
+        return unsupported
     if suffix not in IMAGE_EXTENSIONS:
         return f"not an image file ({suffix or 'no extension'})"
     if entry.size > limits.max_member_bytes:
@@ -96,11 +117,11 @@ def _common_prefix(paths: Sequence[str], resolver: ClassResolver) -> str:
 def _manifest_rows(data: bytes, name: str) -> list[tuple[int, str, str]]:
     """(line, filename, label) from a labels.csv; a first row like "filename,label" is a header."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+        text = decode_text(data, name=name)
+    except SafeInputError as exc:
+        raise InputError(str(exc)) from None
     rows = []
-    for line, row in enumerate(read_csv_rows(text, name=name), start=1):
+    for line, row in enumerate(read_csv_rows(text, name=name, delimiter=None), start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
@@ -180,7 +201,9 @@ def plan_members(
         if _unsafe(entry.path):
             skipped.append(Skipped(entry.name, "unsafe path (absolute, or with '..'): never read"))
         elif _is_system(entry.path):
-            skipped.append(Skipped(entry.name, "system or hidden file"))
+            skipped.append(Skipped(entry.name, SYSTEM_FILE))
+        elif _is_hidden(entry.path):
+            skipped.append(Skipped(entry.name, "hidden file or folder"))
         elif posixpath.basename(entry.path).casefold() == MANIFEST_NAME:
             manifests.append(entry)
         elif (reason := _screen(entry, limits)) is not None:
@@ -219,13 +242,29 @@ def plan_members(
     return kept, skipped
 
 
+def system_note(count: int) -> str:
+    """The one line that stands for every OS metadata file of a set."""
+    return f"{count} system file{'s' if count != 1 else ''} (macOS/Windows metadata) left out"
+
+
 def labelled_set(
-    kept: list[tuple[str, int]], skipped: list[Skipped], *, source: str, reader: Reader, digest: str
+    kept: list[tuple[str, int]],
+    skipped: list[Skipped],
+    *,
+    source: str,
+    reader: Reader,
+    digest: str,
+    notes: Sequence[str] = (),
 ) -> LabelledSet:
+    """The set `plan_members` decided on; its OS metadata files become one note (after `notes`), not rows."""
+    system = sum(s.reason == SYSTEM_FILE for s in skipped)
+    skipped = [s for s in skipped if s.reason != SYSTEM_FILE]
+    all_notes = (*notes, system_note(system)) if system else tuple(notes)
     if not kept:
         examples = "; ".join(f"{s.name}: {s.reason}" for s in skipped[:3])
-        detail = f" {len(skipped)} skipped, e.g. {examples}" if skipped else ""
-        raise EmptyDatasetError(f"{source}: no labelled images to evaluate.{detail}", skipped)
+        detail = f" {len(skipped)} skipped, e.g. {examples}." if skipped else ""
+        also = "".join(f" {note}." for note in all_notes)
+        raise EmptyDatasetError(f"{source}: no labelled images to evaluate.{detail}{also}", skipped)
     return LabelledSet(
         source=source,
         files=tuple(p for p, _ in kept),
@@ -233,4 +272,5 @@ def labelled_set(
         skipped=tuple(skipped),
         reader=reader,
         digest=digest,
+        notes=all_notes,
     )

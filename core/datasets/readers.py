@@ -7,6 +7,7 @@ import os
 import threading
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from core.datasets.sets import LIMITS, human_size
@@ -44,17 +45,22 @@ class ZipReader:
     Each process opens its own `ZipFile` on first use, so DataLoader workers never share a file handle.
     A lock guards the lazy open and each member read: one reader is shared by every session of the app
     (a cached resource), and two threads must neither open two archives nor read one stream at once.
+    `names` maps a member's shown name (decoded as its author wrote it, `core.datasets.zipnames`) to the name
+    zipfile lists; a member is found by either.
     """
 
-    def __init__(self, data: bytes, *, max_bytes: int = LIMITS.max_member_bytes) -> None:
+    def __init__(
+        self, data: bytes, *, max_bytes: int = LIMITS.max_member_bytes, names: Mapping[str, str] | None = None
+    ) -> None:
         self.data = data
         self.max_bytes = max_bytes
+        self.names = dict(names or {})
         self._zip: zipfile.ZipFile | None = None
         self._pid = -1
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, object]:  # for spawned workers: never pickle an open ZipFile or a lock
-        return {"data": self.data, "max_bytes": self.max_bytes, "_zip": None, "_pid": -1}
+        return {"data": self.data, "max_bytes": self.max_bytes, "names": self.names, "_zip": None, "_pid": -1}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -71,7 +77,7 @@ class ZipReader:
             return self._read(name)
 
     def _read(self, name: str) -> bytes:
-        info = self._archive().getinfo(name)
+        info = self._archive().getinfo(self.names.get(name, name))
         if info.file_size > self.max_bytes:
             size, limit = human_size(info.file_size), human_size(self.max_bytes)
             raise InputError(f"{name}: {size} uncompressed, over the {limit} limit")

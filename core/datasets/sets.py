@@ -58,6 +58,8 @@ class LabelledSet:
         skipped: members that will not be evaluated, with the reason.
         reader: reads a member's bytes.
         digest: identifies the content (same bytes, same digest): a cache key.
+        notes: sentences about the whole set: how a zip's file names were decoded, how many OS metadata
+            files were left out.
     """
 
     source: str
@@ -66,6 +68,7 @@ class LabelledSet:
     skipped: tuple[Skipped, ...]
     reader: Reader = field(repr=False, compare=False)
     digest: str = ""
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.files)

@@ -13,6 +13,7 @@ from core.datasets.classes import ClassResolver
 from core.datasets.plan import Entry, labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
 from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, human_size
+from core.datasets.zipnames import member_names
 from core.digits import digits_images
 from core.errors import InputError
 
@@ -31,16 +32,20 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
         infos = archive.infolist()
         if len(infos) > limits.max_members:
             raise InputError(f"{name}: {len(infos):,} members, over the limit of {limits.max_members:,}")
+        names = member_names(infos)  # names as their author wrote them, when the zip does not say UTF-8
         entries = [
-            Entry(i.filename, i.file_size, i.compress_size, encrypted=bool(i.flag_bits & 0x1))
+            Entry(
+                names.shown.get(i.filename, i.filename), i.file_size, i.compress_size, encrypted=bool(i.flag_bits & 1)
+            )
             for i in infos
             if not i.is_dir()
         ]
         if not entries:
             raise EmptyDatasetError(f"{name}: the zip archive is empty")
+        stored = {shown: member for member, shown in names.shown.items()}
 
         def read_manifest(member: str) -> bytes:
-            info = archive.getinfo(member)
+            info = archive.getinfo(stored.get(member, member))
             if info.file_size > limits.max_manifest_bytes:
                 size, limit = human_size(info.file_size), human_size(limits.max_manifest_bytes)
                 raise InputError(f"{name}: {member} is {size}, over the {limit} limit")
@@ -51,8 +56,9 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
 
         kept, skipped = plan_members(entries, resolver, read=read_manifest, source=name, limits=limits)
     digest = hashlib.sha256(data).hexdigest()
-    reader = ZipReader(data, max_bytes=limits.max_member_bytes)
-    return labelled_set(kept, skipped, source=name, reader=reader, digest=digest)
+    reader = ZipReader(data, max_bytes=limits.max_member_bytes, names=stored)
+    notes = (names.note,) if names.note else ()
+    return labelled_set(kept, skipped, source=name, reader=reader, digest=digest, notes=notes)
 
 
 def open_folder(root: str | os.PathLike[str], resolver: ClassResolver, *, limits: Limits = LIMITS) -> LabelledSet:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from cleanlab.filter import find_label_issues
 
+from core.diagnose.availability import label_issues_unavailable
 from core.errors import InputError
 
 ISSUE_COLUMNS = ("index", "given", "suggested", "confidence", "score")
@@ -39,10 +40,11 @@ def label_issues(probs: np.ndarray, targets: np.ndarray, *, filter_by: str = "pr
     y = np.asarray(targets, dtype=np.int64)
     if p.ndim != 2 or y.ndim != 1 or len(p) != len(y):
         raise InputError(f"need probabilities (n, classes) and labels (n,), got {p.shape} and {y.shape}")
-    if len(y) < 2 or p.shape[1] < 2:
-        raise InputError("need at least 2 images and 2 classes to look for label issues")
-    if y.min() < 0 or y.max() >= p.shape[1]:
+    if len(y) and (y.min() < 0 or y.max() >= p.shape[1]):
         raise InputError(f"labels must be class indices 0..{p.shape[1] - 1}")
+    unavailable = label_issues_unavailable(y, p.shape[1])
+    if unavailable is not None:  # one image or one class: cleanlab would raise a ValueError
+        raise InputError(f"label issues: {unavailable}")
     p = p / p.sum(axis=1, keepdims=True)  # float32 rounding: cleanlab wants rows summing to 1
     with warnings.catch_warnings():
         # one warning per class with few images: expected for 1,000 classes and a small set

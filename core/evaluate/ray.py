@@ -52,19 +52,22 @@ def decode_batch(batch: dict[str, np.ndarray], *, reader: Reader, spec: ModelSpe
     """
     files = tuple(str(f) for f in batch["file"])
     chunk = LabelledSet(source="", files=files, targets=(0,) * len(files), skipped=(), reader=reader)
-    dataset = ImageFileDataset(chunk, spec.preprocessing.transform())
     pre = spec.preprocessing
+    dataset = ImageFileDataset(chunk, pre.transform(), preprocessing=pre)
     blank = np.zeros((1 if pre.grayscale else 3, pre.crop, pre.crop), np.float32)  # a failed image's placeholder
     inputs: list[np.ndarray] = []
     errors: list[str] = []
+    notes: list[str] = []
     for position in range(len(files)):
-        _, tensor, error = dataset[position]
+        _, tensor, error, noted = dataset[position]
         inputs.append(tensor.numpy() if tensor is not None else blank)
         errors.append(error or "")
+        notes.append("\n".join(noted))  # one string per row (Arrow-friendly); notes hold no newline
     return {
         "index": np.asarray(batch["index"], dtype=np.int64),
         "input": np.stack(inputs).astype(np.float32, copy=False),
         "error": np.asarray(errors, dtype=object),
+        "notes": np.asarray(notes, dtype=object),
     }
 
 
@@ -85,7 +88,7 @@ class _Classifier:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         inputs = torch.from_numpy(np.ascontiguousarray(batch["input"]))
-        out: dict[str, np.ndarray] = {"index": batch["index"], "error": batch["error"]}
+        out: dict[str, np.ndarray] = {"index": batch["index"], "error": batch["error"], "notes": batch["notes"]}
         with torch.inference_mode():
             if self.features:
                 logits, feats = forward_with_features(self.model, inputs)
@@ -236,6 +239,8 @@ def _gather(
     failed = tuple(Skipped(labelled.files[i], str(e)) for i, e in zip(index[~ok].tolist(), error[~ok], strict=True))
     features = columns.get("features")
     backend = ", ".join(sorted(set(columns["backend"].tolist()))) if "backend" in columns else ""
+    noted = columns["notes"][order] if "notes" in columns else np.full(len(index), "", dtype=object)
+    file_notes = {labelled.files[i]: tuple(str(n).split("\n")) for i, n in zip(kept, noted[ok], strict=True) if n}
     return EvalResult(
         files=tuple(labelled.files[i] for i in kept),
         targets=torch.tensor(labelled.targets, dtype=torch.int64)[torch.tensor(kept, dtype=torch.int64)],
@@ -247,4 +252,6 @@ def _gather(
         attempted=len(index),
         features=torch.from_numpy(np.ascontiguousarray(features[order][ok])) if features is not None else None,
         backend=backend,
+        notes=labelled.notes,
+        file_notes=file_notes,
     )

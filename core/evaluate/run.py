@@ -11,8 +11,8 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import torch
@@ -26,6 +26,7 @@ from core.features import features_backend, forward_with_features
 from core.images import decode_image
 from core.inference import forward
 from core.models.spec import LoadedModel
+from core.preprocess import Preprocessing, input_notes
 
 DEFAULT_BATCH_SIZE = 64
 WORKER_TIMEOUT_S = 300
@@ -34,33 +35,52 @@ WORKER_DECODE_RATIO = 3.0  # on a CPU, worker processes only when decoding takes
 PREFETCH_DEPTH = 2  # batches decoded ahead of the model: enough to hide a slow image, little memory
 
 
-class ImageFileDataset(Dataset[tuple[int, Tensor | None, str | None]]):
-    """Item i of a labelled set as (i, model input or None, error or None): a bad image never stops a run."""
+Item = tuple[int, Tensor | None, str | None, tuple[str, ...]]
 
-    def __init__(self, labelled: LabelledSet, transform: Callable[[object], Tensor]) -> None:
+
+class ImageFileDataset(Dataset[Item]):
+    """Item i of a labelled set as (i, model input or None, error or None, notes): a bad image never stops a run.
+
+    The notes are the decoder's (EXIF, CMYK, first frame, ...) and, given the model's `preprocessing`, what it does
+    to the image (`core.preprocess.input_notes`: enlarged many times, little of it seen), as the Inspector says.
+    """
+
+    def __init__(
+        self,
+        labelled: LabelledSet,
+        transform: Callable[[object], Tensor],
+        *,
+        preprocessing: Preprocessing | None = None,
+    ) -> None:
         self.labelled = labelled
         self.transform = transform
+        self.preprocessing = preprocessing
 
     def __len__(self) -> int:
         return len(self.labelled)
 
-    def __getitem__(self, index: int) -> tuple[int, Tensor | None, str | None]:
+    def __getitem__(self, index: int) -> Item:
         name = self.labelled.files[index]
         try:
             decoded = decode_image(self.labelled.reader.read(name), name)
-            return index, self.transform(decoded.image), None
+            tensor = self.transform(decoded.image)
         except (ImageError, InputError, OSError, KeyError) as exc:
-            return index, None, str(exc)
+            return index, None, str(exc), ()
+        seen = input_notes(decoded.image.size, self.preprocessing) if self.preprocessing is not None else ()
+        return index, tensor, None, (*decoded.notes, *seen)
 
 
-def collate(
-    items: list[tuple[int, Tensor | None, str | None]],
-) -> tuple[list[int], Tensor | None, list[tuple[int, str]]]:
-    """A batch: the indices that decoded, their stacked inputs, and (index, error) for those that did not."""
-    good = [(i, x) for i, x, _ in items if x is not None]
-    errors = [(i, e) for i, x, e in items if x is None and e is not None]
+Batch = tuple[list[int], Tensor | None, list[tuple[int, str]], list[tuple[int, tuple[str, ...]]]]
+
+
+def collate(items: list[Item]) -> Batch:
+    """A batch: the indices that decoded, their stacked inputs, (index, error) for those that did not, and
+    (index, notes) for the images with notes."""
+    good = [(i, x) for i, x, _, _ in items if x is not None]
+    errors = [(i, e) for i, x, e, _ in items if x is None and e is not None]
+    notes = [(i, n) for i, _, _, n in items if n]
     batch = torch.stack([x for _, x in good]) if good else None
-    return [i for i, _ in good], batch, errors
+    return [i for i, _ in good], batch, errors, notes
 
 
 def default_batch_size(model: LoadedModel) -> int:
@@ -112,7 +132,6 @@ def overlaps_decoding(model: LoadedModel) -> bool:
     return backend_info(model).name != "torch" or model.device.type == "cuda"
 
 
-Batch = tuple[list[int], Tensor | None, list[tuple[int, str]]]
 T = TypeVar("T")
 
 
@@ -188,6 +207,9 @@ class EvalResult:
         targets: their true class indices, int64 (n,).
         logits: their full logits, float32 (n, num_classes).
         errors: members skipped before the run and images that failed to decode, with reasons.
+        notes: sentences about the whole set (how a zip's names were decoded, OS metadata left out).
+        file_notes: per evaluated file with notes, what was done to it (EXIF turn, CMYK, enlarged 8×, only
+            its centre seen: the Inspector's notes, `core.preprocess.input_notes`).
         model: the model's registry name.
         source: what was evaluated.
         seconds: wall time of the run (0 for results loaded from a file).
@@ -206,6 +228,8 @@ class EvalResult:
     attempted: int = 0
     features: Tensor | None = None
     backend: str = ""
+    notes: tuple[str, ...] = ()
+    file_notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -249,16 +273,23 @@ def evaluate(
         raise InputError(f"{labelled.source}: no images to evaluate")
     if num_workers is not None and num_workers < 0:
         raise InputError(f"num_workers must be 0 or more, got {num_workers}")
-    dataset = ImageFileDataset(labelled, model.spec.preprocessing.transform())
+    dataset = ImageFileDataset(labelled, model.spec.preprocessing.transform(), preprocessing=model.spec.preprocessing)
     total = len(labelled)
     logits = torch.empty((total, model.spec.num_classes), dtype=torch.float32)
     ok = torch.zeros(total, dtype=torch.bool)
     store: Tensor | None = None  # features (total, dim), allocated once the first batch says dim
     failed: list[Skipped] = []
+    noted: dict[int, tuple[str, ...]] = {}
     done = 0
 
-    def take(indices: list[int], batch: Tensor | None, errors: list[tuple[int, str]]) -> None:
+    def take(
+        indices: list[int],
+        batch: Tensor | None,
+        errors: list[tuple[int, str]],
+        notes: list[tuple[int, tuple[str, ...]]],
+    ) -> None:
         nonlocal done, store
+        noted.update(notes)
         if batch is not None:
             if features:
                 out, feats = forward_with_features(model, batch)
@@ -325,4 +356,6 @@ def evaluate(
         attempted=done,
         features=store[keep] if store is not None else None,
         backend=backend_info(model).name,
+        notes=labelled.notes,
+        file_notes={labelled.files[i]: notes for i, notes in sorted(noted.items()) if ok[i]},
     )

@@ -112,6 +112,8 @@ def evaluation_report(
     if result.errors:
         meta.append((t("report.skipped", lang), len(result.errors)))
     body = [f"<header><h1>{esc(title)}</h1>{meta_html(meta)}</header>"]
+    if result.notes:  # how a zip's names were read, OS metadata left out
+        body.append("<ul>" + "".join(f"<li>{esc(note)}</li>" for note in result.notes) + "</ul>")
     metrics, temps = _metrics_html(result, fit, temperature=temperature, lang=lang)
     body.append(f'<section class="metrics"><h2>{esc(t("report.headline", lang))}</h2>{metrics}')
     curves = []
@@ -146,7 +148,7 @@ def evaluation_report(
         rows = [
             [
                 _thumbnail_cell(thumbnails, str(m["file"])),
-                m["file"],
+                "; ".join((str(m["file"]), *result.file_notes.get(str(m["file"]), ()))),  # upscaled, cropped, ...
                 m["target_label"],
                 m["prediction_label"],
                 percent(float(m["confidence"])),
