@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
-from core.i18n import common, diagnose, evaluate, inputs, inspector, lab, report
+from core.i18n import common, diagnose, evaluate, inputs, inspector, lab, report, uncertainty
 
 Lang = Literal["en", "zh"]
 LANGUAGES: Final[dict[str, str]] = {"en": "English", "zh": "中文"}
 
 STRINGS: Final[dict[str, dict[str, str]]] = {}
-for _module in (common, inspector, lab, evaluate, inputs, report, diagnose):
+for _module in (common, inspector, lab, evaluate, inputs, report, diagnose, uncertainty):
     _clash = STRINGS.keys() & _module.STRINGS.keys()
     if _clash:  # a key defined twice would silently shadow the other text
         raise RuntimeError(f"i18n keys defined twice: {sorted(_clash)}")
