@@ -22,6 +22,7 @@ import zlib
 from pathlib import Path
 
 from core.datasets.classes import WNIDS_FILE, ClassResolver, imagenet_wnids, resolver_for
+from core.datasets.listing import folder_entries, zip_entries
 from core.datasets.plan import MANIFEST_NAME, Entry, labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
 from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped, human_size
@@ -65,16 +66,7 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"{name}: not a zip archive ({exc})") from None
     with archive:
-        infos = archive.infolist()
-        if len(infos) > limits.max_members:
-            raise InputError(f"{name}: {len(infos):,} members, over the limit of {limits.max_members:,}")
-        entries = [
-            Entry(i.filename, i.file_size, i.compress_size, encrypted=bool(i.flag_bits & 0x1))
-            for i in infos
-            if not i.is_dir()
-        ]
-        if not entries:
-            raise EmptyDatasetError(f"{name}: the zip archive is empty")
+        entries = zip_entries(archive, name, limits)
 
         def read_manifest(member: str) -> bytes:
             info = archive.getinfo(member)
@@ -95,20 +87,7 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
 def open_folder(root: str | os.PathLike[str], resolver: ClassResolver, *, limits: Limits = LIMITS) -> LabelledSet:
     """A labelled set from a folder in ImageFolder layout (`root/class/image.png`) or with a `labels.csv`."""
     base = Path(root)
-    if not base.is_dir():
-        raise InputError(f"{base}: no such folder")
-    entries: list[Entry] = []
-    for folder, dirs, names in os.walk(base, followlinks=False):
-        dirs.sort()
-        for file_name in sorted(names):
-            path = Path(folder) / file_name
-            relative = path.relative_to(base).as_posix()
-            if len(entries) >= limits.max_members:
-                raise InputError(f"{base}: more than {limits.max_members:,} files, over the limit")
-            size = path.lstat().st_size
-            entries.append(Entry(relative, size, size, link=path.is_symlink()))
-    if not entries:
-        raise EmptyDatasetError(f"{base}: the folder is empty")
+    entries = folder_entries(base, limits)
 
     def read_manifest(member: str) -> bytes:
         return FolderReader(base, max_bytes=limits.max_manifest_bytes).read(member)
