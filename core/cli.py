@@ -33,9 +33,9 @@ from core.numerics import (
 
 if TYPE_CHECKING:
     from core.backends import BackendInfo
-    from core.datasets import ClassResolver
+    from core.datasets import ClassResolver, LabelledSet
     from core.evaluate import EvalResult, Progress
-    from core.registry import ModelSpec
+    from core.registry import LoadedModel, ModelSpec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -102,6 +102,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 "checks": [c.to_dict() for c in checks],
                 "notes": list(decoded.notes),
                 **_backend_fields(backend),
+                **_ood_scores_field(logits, temperature),
             }
         )
         if not args.json:
@@ -233,6 +234,58 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+# ---------------------------------------------------------------- doubt: OOD scores, prediction sets, selective
+# (issue 21; to move into core/cli/evaluate.py and core/cli/predict.py with the CLI split)
+def _ood_scores_field(logits: torch.Tensor, temperature: float) -> dict[str, object]:
+    """`predict --json`: each record's "ood_scores" {msp, max_logit, energy, entropy} at the record's T."""
+    from core.uncertainty.ood import ood_scores_record
+
+    return {"ood_scores": ood_scores_record(logits, temperature)}
+
+
+def _add_uncertainty_arguments(e: argparse.ArgumentParser) -> None:
+    e.add_argument("--conformal-alpha", type=float, default=0.1, help="sets promise coverage 1 - alpha (default 0.1)")
+    e.add_argument("--conformal-method", choices=("lac", "aps"), default="lac", help="prediction sets (default lac)")
+    e.add_argument(
+        "--ood",
+        metavar="OTHER",
+        help="outside images: an unlabelled folder or zip (every image file in it) or a results file of this model",
+    )
+    e.add_argument("--temperature", type=float, default=1.0, help="T of the --ood scores (default 1)")
+
+
+def _open_outside(args: argparse.Namespace, spec: ModelSpec) -> LabelledSet | EvalResult | None:
+    """The arguments of doubt checked before the run: a bad --ood fails in seconds, not after the whole set."""
+    from core.uncertainty.conformal import check_alpha
+    from core.uncertainty.summary import open_outside
+
+    check_alpha(args.conformal_alpha)
+    check_temperature(args.temperature)
+    return None if args.ood is None else open_outside(args.ood, model=spec.name, num_classes=spec.num_classes)
+
+
+def _uncertainty_report(
+    args: argparse.Namespace,
+    result: EvalResult,
+    fitted: float,
+    outside: LabelledSet | EvalResult | None,
+    load: Callable[[], LoadedModel],
+) -> dict[str, object]:
+    """The JSON's "selective", "conformal" and, with --ood, "ood" (unlabelled outside images run on `load()`)."""
+    from core.uncertainty.summary import doubt_summary, outside_logits
+
+    found = None if outside is None else outside_logits(outside, load, batch_size=args.batch_size)
+    return doubt_summary(
+        result.logits,
+        result.targets,
+        fitted_temperature=fitted,
+        method=args.conformal_method,
+        alpha=args.conformal_alpha,
+        outside_logits=found,
+        temperature=args.temperature,
+    )
+
+
 def _backend_fields(info: BackendInfo) -> dict[str, object]:
     """The JSON keys every record carries: what ran the model, and why torch when onnxruntime could not."""
     return {"backend": info.name, "backend_reason": info.reason}
@@ -293,11 +346,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(f"--out must end in .csv or .parquet, got {out.name}")
     spec = get_spec(args.model)
     labels = _model_labels(spec, args.labels)
+    outside = _open_outside(args, spec)  # before the run: a bad --ood fails in seconds, not after it
     if args.runner == "local" and (args.address is not None or args.actors is not None):
         raise InputError("--address and --actors need --runner ray")
     # a live progress bar only where a person watches: never into a log, nor beside --json piped to a tool
     watched = sys.stderr.isatty() and not (args.json and not sys.stdout.isatty())
     progress = _progress_line if watched else None
+    model: LoadedModel | None = None  # the local runner's, reused for the --ood images
     if args.runner == "ray":
         result, backend = _evaluate_on_ray(args, spec, resolver_for(spec, labels), progress=progress)
     else:
@@ -316,7 +371,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         fmt = out.suffix.lower().lstrip(".")
         out.write_bytes(results_bytes(result, fmt=fmt, labels=labels, features=args.features))
     diagnosed = diagnosis(result, labels)
-    report = {**summary(result, fit), **diagnosed, **_backend_fields(backend)}
+    doubt = _uncertainty_report(
+        args, result, fit.temperature, outside, lambda: model or load_model(spec, backend=args.backend)
+    )
+    report = {**summary(result, fit), **diagnosed, **_backend_fields(backend), **doubt}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
@@ -333,6 +391,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if fit.probabilities_warning:
         print("  warning: these outputs look like probabilities, not logits; temperature scaling cannot help them")
+    from core.uncertainty.summary import doubt_lines
+
+    for line in doubt_lines(doubt):
+        print(f"  {line}")
     issues = diagnosed["label_issues"]
     assert isinstance(issues, list)
     if issues:
@@ -402,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--runner", choices=("local", "ray"), default="local", help=_RUNNER_HELP)
     e.add_argument("--address", help="with --runner ray: auto, host:port or ray://host:10001 (default: a local Ray)")
     e.add_argument("--actors", type=int, help="with --runner ray: model replicas (default: one per GPU, else per CPU)")
+    _add_uncertainty_arguments(e)
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
 

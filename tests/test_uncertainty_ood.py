@@ -4,6 +4,7 @@ pytorch-ood's AUROC, percentiles against scipy, and a real check: EfficientNet-L
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -202,3 +203,12 @@ def test_imagenet_model_tells_photos_from_digits_noise_and_flat_colours(lite0) -
         assert found[name].auroc == pytest.approx(roc_auc_score(labels, np.r_[inside[name], outside[name]]))
         # far better than chance: measured 0.95-0.96 for all three (the photos' crops include hard ones)
         assert found[name].auroc > 0.85
+
+
+def test_column_major_logits_from_a_results_file_give_the_same_scores_bit_for_bit() -> None:
+    z = random_logits(9, n=540, classes=10).to(torch.float32)
+    column_major = torch.tensor(pd.DataFrame(z.numpy()).to_numpy(dtype=np.float32))  # as read_results makes them
+    assert not column_major.is_contiguous() and torch.equal(column_major, z)
+    a, b = ood.ood_scores(z), ood.ood_scores(column_major)
+    for name in ood.SCORE_NAMES:
+        np.testing.assert_array_equal(a[name], b[name])

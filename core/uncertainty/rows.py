@@ -37,4 +37,5 @@ def row_blocks(logits: Tensor, *, elements: int = BLOCK_ELEMENTS) -> Iterator[tu
     step = block_rows(logits.shape[1], elements=elements)
     for begin in range(0, logits.shape[0], step):
         rows = slice(begin, min(begin + step, logits.shape[0]))
-        yield rows, logits[rows].to(torch.float64)
+        # contiguous: a results file's column-major logits must give the same sums, bit for bit, as row-major ones
+        yield rows, logits[rows].to(torch.float64).contiguous()
