@@ -267,3 +267,18 @@ def test_bad_arguments() -> None:
         cf.calibrate_sets(z, y, alpha=1.0)
     with pytest.raises(InputError, match="targets"):
         cf.calibrate_sets(z, torch.full_like(y, 10))
+
+
+def test_one_image_set_is_its_row_of_the_batch_sets(digits: EvalResult) -> None:
+    split = cf.split_conformal(digits.logits, digits.targets, method="lac", alpha=0.02, temperature=2.0, seed=0)
+    labels = [f"digit {i}" for i in range(10)]
+    rows = torch.from_numpy(split.test_index)
+    for position in (0, 7, 100):
+        logits = digits.logits[rows[position]]
+        members = cf.set_for_image(split.calibration, logits, labels)
+        assert [i for i, _, _ in members] == sorted(
+            split.sets[position].nonzero().flatten().tolist(), key=lambda i: -float(logits[i])
+        )
+        probs = softmax(logits.double(), temperature=2.0)
+        assert all(label == f"digit {i}" and p == float(probs[i]) for i, label, p in members)
+        assert all(p >= 1 - split.calibration.threshold for _, _, p in members)  # LAC: p >= 1 - q

@@ -253,6 +253,14 @@ def set_members(probs: Tensor, mask: Tensor, labels: Sequence[str]) -> list[tupl
     return [(int(i), label_of(labels, int(i)), float(p[i])) for i in ranked.tolist()]
 
 
+def set_for_image(calibration: Calibration, logits_row: Tensor, labels: Sequence[str]) -> list[tuple[int, str, float]]:
+    """One image's set under a calibration (the Inspector's "90% set: {espresso, cup}"): (index, label,
+    probability at the calibration's T), most probable first. Randomized APS draws the image's u from stream 1."""
+    z = check_logits(torch.as_tensor(logits_row).reshape(1, -1))
+    mask = apply_sets(calibration, z)[0]
+    return set_members(softmax(z[0].to(torch.float64), temperature=calibration.temperature), mask, labels)
+
+
 @dataclass(frozen=True, eq=False)
 class SplitConformal:
     """Calibration on one seeded half, sets on the other.
