@@ -91,7 +91,7 @@ def main() -> None:
         f"peak {peak_mb():6.0f} MB"
     )
 
-    fitted = fit_temperature(z, y)
+    fitted = 1.5  # any T costs the same; fit_temperature (float64 copies of everything) runs last, for the peak
     inside_scores, outside_scores = ood_scores(z), ood_scores(outside)
     hit = correct_predictions(z, y)
     msp = torch.from_numpy(inside_scores["msp"])

@@ -212,3 +212,10 @@ def test_column_major_logits_from_a_results_file_give_the_same_scores_bit_for_bi
     a, b = ood.ood_scores(z), ood.ood_scores(column_major)
     for name in ood.SCORE_NAMES:
         np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_scores_leave_the_callers_logits_untouched() -> None:
+    z = random_logits(4, n=50)  # float64 and row-major: a block could have been a view of it
+    before = z.clone()
+    ood.ood_scores(z, temperature=0.5)
+    assert torch.equal(z, before)

@@ -51,15 +51,16 @@ def ood_scores(logits: Tensor, *, temperature: float = 1.0) -> dict[str, np.ndar
     t = check_temperature(temperature)
     out: dict[str, np.ndarray] = {name: np.empty(z.shape[0], dtype=np.float64) for name in SCORE_NAMES}
     for rows, block in row_blocks(z):
-        top = block.max(dim=1).values
-        shifted = (block - top[:, None]) / t  # every entry <= 0: exp never overflows
-        log_norm = torch.logsumexp(shifted, dim=1)  # log sum exp((z - max) / T) >= 0
-        probs = torch.exp(shifted - log_norm[:, None])
-        out["msp"][rows] = torch.exp(-log_norm).numpy()  # the top class's exponent is exactly 0
+        top = block.amax(dim=1)
+        shifted = block.sub_(top[:, None]).div_(t)  # (z - max z) / T in place: every entry <= 0, the top one 0
+        mass = shifted.exp()  # in (0, 1]: no overflow
+        total = mass.sum(dim=1)  # >= 1, the top class's exp is exactly 1
+        log_norm = total.log()
+        out["msp"][rows] = total.reciprocal().numpy()
         out["max_logit"][rows] = top.numpy()
-        out["energy"][rows] = (t * log_norm + top).numpy()  # T·logsumexp(z/T) = T·log_norm + max z
-        # H = -sum p (shifted - log_norm) = log_norm - sum p shifted: no log of a zero probability
-        out["entropy"][rows] = (log_norm - (probs * shifted).sum(dim=1)).numpy()
+        out["energy"][rows] = (t * log_norm + top).numpy()  # T·logsumexp(z/T) = T·log sum exp((z - max)/T) + max z
+        # H = -sum p log p with p = mass / total and log p = shifted - log_norm: no log of a zero probability
+        out["entropy"][rows] = (log_norm - mass.mul_(shifted).sum(dim=1) / total).numpy()
     return out
 
 

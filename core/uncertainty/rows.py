@@ -33,9 +33,10 @@ def block_rows(num_classes: int, *, elements: int = BLOCK_ELEMENTS) -> int:
 
 
 def row_blocks(logits: Tensor, *, elements: int = BLOCK_ELEMENTS) -> Iterator[tuple[slice, Tensor]]:
-    """(rows, block) pairs covering `logits` in order, each block in float64."""
+    """(rows, block) pairs covering `logits` in order, each block a new row-major float64 tensor."""
     step = block_rows(logits.shape[1], elements=elements)
     for begin in range(0, logits.shape[0], step):
         rows = slice(begin, min(begin + step, logits.shape[0]))
-        # contiguous: a results file's column-major logits must give the same sums, bit for bit, as row-major ones
-        yield rows, logits[rows].to(torch.float64).contiguous()
+        # a fresh row-major copy: callers may work on it in place, and a results file's column-major logits give
+        # the same sums, bit for bit, as row-major ones
+        yield rows, logits[rows].to(torch.float64, memory_format=torch.contiguous_format, copy=True)
