@@ -9,6 +9,7 @@ Class folders (or the manifest's label column) may hold a label name ("espresso"
 an ImageNet WordNet id ("n07920052"), or a class index ("967").
 
 The package: `sets` (what a set is, its limits), `readers` (members by name), `classes` (names to
-indices), `plan` (what to evaluate and what to skip), `zipnames` (member names of zips not marked UTF-8),
-`sources` (open a zip, a folder or the digits), `uri` (a folder behind a pyarrow filesystem URI).
+indices), `plan` (what to evaluate and what to skip), `listing` and `zipnames` (members of folders and zips, the
+names of zips not marked UTF-8), `sources` (open a zip, a folder or the digits), `unlabelled` (every image of a
+folder or zip, for an out-of-distribution check), `uri` (a folder behind a pyarrow filesystem URI).
 """

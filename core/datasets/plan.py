@@ -194,23 +194,7 @@ def plan_members(
     limits: Limits,
 ) -> tuple[list[tuple[str, int]], list[Skipped]]:
     """Decide, member by member, what to evaluate (member name, class) and what to skip (name, reason)."""
-    skipped: list[Skipped] = []
-    candidates: dict[str, Entry] = {}  # by "/"-separated path
-    manifests: list[Entry] = []
-    for entry in entries:
-        if _unsafe(entry.path):
-            skipped.append(Skipped(entry.name, "unsafe path (absolute, or with '..'): never read"))
-        elif _is_system(entry.path):
-            skipped.append(Skipped(entry.name, SYSTEM_FILE))
-        elif _is_hidden(entry.path):
-            skipped.append(Skipped(entry.name, "hidden file or folder"))
-        elif posixpath.basename(entry.path).casefold() == MANIFEST_NAME:
-            manifests.append(entry)
-        elif (reason := _screen(entry, limits)) is not None:
-            skipped.append(Skipped(entry.name, reason))
-        else:
-            candidates[entry.path] = entry
-
+    candidates, manifests, skipped = _sort_out(entries, limits)
     if manifests:
         manifest = min(manifests, key=lambda m: (m.path.count("/"), m.path))
         skipped += [
@@ -227,11 +211,46 @@ def plan_members(
     else:
         chosen, more = _plan_folders(candidates, resolver)
     skipped += more
+    return _within_total(chosen, candidates, skipped, limits), skipped
 
-    chosen.sort()
+
+def plan_unlabelled(entries: Sequence[Entry], *, limits: Limits) -> tuple[list[str], list[Skipped]]:
+    """An unlabelled set (the "outside" images of an out-of-distribution check): every image file at any folder
+    depth, no class folders and no manifest needed; what is skipped and why, as for a labelled set."""
+    candidates, manifests, skipped = _sort_out(entries, limits)
+    skipped += [Skipped(m.name, f"a {MANIFEST_NAME}: an unlabelled set needs none") for m in manifests]
+    kept = _within_total([(path, 0) for path in candidates], candidates, skipped, limits)
+    return [name for name, _ in kept], skipped
+
+
+def _sort_out(entries: Sequence[Entry], limits: Limits) -> tuple[dict[str, Entry], list[Entry], list[Skipped]]:
+    """The members that may be images (by "/"-separated path), the labels.csv manifests, and the rest with why."""
+    skipped: list[Skipped] = []
+    candidates: dict[str, Entry] = {}
+    manifests: list[Entry] = []
+    for entry in entries:
+        if _unsafe(entry.path):
+            skipped.append(Skipped(entry.name, "unsafe path (absolute, or with '..'): never read"))
+        elif _is_system(entry.path):
+            skipped.append(Skipped(entry.name, SYSTEM_FILE))
+        elif _is_hidden(entry.path):
+            skipped.append(Skipped(entry.name, "hidden file or folder"))
+        elif posixpath.basename(entry.path).casefold() == MANIFEST_NAME:
+            manifests.append(entry)
+        elif (reason := _screen(entry, limits)) is not None:
+            skipped.append(Skipped(entry.name, reason))
+        else:
+            candidates[entry.path] = entry
+    return candidates, manifests, skipped
+
+
+def _within_total(
+    chosen: list[tuple[str, int]], candidates: dict[str, Entry], skipped: list[Skipped], limits: Limits
+) -> list[tuple[str, int]]:
+    """(member name, class) in path order until the total uncompressed size is reached; the rest go to `skipped`."""
     kept: list[tuple[str, int]] = []
     total = 0
-    for path, index in chosen:
+    for path, index in sorted(chosen):
         entry = candidates[path]
         total += entry.size
         if total > limits.max_total_bytes:
@@ -239,7 +258,7 @@ def plan_members(
             skipped.append(Skipped(entry.name, f"over the {limit} total uncompressed limit"))
         else:
             kept.append((entry.name, index))
-    return kept, skipped
+    return kept
 
 
 def system_note(count: int) -> str:

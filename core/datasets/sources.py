@@ -10,10 +10,10 @@ import zlib
 from pathlib import Path
 
 from core.datasets.classes import ClassResolver
-from core.datasets.plan import Entry, labelled_set, plan_members
+from core.datasets.listing import folder_entries, zip_entries
+from core.datasets.plan import labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
-from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, human_size
-from core.datasets.zipnames import member_names
+from core.datasets.sets import LIMITS, LabelledSet, Limits, human_size
 from core.digits import digits_images
 from core.errors import InputError
 
@@ -29,20 +29,8 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"{name}: not a zip archive ({exc})") from None
     with archive:
-        infos = archive.infolist()
-        if len(infos) > limits.max_members:
-            raise InputError(f"{name}: {len(infos):,} members, over the limit of {limits.max_members:,}")
-        names = member_names(infos)  # names as their author wrote them, when the zip does not say UTF-8
-        entries = [
-            Entry(
-                names.shown.get(i.filename, i.filename), i.file_size, i.compress_size, encrypted=bool(i.flag_bits & 1)
-            )
-            for i in infos
-            if not i.is_dir()
-        ]
-        if not entries:
-            raise EmptyDatasetError(f"{name}: the zip archive is empty")
-        stored = {shown: member for member, shown in names.shown.items()}
+        listing = zip_entries(archive, name, limits)
+        stored = listing.stored
 
         def read_manifest(member: str) -> bytes:
             info = archive.getinfo(stored.get(member, member))
@@ -54,30 +42,17 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise InputError(f"{name}: {member} is {damaged_reason(exc)}") from None
 
-        kept, skipped = plan_members(entries, resolver, read=read_manifest, source=name, limits=limits)
+        kept, skipped = plan_members(listing.entries, resolver, read=read_manifest, source=name, limits=limits)
     digest = hashlib.sha256(data).hexdigest()
     reader = ZipReader(data, max_bytes=limits.max_member_bytes, names=stored)
-    notes = (names.note,) if names.note else ()
+    notes = (listing.note,) if listing.note else ()
     return labelled_set(kept, skipped, source=name, reader=reader, digest=digest, notes=notes)
 
 
 def open_folder(root: str | os.PathLike[str], resolver: ClassResolver, *, limits: Limits = LIMITS) -> LabelledSet:
     """A labelled set from a folder in ImageFolder layout (`root/class/image.png`) or with a `labels.csv`."""
     base = Path(root)
-    if not base.is_dir():
-        raise InputError(f"{base}: no such folder")
-    entries: list[Entry] = []
-    for folder, dirs, names in os.walk(base, followlinks=False):
-        dirs.sort()
-        for file_name in sorted(names):
-            path = Path(folder) / file_name
-            relative = path.relative_to(base).as_posix()
-            if len(entries) >= limits.max_members:
-                raise InputError(f"{base}: more than {limits.max_members:,} files, over the limit")
-            size = path.lstat().st_size
-            entries.append(Entry(relative, size, size, link=path.is_symlink()))
-    if not entries:
-        raise EmptyDatasetError(f"{base}: the folder is empty")
+    entries = folder_entries(base, limits)
 
     def read_manifest(member: str) -> bytes:
         return FolderReader(base, max_bytes=limits.max_manifest_bytes).read(member)

@@ -1,0 +1,81 @@
+"""Unlabelled image sets: the "outside" images of an out-of-distribution check (`evaluate --ood OTHER`).
+
+A folder or a zip is read like a labelled one (the same screening: unsafe paths, system files, non-images,
+zip bombs, size limits), but every image file counts, at any folder depth, with no class folders or labels.csv.
+The set is a `LabelledSet` so that `core.evaluate.run.evaluate` runs it unchanged; its targets are all 0 and mean
+nothing: only the logits are used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+
+from core.datasets.listing import folder_entries, zip_entries
+from core.datasets.plan import SYSTEM_FILE, plan_unlabelled, system_note
+from core.datasets.readers import FolderReader, ZipReader
+from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped, human_size
+from core.errors import InputError
+
+
+def _unlabelled_set(
+    names: list[str], skipped: list[Skipped], *, source: str, reader: Reader, digest: str, notes: tuple[str, ...] = ()
+) -> LabelledSet:
+    system = sum(s.reason == SYSTEM_FILE for s in skipped)  # OS metadata files: one note, as for a labelled set
+    skipped = [s for s in skipped if s.reason != SYSTEM_FILE]
+    notes = (*notes, system_note(system)) if system else notes
+    if not names:
+        examples = "; ".join(f"{s.name}: {s.reason}" for s in skipped[:3])
+        detail = f" {len(skipped)} skipped, e.g. {examples}" if skipped else ""
+        raise EmptyDatasetError(f"{source}: no images in it.{detail}", skipped)
+    return LabelledSet(
+        source=source,
+        files=tuple(names),
+        targets=(0,) * len(names),
+        skipped=tuple(skipped),
+        reader=reader,
+        digest=digest,
+        notes=notes,
+    )
+
+
+def open_unlabelled_zip(data: bytes, *, name: str = "outside.zip", limits: Limits = LIMITS) -> LabelledSet:
+    """Every image member of zip bytes (never extracted)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{name}: not a zip archive ({exc})") from None
+    with archive:
+        listing = zip_entries(archive, name, limits)
+    names, skipped = plan_unlabelled(listing.entries, limits=limits)
+    reader = ZipReader(data, max_bytes=limits.max_member_bytes, names=listing.stored)
+    notes = (listing.note,) if listing.note else ()
+    digest = hashlib.sha256(data).hexdigest()
+    return _unlabelled_set(names, skipped, source=name, reader=reader, digest=digest, notes=notes)
+
+
+def open_unlabelled_folder(root: str | os.PathLike[str], *, limits: Limits = LIMITS) -> LabelledSet:
+    """Every image file under a folder, at any depth."""
+    base = Path(root)
+    entries = folder_entries(base, limits)
+    names, skipped = plan_unlabelled(entries, limits=limits)
+    stamp = hashlib.sha256()
+    for entry in entries:  # names and sizes stand for the content, as for a labelled folder
+        stamp.update(f"{entry.name}\0{entry.size}\0".encode())
+    reader = FolderReader(base, max_bytes=limits.max_member_bytes)
+    return _unlabelled_set(names, skipped, source=str(base), reader=reader, digest=stamp.hexdigest())
+
+
+def open_unlabelled_path(path: str | os.PathLike[str], *, limits: Limits = LIMITS) -> LabelledSet:
+    """A folder or a `.zip` file on disk, unlabelled."""
+    p = Path(path)
+    if p.is_dir():
+        return open_unlabelled_folder(p, limits=limits)
+    if not p.exists():
+        raise InputError(f"{p}: no such file or folder")
+    if p.stat().st_size > limits.max_total_bytes:
+        raise InputError(f"{p}: {human_size(p.stat().st_size)}, over the {human_size(limits.max_total_bytes)} limit")
+    return open_unlabelled_zip(p.read_bytes(), name=str(p), limits=limits)

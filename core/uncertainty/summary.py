@@ -1,0 +1,100 @@
+"""The uncertainty sections of `python -m core evaluate` (a contract): the JSON and the lines a person reads.
+
+JSON keys, as issue 21 names them: "selective" {aurc, aurc_fitted_t, ...}, "conformal" {method, alpha, threshold,
+coverage, mean_set_size, calibration_n, test_n, seed} and, with outside images, "ood" {n_in, n_out, auroc, fpr95,
+...}; null where a number does not exist (too few images).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from torch import Tensor
+
+from core.datasets.sets import LabelledSet
+from core.datasets.unlabelled import open_unlabelled_path
+from core.errors import InputError
+from core.evaluate.files import read_results
+from core.evaluate.run import EvalResult, evaluate
+from core.models.spec import LoadedModel
+from core.uncertainty.conformal import DEFAULT_ALPHA, conformal_summary
+from core.uncertainty.ood import SCORE_NAMES, ood_summary
+from core.uncertainty.selective import selective_summary
+
+
+def open_outside(path: str | os.PathLike[str], *, model: str, num_classes: int) -> LabelledSet | EvalResult:
+    """The outside images of an OOD check: a results file's logits (.csv/.parquet, of the same model), or an
+    unlabelled folder/zip still to run through the model. Checked at once, before any image is run."""
+    other = Path(path)
+    if other.suffix.lower() not in (".csv", ".parquet"):
+        return open_unlabelled_path(other)
+    if not other.is_file():
+        raise InputError(f"{other}: no such results file")
+    outside = read_results(other.read_bytes(), other.name)
+    if outside.num_classes != num_classes or (outside.model and outside.model != model):
+        made_by = f"model {outside.model}, " if outside.model else ""
+        raise InputError(
+            f"{other.name}: logits of {made_by}{outside.num_classes} classes; the outside set needs {model}'s "
+            f"({num_classes} classes)"
+        )
+    return outside
+
+
+def outside_logits(
+    outside: LabelledSet | EvalResult, load: Callable[[], LoadedModel], *, batch_size: int | None = None
+) -> Tensor:
+    """The outside images' logits: those of a results file, or the model's (`load()`, called only then) over an
+    unlabelled set."""
+    if isinstance(outside, EvalResult):
+        return outside.logits
+    found = evaluate(load(), outside, batch_size=batch_size)
+    if found.n == 0:
+        raise InputError(f"{outside.source}: no outside image could be decoded ({len(found.errors)} errors)")
+    return found.logits
+
+
+def doubt_summary(
+    logits: Tensor,
+    targets: Tensor,
+    *,
+    fitted_temperature: float,
+    method: str = "lac",
+    alpha: float = DEFAULT_ALPHA,
+    seed: int = 0,
+    outside_logits: Tensor | None = None,
+    temperature: float = 1.0,
+) -> dict[str, object]:
+    """The "selective", "conformal" and, with `outside_logits`, "ood" sections (the evaluated set is the inside)."""
+    report: dict[str, object] = {
+        "selective": selective_summary(logits, targets, fitted_temperature=fitted_temperature),
+        "conformal": conformal_summary(logits, targets, method=method, alpha=alpha, seed=seed),
+    }
+    if outside_logits is not None:
+        report["ood"] = ood_summary(logits, outside_logits, temperature=temperature)
+    return report
+
+
+def _number(value: object, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def doubt_lines(report: dict[str, object]) -> list[str]:
+    """The same numbers as text lines for the CLI's plain output."""
+    selective, conformal = report["selective"], report["conformal"]
+    assert isinstance(selective, dict) and isinstance(conformal, dict)
+    lines = [
+        f"selective: AURC {_number(selective['aurc'], '.4f')} (max probability, T = 1), "
+        f"{_number(selective['aurc_fitted_t'], '.4f')} at the fitted T, max logit "
+        f"{_number(selective['aurc_max_logit'], '.4f')}, energy {_number(selective['aurc_energy'], '.4f')}",
+        f"conformal ({conformal['method']}, {1 - conformal['alpha']:.0%} sets): threshold "
+        f"{_number(conformal['threshold'], '.6g')}, coverage {_number(conformal['coverage'], '.2%')} on "
+        f"{conformal['test_n']} test images (calibrated on {conformal['calibration_n']}), mean set size "
+        f"{_number(conformal['mean_set_size'], '.2f')}",
+    ]
+    ood = report.get("ood")
+    if isinstance(ood, dict):
+        scores = ", ".join(f"{name} {ood['auroc'][name]:.3f}" for name in SCORE_NAMES)
+        lines.append(f"out of distribution ({ood['n_in']} inside vs {ood['n_out']} outside): AUROC {scores}")
+    return lines
