@@ -8,7 +8,8 @@ from core.evaluate.run import EvalResult
 
 def summary(result: EvalResult, fit: TemperatureFit) -> dict[str, object]:
     """The JSON the CLI prints: n, top1, top5, ece, nll, fitted_temperature, ece_after, nll_after,
-    images_per_second, errors [{file, error}] (plus brier and mce before/after, model, seconds)."""
+    images_per_second, errors [{file, error}] (plus brier and mce before/after, model, seconds, and temperature: the
+    T of the figures without "_after", 1 unless asked)."""
     return {
         "n": result.n,
         "top1": fit.before.top1,
@@ -27,4 +28,5 @@ def summary(result: EvalResult, fit: TemperatureFit) -> dict[str, object]:
         "model": result.model,
         "seconds": result.seconds,
         "probabilities_warning": fit.probabilities_warning,
+        "temperature": fit.before.temperature,
     }
