@@ -117,24 +117,24 @@ def data_input(source: str, *, controls: SidebarControls, model: LoadedModel | N
         upload_limit(lang)
         if upload is None or model is None:
             return DataIn()
-        try:
-            labelled = _zip_set(
-                upload.file_id, model.spec.name, tuple(labels), upload.name, model.spec, upload.getvalue()
-            )
-        except EmptyDatasetError as exc:
-            _refused(exc)
-            return DataIn()
-        except LogitscopeError as exc:
-            st.error(escape_markdown(str(exc)))
-            return DataIn()
-        return _labelled(labelled, model)
+        spec, data = model.spec, upload.getvalue()
+        return _opened(lambda: _zip_set(upload.file_id, spec.name, tuple(labels), upload.name, spec, data), model)
     return _results_file(lang)
 
 
-def _refused(exc: EmptyDatasetError) -> None:
-    st.error(escape_markdown(str(exc)))
-    if exc.skipped:
-        st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True, width="stretch")
+def _opened(open_set: Callable[[], LabelledSet], model: LoadedModel) -> DataIn:
+    """The set `open_set()` lists, or nothing with the reason shown (and what was skipped, when nothing was left)."""
+    try:
+        labelled = open_set()
+    except EmptyDatasetError as exc:
+        st.error(escape_markdown(str(exc)))
+        if exc.skipped:
+            st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True, width="stretch")
+        return DataIn()
+    except LogitscopeError as exc:
+        st.error(escape_markdown(str(exc)))
+        return DataIn()
+    return _labelled(labelled, model)
 
 
 def upload_limit(lang: str) -> None:
@@ -181,15 +181,8 @@ def _server_folder(lang: str, model: LoadedModel | None, labels: Sequence[str]) 
     path = _server_path(lang, "eval_zip_path", t("eval.server.folder", lang))
     if path is None or model is None:
         return DataIn()
-    try:
-        labelled = _server_set(str(path), _stamp(path), model.spec.name, tuple(labels), model.spec)
-    except EmptyDatasetError as exc:
-        _refused(exc)
-        return DataIn()
-    except LogitscopeError as exc:
-        st.error(escape_markdown(str(exc)))
-        return DataIn()
-    return _labelled(labelled, model)
+    spec, stamp = model.spec, _stamp(path)
+    return _opened(lambda: _server_set(str(path), stamp, spec.name, tuple(labels), spec), model)
 
 
 def _labelled(labelled: LabelledSet, model: LoadedModel) -> DataIn:
