@@ -74,7 +74,7 @@ def _rescore_file(args: argparse.Namespace) -> int:
     if args.runner != "local":
         raise InputError("a results file is re-scored here: --runner ray runs a model over a folder")
     out = _out_path(args)
-    result = read_results(args.path)
+    result = read_results(args.path, features=args.features)  # the features only when --out keeps them
     fit = Rescorer(result).calibrate(temperature=args.temperature)
     labels = _file_labels(args, result.num_classes)
     report = summary(result, fit)

@@ -148,9 +148,11 @@ def results_bytes(
 
 
 # ---------------------------------------------------------------- reading
-def read_results(source: Source, name: str | None = None, *, max_rows: int = 1_000_000) -> EvalResult:
+def read_results(
+    source: Source, name: str | None = None, *, max_rows: int = 1_000_000, features: bool = True
+) -> EvalResult:
     """Load a results file (CSV or Parquet, compact or one column per logit; never unpickles anything) from its
-    bytes or a path.
+    bytes or a path; `features=False` skips a compact file's features (re-scoring needs only the logits).
 
     Raises InputError when it is not such a file (missing columns, non-finite logits, bad targets).
     """
@@ -163,7 +165,8 @@ def read_results(source: Source, name: str | None = None, *, max_rows: int = 1_0
     kind = "Parquet" if is_parquet else "CSV"
     try:
         if is_parquet:
-            return _read_parquet(pa.BufferReader(source) if isinstance(source, bytes) else str(path), name, max_rows)
+            where = pa.BufferReader(source) if isinstance(source, bytes) else str(path)
+            return _read_parquet(where, name, max_rows, features=features)
         frame = pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else str(path), low_memory=False)
     except InputError:
         raise
@@ -178,7 +181,7 @@ def _head(path: Path | None) -> bytes:
         return handle.read(4)
 
 
-def _read_parquet(source: pa.BufferReader | str, name: str, max_rows: int) -> EvalResult:
+def _read_parquet(source: pa.BufferReader | str, name: str, max_rows: int, *, features: bool) -> EvalResult:
     parquet = pq.ParquetFile(source)
     schema = parquet.schema_arrow
     n = parquet.metadata.num_rows
@@ -190,8 +193,10 @@ def _read_parquet(source: pa.BufferReader | str, name: str, max_rows: int) -> Ev
     if missing:
         raise InputError(f"{name}: missing column(s) {', '.join(missing)}")
     logits = _allocate(schema, LOGITS_COLUMN, n, np.float32, name)
-    features = _allocate(schema, FEATURES_COLUMN, n, np.float16, name) if FEATURES_COLUMN in schema.names else None
-    columns = [c for c in ("file", "target", "model", LOGITS_COLUMN, FEATURES_COLUMN) if c in schema.names]
+    keep = features and FEATURES_COLUMN in schema.names
+    kept = _allocate(schema, FEATURES_COLUMN, n, np.float16, name) if keep else None
+    columns = [c for c in ("file", "target", "model", LOGITS_COLUMN) if c in schema.names]
+    columns += [FEATURES_COLUMN] if keep else []
     files: list[str] = []
     targets = np.empty(n, dtype=np.int64)
     model = ""
@@ -205,12 +210,12 @@ def _read_parquet(source: pa.BufferReader | str, name: str, max_rows: int) -> Ev
         except (TypeError, ValueError, pa.ArrowException) as exc:
             raise InputError(f"{name}: targets must be whole numbers ({exc})") from None
         _fill(logits, start, part.column(LOGITS_COLUMN), name)
-        if features is not None:
-            _fill(features, start, part.column(FEATURES_COLUMN), name)
+        if kept is not None:
+            _fill(kept, start, part.column(FEATURES_COLUMN), name)
         if not model and "model" in part.column_names and part.num_rows:
             model = str(part.column("model")[0].as_py() or "")
         start = stop
-    return _result(name, files, targets, logits, features, model)
+    return _result(name, files, targets, logits, kept, model)
 
 
 def _allocate(schema: pa.Schema, column: str, n: int, dtype: type, name: str) -> np.ndarray:
