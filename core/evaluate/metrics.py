@@ -10,6 +10,7 @@ Metrics follow the usual definitions:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,25 +169,61 @@ def probability_rows(logits: Tensor) -> Tensor:
     return ((z >= 0) & (z <= 1)).all(dim=1) & ((z.sum(dim=1) - 1).abs() <= 0.01)
 
 
-def fit_temperature(logits: Tensor, targets: Tensor, *, max_iter: int = 100) -> float:
-    """The T > 0 minimising the NLL of softmax(logits / T), found by LBFGS on log T (so T stays positive)."""
+# the fitted T stays within these bounds (a set every image of which is right with a clear margin drives T to 0)
+FIT_T_MIN, FIT_T_MAX = 1e-3, 1e3
+Moments = Callable[[float], tuple[float, float, float]]
+
+
+def solve_temperature(moments: Moments, *, start: float = 1.0, max_iter: int = 100, tolerance: float = 1e-12) -> float:
+    """The T minimising a mean NLL given as `moments(beta) -> (NLL, dNLL/dbeta, d2NLL/dbeta2)` with beta = 1 / T.
+
+    mean(logsumexp(beta z) - beta z_y) is convex in beta (its second derivative is the mean variance of z under
+    softmax(beta z)), so Newton's method on beta, each step kept inside [beta / 4, 4 beta] and halved while the NLL
+    rises, finds the one minimum to machine precision in a few steps from beta = `start`. Stops when a step moves
+    beta by less than `tolerance` of itself; the result is kept within [FIT_T_MIN, FIT_T_MAX].
+    """
+    low, high = 1.0 / FIT_T_MAX, 1.0 / FIT_T_MIN
+    beta = min(max(start, low), high)
+    loss, slope, curve = moments(beta)
+    for _ in range(max_iter):
+        if not all(math.isfinite(v) for v in (loss, slope, curve)):
+            raise InputError("temperature fitting did not converge (are the logits finite?)")
+        target = beta - slope / curve if curve > 0 else (beta * 4.0 if slope < 0 else beta / 4.0)
+        target = min(max(target, beta / 4.0, low), beta * 4.0, high)
+        for _ in range(60):  # halve the step while the NLL rises (never needed near the minimum)
+            new_loss, new_slope, new_curve = moments(target)
+            if new_loss <= loss + 1e-15 * abs(loss) or abs(target - beta) <= tolerance * beta:
+                break
+            target = (beta + target) / 2.0
+        moved = abs(target - beta)
+        beta, loss, slope, curve = target, new_loss, new_slope, new_curve
+        if moved <= tolerance * beta:
+            break
+    return 1.0 / beta
+
+
+def fit_temperature(logits: Tensor, targets: Tensor, *, max_iter: int = 100, block_rows: int = 4096) -> float:
+    """The T > 0 minimising the NLL of softmax(logits / T): Newton's method on 1 / T (`solve_temperature`), the
+    derivatives in float64 from torch's softmax, in blocks of rows."""
     z, y = check_scored(logits, targets)
     z = z.detach()
-    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimiser = torch.optim.LBFGS([log_t], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
 
-    def closure() -> Tensor:
-        optimiser.zero_grad()
-        loss = F.cross_entropy(z / log_t.exp(), y)
-        loss.backward()
-        return loss
+    def moments(beta: float) -> tuple[float, float, float]:
+        loss = slope = curve = 0.0
+        for start in range(0, z.shape[0], block_rows):
+            rows, truth = z[start : start + block_rows], y[start : start + block_rows]
+            log_p = torch.log_softmax(rows * beta, dim=1)
+            p = log_p.exp()
+            mean = (p * rows).sum(dim=1)  # E_p[z]
+            true_z = rows.gather(1, truth[:, None]).squeeze(1)
+            loss -= float(log_p.gather(1, truth[:, None]).sum())
+            slope += float((mean - true_z).sum())
+            curve += float(((p * rows * rows).sum(dim=1) - mean * mean).clamp_min(0).sum())  # Var_p(z)
+        n = z.shape[0]
+        return loss / n, slope / n, curve / n
 
-    with torch.enable_grad():  # also when called under inference_mode
-        optimiser.step(closure)
-    value = float(log_t.detach().exp())
-    if not math.isfinite(value) or value <= 0:
-        raise InputError("temperature fitting did not converge (are the logits finite?)")
-    return value
+    with torch.no_grad():
+        return solve_temperature(moments, max_iter=max_iter)
 
 
 @dataclass(frozen=True)

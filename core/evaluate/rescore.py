@@ -18,7 +18,6 @@ its steps one pass (the NLL and its derivative d NLL / d log T = mean(u_y - A / 
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -39,6 +38,7 @@ from core.evaluate.metrics import (
     calibration_table,
     expected_calibration_error,
     max_calibration_error,
+    solve_temperature,
 )
 from core.evaluate.run import EvalResult
 from core.labels import label_of
@@ -286,29 +286,36 @@ class Rescorer:
         return frame
 
     # ---------------------------------------------------------------- temperature scaling
-    def nll_and_slope(self, log_temperature: float) -> tuple[float, float]:
-        """The mean NLL at T = exp(log_temperature) and its derivative with respect to log T, from one pass."""
-        sums = self.sums(math.exp(log_temperature), squares=False)
-        slope = sums.u_target - sums.a / sums.s
-        return float(np.mean(np.log(sums.s) - sums.u_target)), float(np.mean(slope))
+    def moments(self, beta: float, *, dtype: type[np.floating] = np.float32) -> tuple[float, float, float]:
+        """The mean NLL at T = 1 / beta and its first and second derivatives with respect to beta, from one pass
+        in `dtype`: with u = beta (z - max z), S = sum exp(u), A = sum exp(u) u, B = sum exp(u) u^2, the NLL is
+        log S - u_y, its slope (A / S - u_y) / beta and its curvature (B / S - (A / S)^2) / beta^2 (the variance of
+        z under the softmax)."""
+        inverse = dtype(beta)
+        s = np.empty(self.n, dtype=np.float64)
+        a = np.empty(self.n, dtype=np.float64)
+        b = np.empty(self.n, dtype=np.float64)
+        for start, stop in self._chunks():
+            u = self.logits[start:stop].astype(dtype) - self.top[start:stop, None].astype(dtype)
+            u *= inverse
+            e = np.exp(u)
+            s[start:stop] = e.sum(axis=1, dtype=np.float64)
+            eu = e * u
+            a[start:stop] = eu.sum(axis=1, dtype=np.float64)
+            b[start:stop] = np.einsum("ij,ij->i", eu, u, dtype=np.float64)
+        u_target = ((self.target_logit.astype(dtype) - self.top.astype(dtype)) * inverse).astype(np.float64)
+        mean = a / s
+        loss = float(np.mean(np.log(s) - u_target))
+        slope = float(np.mean(mean - u_target)) / beta
+        curve = float(np.mean(np.maximum(b / s - mean * mean, 0.0))) / (beta * beta)
+        return loss, slope, curve
 
     def fit_temperature(self, *, max_iter: int = 100) -> float:
-        """The T > 0 minimising the NLL: LBFGS on log T from T = 1 with `metrics.fit_temperature`'s settings,
-        each evaluation one pass (the value and its derivative from the same sums)."""
-        log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-        optimiser = torch.optim.LBFGS([log_t], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
-
-        def closure() -> Tensor:
-            optimiser.zero_grad()
-            value, slope = self.nll_and_slope(float(log_t.detach()))
-            log_t.grad = torch.tensor([slope], dtype=torch.float64)
-            return torch.tensor(value, dtype=torch.float64)
-
-        optimiser.step(closure)
-        value = float(log_t.detach().exp())
-        if not math.isfinite(value) or value <= 0:
-            raise InputError("temperature fitting did not converge (are the logits finite?)")
-        return value
+        """The T > 0 minimising the NLL: `metrics.solve_temperature` (Newton's method on 1 / T), each step one pass
+        (the value and both derivatives from the same sums): float32 passes to the minimum, then float64 ones from
+        there (one or two steps), so the T is `metrics.fit_temperature`'s to float64 precision."""
+        near = solve_temperature(self.moments, max_iter=max_iter, tolerance=1e-7)
+        return solve_temperature(lambda beta: self.moments(beta, dtype=np.float64), start=1.0 / near, max_iter=max_iter)
 
     def calibrate(self, *, temperature: float = 1.0, bins: int = DEFAULT_BINS) -> TemperatureFit:
         """The fitted T (fitted once per result) with the metrics at `temperature` (before, T = 1 by default) and
