@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.cli import doubt
 from core.cli.common import BACKEND_HELP, RUNNER_HELP, backend_fields, model_labels, progress_line, say_backend
 from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
 from core.errors import InputError
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from core.datasets.classes import ClassResolver
     from core.evaluate.metrics import TemperatureFit
     from core.evaluate.run import EvalResult, Progress
-    from core.models.spec import BackendInfo, ModelSpec
+    from core.models.spec import BackendInfo, LoadedModel, ModelSpec
 
 
 def _evaluate_on_ray(
@@ -75,9 +76,17 @@ def _rescore_file(args: argparse.Namespace) -> int:
         raise InputError("a results file is re-scored here: --runner ray runs a model over a folder")
     out = _out_path(args)
     result = read_results(args.path, features=args.features)  # the features only when --out keeps them
+    outside = doubt.open_outside(args, model=result.model, num_classes=result.num_classes)
     fit = Rescorer(result).calibrate(temperature=args.temperature)
     labels = _file_labels(args, result.num_classes)
-    report = summary(result, fit)
+
+    def load() -> LoadedModel:  # only for unlabelled --ood images: the file's own model, by name
+        from core.backends.choose import with_backend
+        from core.models.registry import load_model
+
+        return with_backend(load_model(result.model or args.model), args.backend)
+
+    report = {**summary(result, fit), **doubt.report(args, result, fit.temperature, outside, load)}
     if args.diagnose:
         from core.diagnose.summary import diagnosis
 
@@ -89,6 +98,7 @@ def _rescore_file(args: argparse.Namespace) -> int:
         return 0
     print(f"{result.source}: {result.n} images, model {result.model or '?'} (re-scored from the file, no model run)")
     _print_fit(fit)
+    doubt.print_lines(report)
     if out is not None:
         print(f"  results written to {out}")
     return 0
@@ -135,11 +145,13 @@ def _evaluate_set(args: argparse.Namespace) -> int:
     out = _out_path(args)
     spec = get_spec(args.model)
     labels = model_labels(spec, args.labels)
+    outside = doubt.open_outside(args, model=spec.name, num_classes=spec.num_classes)  # before the run: fails fast
     if args.runner == "local" and (args.address is not None or args.actors is not None):
         raise InputError("--address and --actors need --runner ray")
     # a live progress bar only where a person watches: never into a log, nor beside --json piped to a tool
     watched = sys.stderr.isatty() and not (args.json and not sys.stdout.isatty())
     progress = progress_line if watched else None
+    model: LoadedModel | None = None  # the local runner's, reused for the --ood images
     if args.runner == "ray":
         result, backend = _evaluate_on_ray(args, spec, resolver_for(spec, labels), progress=progress)
     else:
@@ -157,7 +169,10 @@ def _evaluate_set(args: argparse.Namespace) -> int:
     if out is not None:
         write_results(result, out, fmt=out.suffix.lower().lstrip("."), labels=labels, features=args.features)
     diagnosed = diagnosis(result, labels)
-    report = {**summary(result, fit), **diagnosed, **backend_fields(backend)}
+    section = doubt.report(
+        args, result, fit.temperature, outside, lambda: model or with_backend(load_model(spec), args.backend)
+    )
+    report = {**summary(result, fit), **diagnosed, **backend_fields(backend), **section}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
@@ -166,6 +181,7 @@ def _evaluate_set(args: argparse.Namespace) -> int:
         f"{result.images_per_second:.0f} images/s"
     )
     _print_fit(fit)
+    doubt.print_lines(section)
     for note in result.notes:
         print(f"  note: {note}")
     issues, unavailable = diagnosed["label_issues"], diagnosed["unavailable"]
@@ -235,5 +251,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--runner", choices=("local", "ray"), default="local", help=RUNNER_HELP)
     e.add_argument("--address", help="with --runner ray: auto, host:port or ray://host:10001 (default: a local Ray)")
     e.add_argument("--actors", type=int, help="with --runner ray: model replicas (default: one per GPU, else per CPU)")
+    doubt.add_arguments(e)
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)

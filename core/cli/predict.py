@@ -19,6 +19,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from core.inference import predict
     from core.models.registry import get_spec, load_model
     from core.preprocess import input_notes
+    from core.uncertainty.ood import ood_scores_record
 
     temperature = check_temperature(args.temperature)
     spec = get_spec(args.model)
@@ -51,6 +52,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 "checks": [c.to_dict() for c in checks],
                 "notes": list(notes),
                 **backend_fields(backend),
+                "ood_scores": ood_scores_record(logits, temperature),  # is this like what the model knows?
             }
         )
         if not args.json:
