@@ -9,7 +9,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from core.datasets.sets import LIMITS, human_size
+from core.archive import human_size
+from core.datasets.sets import LIMITS
 from core.errors import InputError
 
 
