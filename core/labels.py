@@ -7,9 +7,10 @@ maps indices to the wrong names, so it is reported (LabelError), never padded or
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from core.errors import LabelError
 from core.safe_io import SafeInputError, check_size, load_json, read_csv_rows
@@ -44,12 +45,18 @@ def _from_json(text: str, name: str) -> list[str]:
     if isinstance(data, list):
         return [_json_name(item) for item in data]
     if isinstance(data, dict):
-        try:
-            pairs = sorted((int(key), _json_name(value)) for key, value in data.items())
-        except ValueError:
-            raise LabelError(f'{name}: a JSON object of labels needs integer keys, like {{"0": "tench"}}') from None
-        return _dense(pairs, name)
+        return labels_from_mapping(data, name)
     raise LabelError(f"{name}: JSON labels must be a list of names or an object {{index: name}}")
+
+
+def labels_from_mapping(mapping: Mapping[Any, object], name: str) -> list[str]:
+    """{index: name} (keys may be strings, as JSON writes them: a label file, a model's id2label) as a list,
+    refusing keys that are not integers, gaps and repeats (they would shift names)."""
+    try:
+        pairs = sorted((int(key), _json_name(value)) for key, value in mapping.items())
+    except (TypeError, ValueError):
+        raise LabelError(f'{name}: a JSON object of labels needs integer keys, like {{"0": "tench"}}') from None
+    return _dense(pairs, name)
 
 
 def _from_csv(text: str, name: str) -> list[str]:

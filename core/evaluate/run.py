@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import torch
+from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
@@ -37,7 +38,7 @@ PREFETCH_DEPTH = 2  # batches decoded ahead of the model: enough to hide a slow 
 class ImageFileDataset(Dataset[tuple[int, Tensor | None, str | None]]):
     """Item i of a labelled set as (i, model input or None, error or None): a bad image never stops a run."""
 
-    def __init__(self, labelled: LabelledSet, transform: Callable[[object], Tensor]) -> None:
+    def __init__(self, labelled: LabelledSet, transform: Callable[[Image.Image], Tensor]) -> None:
         self.labelled = labelled
         self.transform = transform
 
