@@ -3,9 +3,10 @@
 A hub-format folder (what `timm.models._hub.save_for_hf` and the Hub hold) has a config.json with `architecture`,
 `num_classes`, `model_args`, `pretrained_cfg` (input size, mean/std, crop_pct, interpolation, crop_mode) and
 `label_names` where present, beside model.safetensors (or pytorch_model.bin). timm reads it itself
-(`create_model("local-dir:FOLDER", pretrained=True)`: safetensors, or torch.load with weights_only=True), after the
-config's sizes are checked (`core.models.files`) and a parameter-only build on the meta device is found to fit the
-weights. The input is timm's own: `create_transform(**resolve_data_config({}, model=model))`, run as is.
+(`create_model("local-dir:FOLDER")`, then `load_checkpoint(strict=True)`: safetensors, or torch.load with
+weights_only=True), after the config's sizes are checked (`core.models.files`) and a parameter-only build on the meta
+device is found to fit the weights. The input is timm's own, run as is:
+`create_transform(**resolve_data_config({}, model=model))`.
 
 A timm architecture name with a bare weights file is `core.models.checkpoint`'s (`--arch timm:NAME`); it takes its
 pipeline from `timm_preprocessing` too. timm is imported only when such a model is used.
@@ -125,8 +126,11 @@ def timm_folder_spec(
     preprocessing = timm_preprocessing(probe, name)
 
     def builder() -> nn.Module:
+        # built from the config, then the weights loaded strictly: timm's pretrained path would silently
+        # re-initialise a head whose class count differs from its pretrained_cfg's
+        model: nn.Module = timm.create_model(source, pretrained=False)
         try:
-            model: nn.Module = timm.create_model(source, pretrained=True)
+            timm.models.load_checkpoint(model, str(weights), strict=True, weights_only=True)
         except Exception as exc:  # a state dict that does not fit raises RuntimeError with one line per key
             raise CheckpointError(f"{label}: the weights do not fit {arch}: {_state_dict_error(exc)}") from None
         return model.eval()
