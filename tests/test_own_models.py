@@ -89,6 +89,9 @@ def test_an_uploaded_zip_is_the_same_model_as_the_folder(made, photos) -> None:
     spec = model_from_upload("tiny-timm.zip", data)
     torch.testing.assert_close(predict(load_model(spec), photos), oracle.logits(photos), rtol=0, atol=ATOL)
     assert spec.title.startswith("tiny-timm ")  # named after the upload, not the temporary folder
+    again = pickle.loads(pickle.dumps(spec))  # the Evaluation page's Ray run: the bytes travel, each actor unpacks
+    assert again.name == spec.name
+    torch.testing.assert_close(predict(load_model(again), photos), oracle.logits(photos), rtol=0, atol=ATOL)
 
 
 def test_what_was_found_is_described(made) -> None:

@@ -158,6 +158,10 @@ def test_an_onnx_file_asks_for_its_normalisation_and_says_so(tmp_path) -> None:
     assert not at.exception
     assert any("scale to [-1, 1]" in _plain(i.value) for i in at.sidebar.info)
     assert _top1(at)[0].startswith("class ")  # no names in the file: index numbers
+    at.session_state["inspector_tab"] = "Preprocessing check"
+    at.run()
+    assert not at.exception
+    assert any("carries no normalisation" in _plain(i.value) for i in at.main.info)  # its "own" is the preset
 
 
 def test_local_paths_only_where_the_operator_allows(timm_zip, tmp_path, monkeypatch) -> None:

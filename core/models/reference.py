@@ -95,14 +95,25 @@ def _from_files(path: Path, *, arch: str | None, normalize: str | None, stamp: t
 
 
 def model_from_upload(name: str, data: bytes, *, arch: str | None = None, normalize: str | None = None) -> ModelSpec:
-    """The spec of an uploaded model file: a .zip of a folder, an .onnx file, or a weights file with `arch`."""
+    """The spec of an uploaded model file: a .zip of a folder, an .onnx file, or a weights file with `arch`.
+
+    Its `rebuild` is this call (the bytes travel with a pickled spec: a Ray actor unpacks them itself).
+    """
+    return _upload_spec(name, data, arch, normalize)
+
+
+@functools.lru_cache(maxsize=2)
+def _upload_spec(name: str, data: bytes, arch: str | None, normalize: str | None) -> ModelSpec:
+    """Cached per upload: a Ray worker unpickling the same spec for every batch reads the bytes once."""
+    details = (("upload", name),)
     if name.lower().endswith(".zip"):
         unpacked = unpack_zip(data, name)
         digest = hashlib.sha256(data).hexdigest()
-        return _unpacked(
-            unpacked, stem=Path(name).stem, digest=digest, normalize=normalize, details=(("upload", name),)
-        )
-    return _file_spec(data, name, arch=arch, normalize=normalize, details=(("upload", name),))
+        spec = _unpacked(unpacked, stem=Path(name).stem, digest=digest, normalize=normalize, details=details)
+    else:
+        spec = _file_spec(data, name, arch=arch, normalize=normalize, details=details)
+    rebuild = functools.partial(model_from_upload, name, data, arch=arch, normalize=normalize)
+    return dataclasses.replace(spec, rebuild=rebuild)
 
 
 def _unpacked(
