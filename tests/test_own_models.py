@@ -235,3 +235,21 @@ def test_a_timm_architecture_with_a_bare_weights_file(made, photos, tmp_path) ->
     assert (spec.architecture, spec.num_classes, spec.head) == ("resnet18", 7, "fc")
     # its pipeline is timm's for the architecture's default config: the same as the folder's
     torch.testing.assert_close(predict(load_model(spec), photos), oracle.logits(photos), rtol=0, atol=ATOL)
+
+
+def test_a_transformers_model_without_names_gets_the_librarys_defaults(tmp_path, photos) -> None:
+    """transformers omits id2label from config.json when it holds its defaults: the library's reading is the truth."""
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+
+    torch.manual_seed(1)
+    config = ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, image_size=32)
+    model = ViTForImageClassification(config).eval()
+    model.save_pretrained(tmp_path / "plain")
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(tmp_path / "plain")
+    spec = resolve_model(str(tmp_path / "plain"))
+    assert spec_labels(spec) == ["LABEL_0", "LABEL_1"]  # transformers' own default: 2 labels
+    assert spec.labels_source == "none in the model's files (transformers' default LABEL_i names)"
+    processor = ViTImageProcessor.from_pretrained(tmp_path / "plain")
+    with torch.inference_mode():
+        expected = model(**processor(images=photos, return_tensors="pt")).logits
+    torch.testing.assert_close(predict(load_model(spec), photos), expected, rtol=0, atol=ATOL)

@@ -72,6 +72,20 @@ def test_an_uploaded_zip_in_the_inspector_is_the_librarys_prediction(timm_zip, s
     assert any("share link" in _plain(c.value) for c in at.main.caption)  # says why there is no link
     assert not at.query_params  # and the address bar names no model
 
+    at.session_state["inspector_tab"] = "Compare two models"  # beside a built-in model
+    at.run()
+    at.selectbox(key="inspector_compare_model").set_value("efficientnet_lite0").run()
+    assert not at.exception
+    both = at.dataframe[-1].value
+    own = next(c for c in both.columns if str(c).startswith("timm:tiny-timm:") and not str(c).endswith(" p"))
+    assert both[own].iloc[0] == label and both["efficientnet_lite0"].iloc[0] == "espresso"
+
+    at.session_state["inspector_tab"] = "What about class X?"  # Grad-CAM on the convolutional timm model
+    at.run()
+    at.toggle(key="inspector_gradcam").set_value(True).run()
+    assert not at.exception
+    assert any(t.value == f"Top-1: {label}" for t in at.text)
+
 
 BAD = {
     "two-inputs.onnx": "2 inputs",

@@ -23,9 +23,9 @@ from torch import Tensor, nn
 from core.errors import CheckpointError, InputError
 from core.labels import validate_labels
 from core.models.builtin import EFFICIENTNET_LITE0_PRE, build_efficientnet_lite0
-from core.models.files import MODEL_LIMITS, explain_refusal
+from core.models.files import MODEL_LIMITS, explain_refusal, user_spec
 from core.models.registry import get_spec
-from core.models.spec import Availability, LoadedModel, ModelSpec, default_device
+from core.models.spec import LoadedModel, ModelSpec, default_device
 from core.models.timm_hub import TIMM_PREFIX, check_architecture, timm_head, timm_module, timm_preprocessing
 from core.models.torchvision_hub import torchvision_model_names
 from core.preprocess import Preprocessing
@@ -206,15 +206,14 @@ def checkpoint_spec(
         validate_labels(labels, num_classes, source="the label file")
     digest = hashlib.sha256(data).hexdigest()[:12]
     imagenet = num_classes == 1000 and labels is None
-    return ModelSpec(
-        name=f"checkpoint:{arch}:{digest}",
-        title=f"{filename} ({arch}, {num_classes} classes)",
-        source="checkpoint",
+    return user_spec(
+        f"checkpoint:{arch}:{digest}",
+        "checkpoint",
+        f"{filename} ({arch}, {num_classes} classes)",
+        preprocessing,
+        lambda: model,
         num_classes=num_classes,
-        preprocessing=preprocessing,
         label_set="imagenet" if imagenet else None,
-        builder=lambda: model,
-        availability=lambda: Availability(True),
         categories=tuple(labels) if labels is not None else None,
         head=head_path,
         arch=arch.removeprefix(TIMM_PREFIX),

@@ -20,16 +20,18 @@ import re
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from core.archive import Entry, bomb_reason, human_size, unsafe_path
 from core.errors import CheckpointError, first_line
+from core.models.spec import Availability, ModelSpec
+from core.preprocess import Preprocessing
 from core.safe_io import SafeInputError, load_json
 
 CONFIG_NAME = "config.json"
@@ -306,3 +308,42 @@ def offline_library(name: str) -> ModuleType:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     return importlib.import_module(name)
+
+
+def user_spec(
+    name: str,
+    source: str,
+    title: str,
+    preprocessing: Preprocessing,
+    builder: Callable[[], nn.Module],
+    *,
+    num_classes: int,
+    arch: str,
+    labels_source: str,
+    details: tuple[tuple[str, str], ...],
+    categories: tuple[str, ...] | None = None,
+    label_set: str | None = None,
+    head: str | None = None,
+    runtime: str = "torch",
+) -> ModelSpec:
+    """The spec of a user's model read from its files (`ModelSpec`'s fields): always available, its files are here."""
+    return ModelSpec(
+        name=name,
+        title=title,
+        source=source,
+        num_classes=num_classes,
+        preprocessing=preprocessing,
+        label_set=label_set,
+        builder=builder,
+        availability=_available,
+        categories=categories,
+        head=head,
+        arch=arch,
+        runtime=runtime,
+        labels_source=labels_source,
+        details=details,
+    )
+
+
+def _available() -> Availability:
+    return Availability(True)

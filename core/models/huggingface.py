@@ -27,9 +27,10 @@ from core.models.files import (
     explain_refusal,
     offline_library,
     read_config,
+    user_spec,
     weights_elements,
 )
-from core.models.spec import Availability, ModelSpec
+from core.models.spec import ModelSpec
 from core.preprocess import Pipeline, Preprocessing
 
 PROCESSOR_NAME = "preprocessor_config.json"
@@ -81,14 +82,11 @@ def _weights(folder: Path, label: str) -> list[Path]:
     raise CheckpointError(f"{label}: a {CONFIG_NAME} but no weights ({' or '.join(WEIGHTS_NAMES)})")
 
 
-def _labels(config: dict[str, object], label: str) -> tuple[tuple[str, ...], str]:
-    mapping = config.get("id2label")
-    if not isinstance(mapping, dict) or not mapping:
-        count = config.get("num_labels")
-        if not isinstance(count, int) or count < 1:
-            raise CheckpointError(f"{label}/{CONFIG_NAME}: no id2label and no num_labels: no classifier head")
-        mapping = {str(i): f"{_DEFAULT_LABEL}{i}" for i in range(count)}
-    labels = labels_from_mapping(mapping, f"{label}/{CONFIG_NAME} id2label")
+def _labels(id2label: object, label: str) -> tuple[tuple[str, ...], str]:
+    """The class names transformers' config gives (its defaults, LABEL_i, when the file names none), gaps refused."""
+    if not isinstance(id2label, dict) or not id2label:
+        raise CheckpointError(f"{label}/{CONFIG_NAME}: no id2label and no num_labels: no classifier head")
+    labels = labels_from_mapping(id2label, f"{label}/{CONFIG_NAME} id2label")
     if all(name == f"{_DEFAULT_LABEL}{i}" for i, name in enumerate(labels)):
         return tuple(labels), "none in the model's files (transformers' default LABEL_i names)"
     return tuple(labels), "id2label in config.json (transformers)"
@@ -172,7 +170,6 @@ def transformers_folder_spec(
             "(it is never guessed); save the image processor with it (processor.save_pretrained(folder))"
         )
     read_config(processor_config)  # its sizes and auto_map are checked like the model's
-    categories, labels_source = _labels(config, label)
     weights = _weights(folder, label)
     held = sum(weights_elements(path) for path in weights)
     transformers = _transformers()
@@ -181,6 +178,7 @@ def transformers_folder_spec(
         model_config = transformers.AutoConfig.from_pretrained(str(folder), **common)
     except (ValueError, KeyError, OSError) as exc:
         raise CheckpointError(f"{label}: unknown architecture ({first_line(exc)})") from None
+    categories, labels_source = _labels(model_config.id2label, label)  # the library's reading of config.json
     auto = transformers.AutoModelForImageClassification
     if type(model_config) not in auto._model_mapping:
         kind = getattr(model_config, "model_type", "?")
@@ -210,16 +208,15 @@ def transformers_folder_spec(
         _check_loading(info, label, arch)
         return ClassifierLogits(model).eval()
 
-    return ModelSpec(
-        name=name,
-        title=f"{label} (transformers {arch}, {len(categories)} classes)",
-        source="transformers",
-        num_classes=len(categories),
-        preprocessing=preprocessing,
-        label_set=None,
-        builder=builder,
-        availability=lambda: Availability(True),
+    title = f"{label} (transformers {arch}, {len(categories)} classes)"
+    return user_spec(
+        name,
+        "transformers",
+        title,
+        preprocessing,
+        builder,
         categories=categories,
+        num_classes=len(categories),
         head=HEAD,
         arch=arch,
         labels_source=labels_source,

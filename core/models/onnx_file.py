@@ -23,8 +23,8 @@ import torch
 from torch import Tensor, nn
 
 from core.errors import CheckpointError, InputError, first_line
-from core.models.files import MODEL_LIMITS, ModelLimits
-from core.models.spec import Availability, ModelSpec
+from core.models.files import MODEL_LIMITS, ModelLimits, user_spec
+from core.models.spec import ModelSpec
 from core.ort import ort_session
 from core.preprocess import HALF, IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 
@@ -230,15 +230,13 @@ def onnx_spec(
         f"convention; normalisation: {label}, {'chosen' if normalize else 'the default'} --normalize preset)"
     )
     producer = f"{model.producer_name} {model.producer_version}".strip() or "unknown producer"
-    return ModelSpec(
-        name=name,
-        title=f"{title} (ONNX, {classes} classes, {size} px input)",
-        source="onnx",
+    return user_spec(
+        name,
+        "onnx",
+        f"{title} (ONNX, {classes} classes, {size} px input)",
+        pre,
+        lambda: module,
         num_classes=classes,
-        preprocessing=pre,
-        label_set=None,
-        builder=lambda: module,
-        availability=lambda: Availability(True),
         arch=f"ONNX graph ({producer}, opset {max((o.version for o in model.opset_import), default=0)})",
         runtime="onnxruntime",
         labels_source="none in the file: class index numbers (or your label file)",

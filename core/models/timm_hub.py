@@ -23,8 +23,8 @@ from torch import nn
 
 from core.errors import CheckpointError, first_line
 from core.labels import validate_labels
-from core.models.files import check_budget, offline_library, weights_elements
-from core.models.spec import Availability, ModelSpec
+from core.models.files import check_budget, offline_library, user_spec, weights_elements
+from core.models.spec import ModelSpec
 from core.preprocess import Pipeline, Preprocessing
 
 TIMM_PREFIX = "timm:"  # `--arch timm:resnet18`: a timm architecture (torchvision's names are bare)
@@ -135,16 +135,15 @@ def timm_folder_spec(
             raise CheckpointError(f"{label}: the weights do not fit {arch}: {_state_dict_error(exc)}") from None
         return model.eval()
 
-    return ModelSpec(
-        name=name,
-        title=f"{label} (timm {arch}, {num_classes} classes)",
-        source="timm",
-        num_classes=num_classes,
-        preprocessing=preprocessing,
-        label_set=None,
-        builder=builder,
-        availability=lambda: Availability(True),
+    title = f"{label} (timm {arch}, {num_classes} classes)"
+    return user_spec(
+        name,
+        "timm",
+        title,
+        preprocessing,
+        builder,
         categories=categories,
+        num_classes=num_classes,
         head=timm_head(probe),
         arch=arch,
         labels_source=labels_source,
