@@ -253,3 +253,13 @@ def test_a_transformers_model_without_names_gets_the_librarys_defaults(tmp_path,
     with torch.inference_mode():
         expected = model(**processor(images=photos, return_tensors="pt")).logits
     torch.testing.assert_close(predict(load_model(spec), photos), expected, rtol=0, atol=ATOL)
+
+
+def test_files_changed_in_place_are_read_again(tmp_path, photos) -> None:
+    first = own_models.transformers_vit(tmp_path / "vit", seed=0)
+    before = resolve_model(str(first.path))
+    second = own_models.transformers_vit(tmp_path / "other", seed=1)
+    (first.path / "model.safetensors").write_bytes((second.path / "model.safetensors").read_bytes())
+    after = resolve_model(str(first.path))  # same folder, same size: its files' times changed
+    assert after.name != before.name
+    torch.testing.assert_close(predict(load_model(after), photos), second.logits(photos), rtol=0, atol=ATOL)

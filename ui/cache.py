@@ -33,7 +33,13 @@ from core.errors import CheckpointError, LogitscopeError
 from core.i18n import escape_markdown, t
 from core.inference import warm_up
 from core.models.checkpoint import CHECKPOINT_SUFFIXES
-from core.models.reference import allowed_local_path, describe_model, model_from_upload, resolve_model
+from core.models.reference import (
+    allowed_local_path,
+    describe_model,
+    model_from_upload,
+    path_stamp,
+    resolve_model,
+)
 from core.models.registry import load_model
 from core.models.spec import LoadedModel
 from ui.sidebar import CHECKPOINT, SidebarControls, Upload, show_backend
@@ -71,11 +77,11 @@ def _own_model(
 
 
 @st.cache_resource(show_spinner="Loading your model…", max_entries=2)
-def _path_model(path: str, arch: str | None, normalize: str | None, backend: str) -> LoadedModel | str:
-    """A model under the operator's LOGITSCOPE_MODEL_ROOTS, or the message saying why it cannot be used."""
+def _path_model(path: str, stamp: str, arch: str | None, normalize: str | None, backend: str) -> LoadedModel | str:
+    """A model under the operator's LOGITSCOPE_MODEL_ROOTS (`stamp`: its files' sizes and times, so files changed
+    in place are read again), or the message saying why it cannot be used."""
     try:
-        allowed = allowed_local_path(path)
-        return with_backend(load_model(resolve_model(str(allowed), arch=arch, normalize=normalize)), backend)
+        return with_backend(load_model(resolve_model(path, arch=arch, normalize=normalize)), backend)
     except LogitscopeError as exc:
         return str(exc)
 
@@ -105,7 +111,10 @@ def _load(choice: _Choice, backend: str, lang: str) -> LoadedModel:
     if choice.name != CHECKPOINT:
         return get_model(choice.name, backend)
     if choice.path:
-        loaded = _path_model(choice.path, choice.arch, choice.normalize, backend)
+        allowed = allowed_local_path(choice.path)  # before anything looks at the path
+        if not allowed.exists():
+            raise CheckpointError(f"{choice.path}: no such file or folder")
+        loaded = _path_model(str(allowed), path_stamp(allowed), choice.arch, choice.normalize, backend)
     elif choice.upload is None:
         raise LogitscopeError(t("sidebar.no_checkpoint", lang))
     else:

@@ -153,10 +153,9 @@ def _geometry(processor: Any, side: int) -> tuple[int, bool]:
     return (int(height) if height else side), True
 
 
-def transformers_folder_spec(
-    folder: Path, config: dict[str, object], *, name: str, label: str, details: tuple[tuple[str, str], ...]
-) -> ModelSpec:
-    """The spec of a transformers folder whose config.json (`config`) has passed `core.models.files.read_config`.
+def transformers_folder_spec(folder: Path, *, name: str, label: str, details: tuple[tuple[str, str], ...]) -> ModelSpec:
+    """The spec of a transformers folder whose config.json has passed `core.models.files.read_config` (its sizes
+    checked, `auto_map` refused) before transformers reads it here.
 
     Raises CheckpointError (or LabelError for an id2label with gaps) for a folder without a processor config or
     weights, an architecture transformers does not know as an image classifier, weights with pickled code or far

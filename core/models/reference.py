@@ -65,13 +65,20 @@ def resolve_model(text: str, *, arch: str | None = None, normalize: str | None =
     if text in list_models() and not looks_like_path(text):
         return get_spec(text)  # a registry name wins over a stray file of the same name here
     resolved = path.resolve()
-    stat = resolved.stat()
-    return _path_spec(str(resolved), arch, normalize, (stat.st_size, stat.st_mtime_ns))
+    return _path_spec(str(resolved), arch, normalize, path_stamp(resolved))
+
+
+def path_stamp(path: Path) -> str:
+    """What changes when a model's files change: a file's size and time, or those of each file in a folder."""
+    info = path.stat()
+    inside = _folder_stamp(path) if path.is_dir() else ""
+    return f"{info.st_size}:{info.st_mtime_ns}:{inside}"
 
 
 @functools.lru_cache(maxsize=8)
-def _path_spec(path: str, arch: str | None, normalize: str | None, stamp: tuple[int, int]) -> ModelSpec:
-    """Cached per path, options and the path's size and time: a Ray worker unpickling specs reads the files once."""
+def _path_spec(path: str, arch: str | None, normalize: str | None, stamp: str) -> ModelSpec:
+    """Cached per path, options and `path_stamp`: a Ray worker unpickling specs reads the files once, and files
+    changed in place are read again."""
     spec = _from_files(Path(path), arch=arch, normalize=normalize, stamp=stamp)
     return dataclasses.replace(spec, rebuild=functools.partial(resolve_model, path, arch=arch, normalize=normalize))
 
@@ -80,16 +87,16 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _from_files(path: Path, *, arch: str | None, normalize: str | None, stamp: tuple[int, int]) -> ModelSpec:
+def _from_files(path: Path, *, arch: str | None, normalize: str | None, stamp: str) -> ModelSpec:
     suffix = path.suffix.lower()
     where = (("path", str(path)),)
     if path.is_dir():
         _refuse_options(path.name, arch=arch, normalize=normalize, onnx=_single_onnx(path) is not None)
-        return _folder_spec(path, stem=path.name, digest=_digest(path, *stamp, _folder_stamp(path)), details=where)
+        return _folder_spec(path, stem=path.name, digest=_digest(path, stamp), details=where)
     if suffix == ".zip":
         _refuse_options(path.name, arch=arch, normalize=None)
         unpacked = unpack_zip(path, path.name)
-        return _unpacked(unpacked, stem=path.stem, digest=_digest(path, *stamp), normalize=normalize, details=where)
+        return _unpacked(unpacked, stem=path.stem, digest=_digest(path, stamp), normalize=normalize, details=where)
     data = _read(path)
     return _file_spec(data, path.name, arch=arch, normalize=normalize, details=where)
 
@@ -156,7 +163,7 @@ def _folder_spec(folder: Path, *, stem: str, digest: str, details: tuple[tuple[s
     if is_transformers_config(config):
         found = (*details, ("format", "transformers folder"))
         name = f"transformers:{stem}:{digest[:12]}"
-        return transformers_folder_spec(folder, config, name=name, label=stem, details=found)
+        return transformers_folder_spec(folder, name=name, label=stem, details=found)
     raise CheckpointError(
         f"{stem}/{CONFIG_NAME}: neither transformers' (model_type) nor timm's (architecture): unknown architecture"
     )
