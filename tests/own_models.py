@@ -146,6 +146,26 @@ def onnx_file(path: Path, model: nn.Module, *, size: int = 224, layout: str = "N
     return path
 
 
+# ONNX files that are not image classifiers (bad input): name -> its inputs as (name, element type, shape)
+BAD_ONNX_INPUTS: dict[str, list[tuple[str, str, list[int | str]]]] = {
+    "two-inputs": [("x", "FLOAT", ["n", 3, 32, 32]), ("mask", "FLOAT", ["n", 3, 32, 32])],
+    "not-an-image": [("ids", "INT64", ["n", 16])],
+    "dynamic-size": [("x", "FLOAT", ["n", 3, "h", "w"])],
+    "fine": [("x", "FLOAT", ["n", 3, 32, 32])],
+}
+
+
+def onnx_graph(inputs: list[tuple[str, str, list[int | str]]], *, classes: int = 3) -> bytes:
+    """A small ONNX graph with these inputs whose output is the first input averaged over its last two axes."""
+    from onnx import TensorProto, helper
+
+    values = [helper.make_tensor_value_info(n, getattr(TensorProto, kind), shape) for n, kind, shape in inputs]
+    node = helper.make_node("ReduceMean", [inputs[0][0]], ["logits"], axes=[2, 3], keepdims=0)
+    output = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", classes])
+    graph = helper.make_graph([node], "g", values, [output])
+    return bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+
+
 class _ChannelsLast(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from onnx import TensorProto, helper
 
 from core.cli.main import main
 from core.errors import InputError
@@ -152,29 +151,15 @@ def test_a_timm_config_over_the_limits(good, tmp_path, capsys) -> None:
 
 
 # ---------------------------------------------------------------- ONNX files that are not image classifiers
-def _onnx(path: Path, inputs: list, *, output_shape: list) -> Path:
-    graph = helper.make_graph(
-        [helper.make_node("ReduceMean", [inputs[0].name], ["logits"], axes=[2, 3], keepdims=0)],
-        "g",
-        inputs,
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, output_shape)],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    path.write_bytes(model.SerializeToString())
+def _onnx(path: Path, kind: str) -> Path:
+    path.write_bytes(own_models.onnx_graph(own_models.BAD_ONNX_INPUTS[kind]))
     return path
 
 
 def test_onnx_files_that_are_not_image_classifiers(tmp_path, capsys) -> None:
-    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, 32, 32])
-    mask = helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["n", 3, 32, 32])
-    two = _onnx(tmp_path / "two.onnx", [image, mask], output_shape=["n", 3])
-    one_line_exit_2(capsys, two, match="2 inputs ('x', 'mask')")
-    tokens = helper.make_tensor_value_info("ids", TensorProto.INT64, ["n", 16])
-    text = _onnx(tmp_path / "text.onnx", [tokens], output_shape=["n", 3])
-    one_line_exit_2(capsys, text, match="not a batch of images")
-    dynamic = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])
-    free = _onnx(tmp_path / "dynamic.onnx", [dynamic], output_shape=["n", 3])
-    one_line_exit_2(capsys, free, match="has a dynamic size")
+    one_line_exit_2(capsys, _onnx(tmp_path / "two.onnx", "two-inputs"), match="2 inputs ('x', 'mask')")
+    one_line_exit_2(capsys, _onnx(tmp_path / "text.onnx", "not-an-image"), match="not a batch of images")
+    one_line_exit_2(capsys, _onnx(tmp_path / "dynamic.onnx", "dynamic-size"), match="has a dynamic size")
     (tmp_path / "junk.onnx").write_bytes(b"not a protobuf at all")
     one_line_exit_2(capsys, tmp_path / "junk.onnx", match="not an ONNX file")
 
@@ -184,8 +169,7 @@ def test_bad_options_and_missing_paths(good, tmp_path, capsys) -> None:
     one_line_exit_2(capsys, good["timm"], "--normalize", "imagenet", match="--normalize is only for an ONNX file")
     one_line_exit_2(capsys, tmp_path / "nowhere", match="no such file or folder")
     one_line_exit_2(capsys, "resnet_with_typo", match="unknown model")
-    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, 32, 32])
-    ok = _onnx(tmp_path / "ok.onnx", [image], output_shape=["n", 3])
+    ok = _onnx(tmp_path / "ok.onnx", "fine")
     one_line_exit_2(capsys, ok, "--normalize", "1,2/0", match="--normalize '1,2/0'")
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from core.images import read_image_file
@@ -87,9 +89,14 @@ def test_an_uploaded_zip_in_the_inspector_is_the_librarys_prediction(timm_zip, s
     assert any(t.value == f"Top-1: {label}" for t in at.text)
 
 
+BAD_ONNX = ("two-inputs", "not-an-image", "dynamic-size")
 BAD = {
     "two-inputs.onnx": "2 inputs",
+    "not-an-image.onnx": "not a batch of images",
+    "dynamic-size.onnx": "has a dynamic size",
     "no-weights.zip": "but no weights",
+    "mismatch.zip": "the weights do not fit resnet10t: size mismatch for fc.weight",
+    "unknown.zip": "unknown timm architecture 'no_such_net'",
     "gaps.zip": "no gaps",
     "remote-code.zip": "trust_remote_code is never set",
     "evil.bin": "could run code",
@@ -98,44 +105,34 @@ BAD = {
 
 @pytest.fixture(scope="module")
 def bad_files(timm_zip, tmp_path_factory) -> dict[str, bytes]:
-    from onnx import TensorProto, helper
-
     _, oracle = timm_zip
     root = tmp_path_factory.mktemp("bad")
-    files: dict[str, bytes] = {}
-    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["n", 3, 32, 32]) for n in ("x", "y")]
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "y"], ["z"])],
-        "g",
-        inputs,
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", 3, 32, 32])],
-    )
-    files["two-inputs.onnx"] = helper.make_model(graph).SerializeToString()
+    files = {f"{kind}.onnx": own_models.onnx_graph(own_models.BAD_ONNX_INPUTS[kind]) for kind in BAD_ONNX}
 
     def zipped(name: str, edit) -> bytes:
         folder = Path(shutil.copytree(oracle.path, root / name))
         edit(folder)
         return own_models.zip_folder(folder, root / f"{name}.zip").read_bytes()
 
-    files["no-weights.zip"] = zipped("no-weights", lambda f: (f / "model.safetensors").unlink())
-
     def config_edit(**changes):
         def edit(folder: Path) -> None:
             config = json.loads((folder / "config.json").read_text())
             config.update(changes)
+            if "model_args" in changes:  # a head of 8 classes: the 7 names would not fit it
+                config.pop("label_names")
             (folder / "config.json").write_text(json.dumps(config))
 
         return edit
 
+    files["no-weights.zip"] = zipped("no-weights", lambda f: (f / "model.safetensors").unlink())
+    files["mismatch.zip"] = zipped("mismatch", config_edit(model_args={"num_classes": 8}))
+    files["unknown.zip"] = zipped("unknown", config_edit(architecture="no_such_net"))
     files["remote-code.zip"] = zipped("remote", config_edit(auto_map={"AutoModel": "x.Y"}))
     vit = own_models.transformers_vit(root / "vit")
     config = json.loads((vit.path / "config.json").read_text())
     config["id2label"] = {"0": "a", "2": "c", "3": "d"}
     (vit.path / "config.json").write_text(json.dumps(config))
     files["gaps.zip"] = own_models.zip_folder(vit.path, root / "gaps.zip").read_bytes()
-    import os
-
-    import torch
 
     class Payload:
         def __reduce__(self):
@@ -208,8 +205,6 @@ def test_the_evaluation_page_runs_on_an_uploaded_zip(timm_zip, sample) -> None:
     assert not at.exception
     result = at.session_state["eval_result"]["result"]
     images = [read_image_file(sample(photos[Path(f).parent.name])).image for f in result.files]
-    import torch
-
     torch.testing.assert_close(result.logits, oracle.logits(images), rtol=0, atol=1e-5)
     top1 = float((oracle.logits(images).argmax(1) == result.targets).double().mean())
     assert at.metric[0].label == "Top-1 accuracy" and at.metric[0].value == f"{top1:.2%}"
