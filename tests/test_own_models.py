@@ -263,3 +263,13 @@ def test_files_changed_in_place_are_read_again(tmp_path, photos) -> None:
     after = resolve_model(str(first.path))  # same folder, same size: its files' times changed
     assert after.name != before.name
     torch.testing.assert_close(predict(load_model(after), photos), second.logits(photos), rtol=0, atol=ATOL)
+
+
+def test_an_onnx_file_in_a_zip_or_a_folder_takes_its_normalisation(torch_model, tmp_path) -> None:
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    own_models.onnx_file(folder / "model.onnx", torch_model, size=64)
+    zipped = own_models.zip_folder(folder, tmp_path / "exported.zip")
+    for path in (folder, zipped):
+        spec = resolve_model(str(path), normalize="zero-one")
+        assert (spec.source, spec.preprocessing.mean, spec.num_classes) == ("onnx", (0.0, 0.0, 0.0), 5)

@@ -92,7 +92,8 @@ def _from_files(path: Path, *, arch: str | None, normalize: str | None, stamp: s
     where = (("path", str(path)),)
     if path.is_dir():
         _refuse_options(path.name, arch=arch, normalize=normalize, onnx=_single_onnx(path) is not None)
-        return _folder_spec(path, stem=path.name, digest=_digest(path, stamp), details=where)
+        digest = _digest(path, stamp)
+        return _folder_spec(path, stem=path.name, digest=digest, normalize=normalize, details=where)
     if suffix == ".zip":
         _refuse_options(path.name, arch=arch, normalize=None)
         unpacked = unpack_zip(path, path.name)
@@ -147,12 +148,15 @@ def _unpacked(
     return dataclasses.replace(spec, builder=builder)
 
 
-def _folder_spec(folder: Path, *, stem: str, digest: str, details: tuple[tuple[str, str], ...]) -> ModelSpec:
+def _folder_spec(
+    folder: Path, *, stem: str, digest: str, details: tuple[tuple[str, str], ...], normalize: str | None = None
+) -> ModelSpec:
+    """A folder's spec: timm's or transformers' by its config.json, or its single .onnx file (with `normalize`)."""
     config_path = folder / CONFIG_NAME
     if not config_path.is_file():
         onnx = _single_onnx(folder)
         if onnx is not None:
-            return _file_spec(_read(onnx), onnx.name, arch=None, normalize=None, details=details)
+            return _file_spec(_read(onnx), onnx.name, arch=None, normalize=normalize, details=details)
         raise CheckpointError(
             f"{stem}: not a model folder: no {CONFIG_NAME} (transformers or timm) and no single .onnx file"
         )
