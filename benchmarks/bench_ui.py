@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -159,8 +160,9 @@ def _upload_checkpoint(classes: int) -> Callable[..., None]:
     def setup(page, timeout_ms: int) -> None:
         sidebar = page.locator("[data-testid=stSidebar]")
         model = sidebar.locator("[data-testid=stSelectbox]").filter(has_text="Model").first.locator("input")
-        model.fill("Your checkpoint")  # the option is last of a long list: type to find it
-        page.get_by_role("option", name="Your checkpoint…").first.click()
+        model.fill("Your ")  # the option is last of a long list: type to find it
+        # "Your checkpoint…" in the first release (BEFORE), "Your own model…" now
+        page.get_by_role("option", name=re.compile(r"^Your (checkpoint|own model)…")).first.click()
         wait_settled(page, timeout_ms=timeout_ms)
         sidebar.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(big_checkpoint(classes)))
         # the first render exports and verifies the checkpoint for ONNX Runtime: minutes on a busy machine

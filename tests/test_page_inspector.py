@@ -216,7 +216,7 @@ def test_a_checkpoint_that_does_not_fit_is_a_message() -> None:
 
     at = _page(model="__checkpoint__", checkpoint_arch="resnet18")
     assert not at.exception
-    assert any("Upload a checkpoint" in _plain(e.value) for e in at.error)
+    assert any("Upload your model in the sidebar" in _plain(e.value) for e in at.error)
     data = save({"fc.weight": torch.zeros(10, 7), "fc.bias": torch.zeros(10)})
     at.file_uploader(key="_w_checkpoint_upload").set_value(("mine.safetensors", data, "application/octet-stream"))
     at.run()

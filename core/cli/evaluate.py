@@ -10,8 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.cli.common import BACKEND_HELP, RUNNER_HELP, backend_fields, model_labels, progress_line, say_backend
-from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
+from core.cli.common import (
+    BACKEND_HELP,
+    RUNNER_HELP,
+    add_model_arguments,
+    backend_fields,
+    model_labels,
+    model_spec,
+    progress_line,
+    say_backend,
+)
+from core.config import BACKENDS, DEFAULT_BACKEND
 from core.errors import InputError
 from core.labels import label_of
 
@@ -50,14 +59,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from core.evaluate.metrics import calibrate
     from core.evaluate.run import evaluate
     from core.evaluate.summary import summary
-    from core.models.registry import get_spec, load_model
+    from core.models.registry import load_model
 
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError(f"--out must end in .csv or .parquet, got {out.name}")
-    spec = get_spec(args.model)
+    spec = model_spec(args)
     labels = model_labels(spec, args.labels)
     if args.runner == "local" and (args.address is not None or args.actors is not None):
         raise InputError("--address and --actors need --runner ray")
@@ -132,7 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the `evaluate` command to the CLI's subparsers."""
     e = sub.add_parser("evaluate", help="evaluate a labelled folder or zip: accuracy, calibration, fitted T")
     e.add_argument("path", metavar="PATH", help="ImageFolder folder or zip (class/image.png), or a zip with labels.csv")
-    e.add_argument("--model", default=SETTINGS.default_model)
+    add_model_arguments(e)
     e.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
     e.add_argument("--batch-size", type=int, help="images per forward pass (default: chosen from the input size)")
     e.add_argument("--out", help="write per-image results with logits to a .parquet or .csv file")

@@ -9,10 +9,11 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from core.archive import Entry, human_size
 from core.datasets.classes import ClassResolver
-from core.datasets.plan import Entry, labelled_set, plan_members
+from core.datasets.plan import labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
-from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, human_size
+from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits
 from core.datasets.zipnames import member_names
 from core.digits import digits_images
 from core.errors import InputError

@@ -304,6 +304,10 @@ def preprocessing_check(shown: Shown) -> None:
     """Top-5 under the model's own normalisation, ImageNet's and none: does top-1 survive?"""
     lang, temperature, labels, spec = shown.lang, shown.knobs.temperature, shown.names.labels, shown.model.spec
     st.caption(t("inspector.preprocessing_intro", lang))
+    if spec.source == "onnx":  # its "own" normalisation is the preset the user picked: say so
+        st.info(t("own.check.onnx", lang, preset=spec.preprocessing.normalisation_text()), icon=":material/info:")
+    elif spec.preprocessing.pipeline is not None:
+        st.caption(t("own.check.pipeline", lang))
     with st.spinner(t("inspector.preprocessing_running", lang)):
         logits = variant_logits(model_key(shown.model), shown.result.key, shown.model, shown.result)
     variants = compare_preprocessing(logits, labels, spec.preprocessing, k=5, temperature=temperature)
