@@ -90,19 +90,21 @@ def run(n: int, *, full: bool) -> None:
         "  baseline: PCA, exact (covariance eigh)",
         lambda: PCA(2, svd_solver="covariance_eigh").fit_transform(features.astype(np.float32)),
     )
-    unit = measure("unit rows (float32)", lambda: embedding.unit_rows(features))
-    measure("neighbours of one image (k=10)", lambda: embedding.nearest_neighbours(unit, [0], k=10))
+    index = measure("feature index (float16 kept, row norms)", lambda: embedding.FeatureIndex(features))
+    measure("neighbours of one image (k=10)", lambda: index.neighbours([0], k=10))
     if full:
-        measure("every image's 10 neighbours (blocked)", lambda: embedding.nearest_neighbours(unit, np.arange(n), k=10))
-    pairs = measure("near-duplicate pairs >= 0.98 (blocked)", lambda: embedding.near_duplicates(unit))
+        measure("every image's 10 neighbours (blocked)", lambda: index.neighbours(np.arange(n), k=10))
+    pairs = measure("near-duplicate pairs >= 0.98 (projected, checked)", lambda: index.duplicates())
     print(f"    {len(pairs):,} pairs (planted: {PLANTED})")
     if not full:
         return
     from sklearn.neighbors import NearestNeighbors
 
+    x = features.astype(np.float32)
+
     measure(
         "  baseline: sklearn brute cosine, every 1-NN",
-        lambda: NearestNeighbors(n_neighbors=2, metric="cosine", algorithm="brute").fit(unit).kneighbors(unit),
+        lambda: NearestNeighbors(n_neighbors=2, metric="cosine", algorithm="brute").fit(x).kneighbors(x),
     )
 
 

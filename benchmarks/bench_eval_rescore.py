@@ -2,9 +2,10 @@
 
 BEFORE is what the page computed on every click up to v0.1.0 (three `compute_metrics`, `records_table`,
 three calibration curves and the histogram's confidences, each from its own softmax); AFTER is
-`core.evaluate.rescore.score_at`, which the page caches per (result, T, bins): a click on a new T computes it once
-for that T (T = 1 and the fitted T are already cached), a click back to a T seen before computes nothing.
-A softmax pass is one call of `core.numerics._scaled`, which every softmax and log-softmax goes through.
+`core.evaluate.rescore.Rescorer.at` on the result's prepared `Rescorer` (the page keeps one per result): a click on
+a new T is one pass over the logits (T = 1 and the fitted T are already kept), a click back to a T seen before
+computes nothing. A softmax pass is one call of `core.numerics._scaled`, which every softmax and log-softmax goes
+through, or one `Rescorer.sums`.
 
     python benchmarks/bench_eval_rescore.py [--n 5000] [--classes 1000] [--reps 5]
 
@@ -33,7 +34,7 @@ from core.evaluate.metrics import (
     fit_temperature,
 )
 from core.evaluate.records import records_table
-from core.evaluate.rescore import score_at
+from core.evaluate.rescore import Rescorer
 from core.evaluate.run import EvalResult
 
 
@@ -59,14 +60,15 @@ def before_click(result: EvalResult, names: list[str], temperature: float, fitte
     confidence_and_correct(z, y, temperature=temperature)  # the histogram
 
 
-def after_click(result: EvalResult, names: list[str], temperature: float, bins: int) -> None:
+def after_click(scorer: Rescorer, names: list[str], temperature: float, bins: int) -> None:
     """The page now, on a T it has not scored yet (T = 1 and the fitted T come from its cache)."""
-    score_at(result, names, temperature=temperature, bins=bins)
+    scorer._cache.clear()  # a T not scored yet, every repetition
+    _ = scorer.at(temperature, bins=bins, names=names).records  # the page reads them
 
 
 def measure(run: Callable[[], None], reps: int) -> tuple[int, float]:
     """(softmax passes of one run, median ms over `reps` runs)."""
-    real = core.numerics._scaled
+    real, real_sums = core.numerics._scaled, Rescorer.sums
     calls = 0
 
     def counting(*args: object, **kwargs: object) -> torch.Tensor:
@@ -74,12 +76,19 @@ def measure(run: Callable[[], None], reps: int) -> tuple[int, float]:
         calls += 1
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
+    def counting_sums(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real_sums(*args, **kwargs)  # type: ignore[arg-type]
+
     core.numerics._scaled = counting  # type: ignore[assignment]
+    Rescorer.sums = counting_sums  # type: ignore[method-assign]
     try:
         run()
         passes = calls
     finally:
         core.numerics._scaled = real
+        Rescorer.sums = real_sums  # type: ignore[method-assign]
     times = []
     for _ in range(reps):
         start = time.perf_counter()
@@ -98,13 +107,14 @@ def main() -> None:
     result = synthetic(args.n, args.classes)
     names = [f"class {i}" for i in range(args.classes)]
     fitted = fit_temperature(result.logits, result.targets)
+    scorer = Rescorer(result)
     bins, temperature = DEFAULT_BINS, 2.5
     rows = [
         (
             "before (v0.1.0 page, every click)",
             measure(lambda: before_click(result, names, temperature, fitted, bins), args.reps),
         ),
-        ("after, a T not scored yet", measure(lambda: after_click(result, names, temperature, bins), args.reps)),
+        ("after, a T not scored yet", measure(lambda: after_click(scorer, names, temperature, bins), args.reps)),
         ("after, a T scored before (cached)", (0, 0.0)),
     ]
     print(f"{args.n} images x {args.classes} classes, T = {temperature}, fitted T = {fitted:.4f}, {args.reps} reps")

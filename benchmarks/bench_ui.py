@@ -11,7 +11,10 @@ busy in long tasks (> 50 ms: React and Plotly drawing what the rerun sent) meanw
 
 Scenarios: the Image Inspector with its default sample (coffee, one image), with five sample images
 uploaded, and with a 50,000-class checkpoint (resnet18, float16, 74 MB) uploaded in the sidebar; the Logits
-Lab with its first example (3 classes) and with a 1,000-class table imported as CSV.
+Lab with its first example (3 classes) and with a 1,000-class table imported as CSV; the Evaluation page with a
+50,000 x 1,000 results file uploaded (tests/synthetic.py; each side gets the format it reads: compact Parquet for
+AFTER, one column per logit for BEFORE; both servers allow 2,000 MB uploads). For it the report adds the time from
+the upload to the page being ready and the server's RSS then (VmRSS and its peak, VmHWM, from /proc).
 
     python benchmarks/bench_ui.py [--reps 20] [--warmup 3] [--before ec58f83] [--scenarios lab-default,...]
 
@@ -27,6 +30,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -92,12 +96,20 @@ SETTLED = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('da
 
 
 @contextmanager
-def served(root: Path, log_path: Path, *, timeout_s: float = 120) -> Iterator[str]:
-    """`streamlit run app.py` in `root` on a free port; yields its base URL once /_stcore/health answers."""
+def served(root: Path, log_path: Path, *, timeout_s: float = 120) -> Iterator[tuple[str, int]]:
+    """`streamlit run app.py` in `root` on a free port; yields its base URL (and pid) once /_stcore/health answers."""
     env = {**os.environ, "LOGITSCOPE_OFFLINE": "1"}
     env.pop("PYTHONPATH", None)  # each tree imports its own `core` (the script's folder comes first)
-    with serving(root, log_path=log_path, env=env, timeout_s=timeout_s) as (url, _proc):
-        yield url
+    flags = ("--server.maxUploadSize=2000",)  # the 50,000-image results file of BEFORE is over 200 MB
+    with serving(root, log_path=log_path, env=env, timeout_s=timeout_s, flags=flags) as (url, proc):
+        yield url, proc.pid
+
+
+def server_memory(pid: int) -> str:
+    """The server's RSS now and its peak (MB), from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
+    return f"RSS {int(fields.get('VmRSS', 0)) / 1024:.0f} MB (peak {int(fields.get('VmHWM', 0)) / 1024:.0f} MB)"
 
 
 def unpack(ref: str, into: Path) -> Path:
@@ -118,7 +130,7 @@ def wait_settled(page, *, timeout_ms: int) -> None:
 
 
 def _upload_samples(count: int) -> Callable[..., None]:
-    def setup(page, timeout_ms: int) -> None:
+    def setup(page, timeout_ms: int, side: str) -> None:
         paths = [str(s.path) for s in sample_images()[:count]]
         page.locator("[data-testid=stMain] [data-testid=stFileUploaderDropzoneInput]").first.set_input_files(paths)
         # several images: a summary table first, each image under its own heading in a tab or below
@@ -129,7 +141,7 @@ def _upload_samples(count: int) -> Callable[..., None]:
 
 
 def _import_classes(count: int) -> Callable[..., None]:
-    def setup(page, timeout_ms: int) -> None:
+    def setup(page, timeout_ms: int, side: str) -> None:
         rows = "label,logit\n" + "\n".join(f"class {i},{(i * 7919) % 1000 / 100 - 5:.2f}" for i in range(count))
         page.get_by_role("button", name="Import").click()
         page.locator("[data-testid=stPopoverBody] [data-testid=stFileUploaderDropzoneInput]").set_input_files(
@@ -157,7 +169,7 @@ def big_checkpoint(classes: int) -> Path:
 
 
 def _upload_checkpoint(classes: int) -> Callable[..., None]:
-    def setup(page, timeout_ms: int) -> None:
+    def setup(page, timeout_ms: int, side: str) -> None:
         sidebar = page.locator("[data-testid=stSidebar]")
         model = sidebar.locator("[data-testid=stSelectbox]").filter(has_text="Model").first.locator("input")
         model.fill("Your ")  # the option is last of a long list: type to find it
@@ -166,6 +178,34 @@ def _upload_checkpoint(classes: int) -> Callable[..., None]:
         wait_settled(page, timeout_ms=timeout_ms)
         sidebar.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(big_checkpoint(classes)))
         # the first render exports and verifies the checkpoint for ONNX Runtime: minutes on a busy machine
+        page.get_by_role("slider", name="Temperature T").first.wait_for(timeout=timeout_ms)  # drawn with results
+        wait_settled(page, timeout_ms=timeout_ms)
+
+    return setup
+
+
+def big_results(n: int, side: str) -> Path:
+    """A synthetic n x 1,000 results file (tests/synthetic.py, no features): compact for AFTER, one column per
+    logit (pandas' default Parquet, as 39afb49 wrote it) for BEFORE; made once per run."""
+    path = Path(tempfile.gettempdir()) / f"logitscope-bench-results-{n}-{side}.parquet"
+    if not path.exists():
+        from core.evaluate.files import results_frame, write_results
+        from tests.synthetic import synthetic_result
+
+        result = synthetic_result(n, features=False).result
+        if side == "after":
+            write_results(result, path, fmt="parquet")
+        else:
+            results_frame(result).to_parquet(path, index=False)
+    return path
+
+
+def _upload_results(n: int) -> Callable[..., None]:
+    def setup(page, timeout_ms: int, side: str) -> None:
+        page.locator("[data-testid=stMain]").get_by_text("Load a results file", exact=True).click()
+        wait_settled(page, timeout_ms=timeout_ms)
+        upload = page.locator("[data-testid=stMain] [data-testid=stFileUploaderDropzoneInput]").first
+        upload.set_input_files(str(big_results(n, side)))
         page.get_by_role("slider", name="Temperature T").first.wait_for(timeout=timeout_ms)  # drawn with results
         wait_settled(page, timeout_ms=timeout_ms)
 
@@ -190,6 +230,9 @@ SCENARIOS = {
     "lab-1000": Scenario(
         "Lab · 1,000 classes (imported)", "Logits_Lab", "Temperature T (log scale)", _import_classes(1000)
     ),
+    "evaluation-50k": Scenario(
+        "Evaluation · 50,000 x 1,000 file", "Dataset_Evaluation", "Temperature T", _upload_results(50_000)
+    ),
 }
 
 
@@ -206,7 +249,7 @@ class Timing:
 class Probe:
     """One open page in one state: presses the T slider's arrows and times the reruns."""
 
-    def __init__(self, browser, url: str, scenario: Scenario, *, timeout_ms: int) -> None:
+    def __init__(self, browser, url: str, scenario: Scenario, *, timeout_ms: int, side: str, pid: int) -> None:
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = self.context.new_page()
         self.page.set_default_timeout(timeout_ms)
@@ -214,8 +257,11 @@ class Probe:
         self.page.goto(f"{url}/{scenario.path}")
         self.page.wait_for_selector("[data-testid=stApp]")
         wait_settled(self.page, timeout_ms=timeout_ms)
+        self.ready = ""
         if scenario.setup is not None:
-            scenario.setup(self.page, timeout_ms)
+            start = time.perf_counter()
+            scenario.setup(self.page, timeout_ms, side)
+            self.ready = f"ready {time.perf_counter() - start:.1f} s after the setup began; server {server_memory(pid)}"
         self.slider = self.page.get_by_role("slider", name=scenario.slider).first
         self.slider.wait_for()
         self.page.evaluate(OBSERVER)
@@ -304,7 +350,7 @@ def main() -> int:
             else:
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="logitscope-before-")))
                 roots["before"] = unpack(args.before, tmp)
-        urls = {side: stack.enter_context(served(roots[side], args.logs / f"bench-ui-{side}.log")) for side in sides}
+        servers = {side: stack.enter_context(served(roots[side], args.logs / f"bench-ui-{side}.log")) for side in sides}
         playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         stack.callback(browser.close)
@@ -315,8 +361,11 @@ def main() -> int:
         for name in names:
             for side in sides:
                 print(f"  preparing {name} · {side} …", flush=True)
-                probes[name, side] = Probe(browser, urls[side], SCENARIOS[name], timeout_ms=timeout_ms)
+                url, pid = servers[side]
+                probes[name, side] = Probe(browser, url, SCENARIOS[name], timeout_ms=timeout_ms, side=side, pid=pid)
                 stack.callback(probes[name, side].close)
+                if probes[name, side].ready:
+                    print(f"    {probes[name, side].ready}", flush=True)
         results: dict[tuple[str, str], list[Timing]] = {key: [] for key in probes}
         failures: dict[tuple[str, str], int] = {}
         for rep in range(args.warmup + args.reps):

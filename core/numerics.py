@@ -141,11 +141,15 @@ def top_k(scores: Tensor, k: int, *, dim: int = -1) -> TopK:
     # torch.topk orders ties arbitrarily; keep everything above the k-th value, then the first equal ones
     rows = x.movedim(dim, -1).reshape(-1, size)
     kth = values.movedim(dim, -1).reshape(-1, k)[:, -1:]
-    above, equal = rows > kth, rows == kth
-    chosen = above | (equal & (equal.cumsum(dim=1) <= k - above.sum(dim=1, keepdim=True)))
-    if not bool((chosen.sum(dim=1) == k).all()):  # NaN compares unequal to itself: keep torch's order
-        return TopK(values, indices)
-    picked = chosen.nonzero()[:, 1].reshape(-1, k)  # ascending index within each row
+    if bool(((rows >= kth).sum(dim=1) == k).all()):
+        # no tie crosses the k-th place (the common case): torch's k are the ones, only their order is fixed below
+        picked = indices.movedim(dim, -1).reshape(-1, k).sort(dim=1).values
+    else:
+        above, equal = rows > kth, rows == kth
+        chosen = above | (equal & (equal.cumsum(dim=1) <= k - above.sum(dim=1, keepdim=True)))
+        if not bool((chosen.sum(dim=1) == k).all()):  # NaN compares unequal to itself: keep torch's order
+            return TopK(values, indices)
+        picked = chosen.nonzero()[:, 1].reshape(-1, k)  # ascending index within each row
     stable_values, where = torch.sort(rows.gather(1, picked), dim=1, descending=True, stable=True)
     stable_indices = picked.gather(1, where)
     shape = (*x.movedim(dim, -1).shape[:-1], k)

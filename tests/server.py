@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +42,7 @@ def serving(
     env: Mapping[str, str] | None = None,
     timeout_s: float = 120,
     script: str = "app.py",
+    flags: Sequence[str] = (),
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run `streamlit run <script>` in `root`; yield (base URL, process) once /_stcore/health answers 200.
 
@@ -50,6 +51,7 @@ def serving(
         log_path: where the server's stdout and stderr go; a failed start quotes its end.
         env: the server's environment (default: this one, offline, unbuffered).
         timeout_s: how long the start may take before RuntimeError.
+        flags: more `streamlit run` options, e.g. "--server.maxUploadSize=1000" (MB).
     """
     environment = dict(env) if env is not None else {**os.environ, "LOGITSCOPE_OFFLINE": "1"}
     environment.setdefault("PYTHONUNBUFFERED", "1")
@@ -57,7 +59,7 @@ def serving(
     url = f"http://127.0.0.1:{port}"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
-        command = [sys.executable, "-m", "streamlit", "run", script, f"--server.port={port}", *SERVER_FLAGS]
+        command = [sys.executable, "-m", "streamlit", "run", script, f"--server.port={port}", *SERVER_FLAGS, *flags]
         proc = subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for_health(url, proc, timeout_s, log_path)

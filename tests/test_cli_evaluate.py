@@ -135,3 +135,35 @@ def test_bad_arguments_exit_2_with_one_line(
     assert code == 2
     assert message in captured.err and captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_a_results_file_is_rescored_without_a_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.evaluate.files import write_results
+    from core.evaluate.metrics import compute_metrics, fit_temperature
+    from tests.synthetic import synthetic_result
+
+    made = synthetic_result(2_000, classes=50, dim=32, duplicates=5).result
+    source = tmp_path / "results.parquet"
+    write_results(made, source, fmt="parquet", features=True)
+    out = tmp_path / "compact.parquet"
+    assert main(["evaluate", str(source), "--temperature", "2", "--json", "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) >= CONTRACT | {"brier", "mce", "brier_after", "mce_after", "temperature"}
+    assert report["temperature"] == 2.0 and report["n"] == 2_000 and report["model"] == "synthetic"
+    at_two = compute_metrics(made.logits, made.targets, temperature=2.0)  # the definitions are the oracle
+    for key in ("top1", "top5", "ece", "nll", "brier", "mce"):
+        assert report[key] == pytest.approx(getattr(at_two, key), rel=1e-6, abs=1e-9), key
+    fitted = fit_temperature(made.logits, made.targets)
+    assert report["fitted_temperature"] == pytest.approx(fitted, abs=5e-7)
+    after = compute_metrics(made.logits, made.targets, temperature=report["fitted_temperature"])
+    assert report["nll_after"] == pytest.approx(after.nll, rel=1e-6)
+    back = read_results(out)  # rewritten compact, without features unless asked
+    assert back.features is None and back.files == made.files
+    assert main(["evaluate", str(source), "--diagnose", "--json"]) == 0
+    assert {"label_issues", "per_class"} <= set(json.loads(capsys.readouterr().out))
+    for argv, message in (
+        (["evaluate", str(source), "--temperature", "0"], "temperature"),
+        (["evaluate", str(tmp_path / "missing.parquet")], "no such file"),
+    ):
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err

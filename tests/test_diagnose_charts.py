@@ -16,18 +16,28 @@ def test_map_is_webgl_coloured_by_class_with_mistakes_and_issues_marked() -> Non
     fig = embedding_figure(coords, targets, ["zero", "one", "<b>two</b>"], predictions=predictions, issues=[5])
     assert all(isinstance(trace, go.Scattergl) for trace in fig.data)
     names = [trace.name for trace in fig.data]
-    assert names == ["zero", "one", "&lt;b&gt;two&lt;/b&gt;", "wrong prediction", "likely label error"]
+    assert names == [
+        "true: zero",
+        "true: one",
+        "true: &lt;b&gt;two&lt;/b&gt;",  # a label is text, never markup
+        "wrong prediction",
+        "likely label error (ring)",
+    ]
     by_class = {trace.name: [int(c[0]) for c in trace.customdata] for trace in fig.data}
-    assert by_class["zero"] == [0, 1] and by_class["wrong prediction"] == [1, 5]
-    assert by_class["likely label error"] == [5]
+    assert by_class["true: zero"] == [0, 1] and by_class["wrong prediction"] == [1, 5]
+    assert by_class["likely label error (ring)"] == [5]
     assert list(fig.data[3].x) == [coords[1, 0], coords[5, 0]]
     assert fig.layout.dragmode == "lasso"
 
 
-def test_many_classes_become_one_trace() -> None:
+def test_many_classes_become_runs_of_consecutive_classes_with_a_legend() -> None:
     n = 3 * MAX_CLASS_TRACES
     fig = embedding_figure(np.zeros((n, 2)), np.arange(n), [str(i) for i in range(n)])
-    assert len(fig.data) == 1 and list(fig.data[0].marker.color) == list(range(n))
+    assert len(fig.data) == MAX_CLASS_TRACES  # one legend entry per run of 3 consecutive classes
+    assert [t.name for t in fig.data[:2]] == ["true: 0 … 2 (3)", "true: 3 … 5 (3)"]
+    rows = sorted(int(c[0]) for trace in fig.data for c in trace.customdata)
+    assert rows == list(range(n))  # every point drawn once, each mapping back to its row
+    assert all({int(c[1]) // 3 for c in t.customdata} == {i} for i, t in enumerate(fig.data))
 
 
 def test_selected_rows_from_a_streamlit_event() -> None:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import torch
 import torch.nn.functional as F
@@ -315,11 +316,16 @@ def test_results_round_trip(fmt: str, digits_result: EvalResult) -> None:
         "top5_indices",
         "top5_probabilities",
         "model",
-        "logit_0",
-        "logit_9",
     } <= set(frame.columns)
     first = frame.iloc[0]
     assert first["top5_indices"].split(";")[0] == str(first["prediction"])
+    if fmt == "csv":  # one column per logit
+        assert {"logit_0", "logit_9"} <= set(frame.columns)
+    else:  # compact: one list column of float32 logits, byte-stream-split and zstd, no dictionary for floats
+        np.testing.assert_array_equal(np.stack(frame["logits"].to_numpy()), digits_result.logits.numpy())
+        column = pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0).column(list(frame.columns).index("logits"))
+        assert column.compression == "ZSTD"
+        assert "BYTE_STREAM_SPLIT" in column.encodings and "RLE_DICTIONARY" not in column.encodings
 
 
 def test_bad_results_files_are_refused(digits_result: EvalResult) -> None:

@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 
 import core.evaluate.rescore as rescore
 import ui.evaluation.inputs as evaluation_inputs
-import ui.evaluation.view as evaluation_view
 from core.datasets.sources import digits_set
 from core.evaluate import run
 from core.evaluate.files import results_bytes
@@ -201,22 +200,20 @@ def _logits_targets(at: AppTest):
 
 def test_metrics_are_computed_once_per_temperature(evaluated: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[float] = []
-    real = compute_metrics
+    real = rescore.Rescorer.per_image
 
-    def counting(logits, targets, *, temperature=1.0, **kwargs):
+    def counting(self, temperature):
         calls.append(temperature)
-        return real(logits, targets, temperature=temperature, **kwargs)
+        return real(self, temperature)
 
-    monkeypatch.setattr(rescore, "compute_metrics", counting)
-    evaluation_view.at_temperature.clear()
+    monkeypatch.setattr(rescore.Rescorer, "per_image", counting)
     at = evaluated
     at.select_slider(key="eval_temperature").set_value(2.5).run()
-    fitted = at.session_state["eval_result"]["fit"].temperature
-    assert sorted(calls) == sorted([1.0, fitted, 2.5])  # T = 1, the fitted T and the slider's, once each
+    assert calls == [2.5]  # T = 1 and the fitted T were scored when the result was stored; the slider's T once
     at.select_slider(key="eval_temperature").set_value(1.0).run()
     at.select_slider(key="eval_temperature").set_value(2.5).run()
     assert not at.exception
-    assert len(calls) == 3  # back and forth: every T was already scored
+    assert calls == [2.5]  # back and forth: every T was already scored
 
 
 def test_open_in_the_inspector_shows_that_image_there() -> None:

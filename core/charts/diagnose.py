@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.common import WRONG_COLOUR, layout, safe_text
+from core.charts.common import RIGHT_COLOUR, WRONG_COLOUR, layout, safe_text
 from core.diagnose.classes import ConfusionView
 from core.i18n import t
 from core.labels import label_of
 
-MAX_CLASS_TRACES = 20  # above this many classes, one trace coloured by class index (no legend)
+MAX_CLASS_TRACES = 20  # above this many classes, the map colours runs of consecutive classes (a legend of 20)
 MISTAKE_COLOUR = WRONG_COLOUR
 ISSUE_COLOUR = "#222222"
 _PALETTE = (
@@ -30,84 +30,114 @@ def _text(key: str, lang: str, **params: object) -> str:
     return t(f"diag.chart.{key}", lang, **params)
 
 
+COLOUR_BY = ("true", "predicted", "correct", "confidence")
+
+
+def class_groups(classes: np.ndarray, *, groups: int = MAX_CLASS_TRACES) -> np.ndarray:
+    """Each class's colour group: itself when at most `groups` classes are present, else one of `groups` runs of
+    consecutive class indices (for ImageNet, neighbouring indices are related classes: dogs, birds, ...)."""
+    present = np.unique(classes)
+    if len(present) <= groups:
+        return np.searchsorted(present, classes)
+    edges = present[np.linspace(0, len(present), groups + 1).astype(int)[1:-1]]
+    return np.searchsorted(edges, classes, side="right")
+
+
+def _point_size(n: int) -> int:
+    return 6 if n <= 2_000 else 4 if n <= 20_000 else 3
+
+
 def embedding_figure(
     coords: np.ndarray,
     targets: np.ndarray,
     labels: Sequence[str],
     *,
     predictions: np.ndarray | None = None,
+    confidence: np.ndarray | None = None,
+    colour_by: str = "true",
+    rows: np.ndarray | None = None,
+    show_mistakes: bool = True,
     issues: np.ndarray | None = None,
     highlight: np.ndarray | None = None,
     lang: str = "en",
     title: str | None = None,
 ) -> go.Figure:
-    """The 2-D map: one point per image coloured by true class; wrong predictions ringed in red and
-    likely label errors marked with a black cross (`issues`: row indices); `highlight` rows enlarged.
+    """The 2-D map: a WebGL point layer coloured by `colour_by` (true class or predicted class, by class up to 20
+    classes present and by runs of consecutive classes above; right/wrong; or the confidence, with a colour bar),
+    with a legend; overlays drawn small and translucent above it: wrong predictions (`show_mistakes`), likely label
+    errors (`issues`: rows) and the `highlight` rows.
 
-    `customdata` of every point is [row, true class, predicted class]."""
+    `coords` has one row per shown image; `rows` says which images they are (all, in order, by default), and
+    `customdata` of every point is [row, true class, predicted class], so a lasso, box or click maps back to them.
+    """
+    if colour_by not in COLOUR_BY:
+        raise ValueError(f"colour_by must be one of {COLOUR_BY}, not {colour_by!r}")
     xy = np.asarray(coords, dtype=np.float64)
-    y = np.asarray(targets, dtype=np.int64)
-    pred = y if predictions is None else np.asarray(predictions, dtype=np.int64)
-    rows = np.arange(len(y))
-    custom = np.stack([rows, y, pred], axis=1)
-    names = np.array([safe_text(label_of(labels, int(c))) for c in range(int(max(y.max(), pred.max())) + 1)])
+    which = np.arange(len(xy)) if rows is None else np.asarray(rows, dtype=np.int64)
+    y_all = np.asarray(targets, dtype=np.int64)
+    pred_all = y_all if predictions is None else np.asarray(predictions, dtype=np.int64)
+    y, pred = y_all[which], pred_all[which]
+    custom = np.stack([which, y, pred], axis=1)
+    names = np.array([safe_text(label_of(labels, int(c))) for c in range(int(max(y_all.max(), pred_all.max())) + 1)])
     hover = _text("point_hover", lang)
-    text = [f"{names[a]} → {names[b]}" for a, b in zip(y, pred, strict=True)]
+    text = np.char.add(np.char.add(names[y].astype(str), " → "), names[pred].astype(str))
+    size = _point_size(len(xy))
     fig = go.Figure()
-    present = np.unique(y)
-    if len(present) <= MAX_CLASS_TRACES:
-        for number, c in enumerate(present):
-            members = y == c
-            fig.add_trace(
-                go.Scattergl(
-                    x=xy[members, 0],
-                    y=xy[members, 1],
-                    mode="markers",
-                    name=str(names[c]),
-                    marker=dict(size=6, color=_PALETTE[number % len(_PALETTE)], opacity=0.8),
-                    customdata=custom[members],
-                    text=[text[i] for i in np.flatnonzero(members)],
-                    hovertemplate=hover,
-                )
-            )
-    else:
+
+    def points(members: np.ndarray, name: str, marker: dict[str, object], *, legend: bool = True) -> None:
         fig.add_trace(
             go.Scattergl(
-                x=xy[:, 0],
-                y=xy[:, 1],
+                x=xy[members, 0],
+                y=xy[members, 1],
                 mode="markers",
-                name=_text("images", lang),
-                marker=dict(size=5, color=y, colorscale="Turbo", opacity=0.8, showscale=False),
-                customdata=custom,
-                text=text,
+                name=name,
+                marker=marker,
+                customdata=custom[members],
+                text=text[members],
                 hovertemplate=hover,
+                showlegend=legend,
             )
         )
-    ring = dict(size=10, color="rgba(0,0,0,0)", line=dict(width=1.5, color=MISTAKE_COLOUR))
-    cross = dict(size=9, symbol="x-thin", line=dict(width=2, color=ISSUE_COLOUR))
-    halo = dict(size=12, color="rgba(0,0,0,0)", line=dict(width=2, color="#FFD400"))
-    overlays = (
-        ("mistakes", np.flatnonzero(pred != y), ring),
-        ("issues", np.asarray(issues if issues is not None else [], dtype=np.int64), cross),
-        ("selected", np.asarray(highlight if highlight is not None else [], dtype=np.int64), halo),
-    )
-    for key, which, marker in overlays:
-        if len(which):
-            fig.add_trace(
-                go.Scattergl(
-                    x=xy[which, 0],
-                    y=xy[which, 1],
-                    mode="markers",
-                    name=_text(key, lang),
-                    marker=marker,
-                    customdata=custom[which],
-                    text=[text[i] for i in which],
-                    hovertemplate=hover,
-                )
-            )
+
+    if colour_by in ("true", "predicted"):
+        classes = y if colour_by == "true" else pred
+        group = class_groups(classes)
+        for number in np.unique(group):
+            members = np.flatnonzero(group == number)
+            shown = np.unique(classes[members])
+            name = str(names[shown[0]]) if len(shown) == 1 else f"{names[shown[0]]} … {names[shown[-1]]} ({len(shown)})"
+            marker = dict(size=size, color=_PALETTE[int(number) % len(_PALETTE)], opacity=0.7)
+            points(members, _text(f"by_{colour_by}", lang, name=name), marker)
+    elif colour_by == "correct":
+        right = pred == y
+        points(np.flatnonzero(right), _text("right", lang), dict(size=size, color=RIGHT_COLOUR, opacity=0.6))
+        points(np.flatnonzero(~right), _text("mistakes", lang), dict(size=size, color=WRONG_COLOUR, opacity=0.7))
+    else:
+        value = np.asarray(confidence if confidence is not None else np.ones(len(y_all)), dtype=np.float64)[which]
+        bar = dict(title=dict(text=_text("confidence", lang)), tickformat=".0%", len=0.6, y=0.3)
+        marker = dict(size=size, color=value, colorscale="Viridis", cmin=0, cmax=1, opacity=0.7, colorbar=bar)
+        points(np.arange(len(xy)), _text("images", lang), marker)
+    position = {int(r): i for i, r in enumerate(which)} if rows is not None else None
+
+    def placed(selected: np.ndarray | None) -> np.ndarray:
+        chosen = np.asarray(selected if selected is not None else [], dtype=np.int64)
+        if position is None:
+            return chosen
+        return np.array([position[int(r)] for r in chosen if int(r) in position], dtype=np.int64)
+
+    overlays = []
+    if show_mistakes and colour_by != "correct":
+        cross = dict(size=size + 3, symbol="x-thin", opacity=0.55, line=dict(width=1, color=MISTAKE_COLOUR))
+        overlays.append(("mistakes", np.flatnonzero(pred != y), cross))
+    ring = dict(size=size + 5, color="rgba(0,0,0,0)", opacity=0.7, line=dict(width=1, color=ISSUE_COLOUR))
+    halo = dict(size=size + 9, color="rgba(0,0,0,0)", line=dict(width=2, color="#FFD400"))
+    overlays += [("issues", placed(issues), ring), ("selected", placed(highlight), halo)]
+    for key, members, marker in overlays:
+        if len(members):
+            points(members, _text(key, lang), marker)
     fig.update_layout(dragmode="lasso", xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False))
-    layout(fig, title or _text("map", lang), height=560)
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02))
+    layout(fig, title or _text("map", lang), height=600)
+    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02, itemsizing="constant"))
     return fig
 
 

@@ -1,5 +1,9 @@
 """`python -m core evaluate PATH`: a labelled folder or zip through a model (here or on Ray): accuracy,
-calibration, the fitted T, label issues, per class; --out writes the results file."""
+calibration, the fitted T, label issues, per class; --out writes the results file.
+
+`python -m core evaluate RESULTS.parquet|.csv [--temperature T]`: a results file re-scored without any model (the
+twin of the Evaluation page's "Load a results file"): every summary figure at T and at the fitted T; --out rewrites
+it in the compact format, --diagnose adds the label issues and the per-class report."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from core.labels import label_of
 
 if TYPE_CHECKING:
     from core.datasets.classes import ClassResolver
+    from core.evaluate.metrics import TemperatureFit
     from core.evaluate.run import EvalResult, Progress
     from core.models.spec import BackendInfo, ModelSpec
 
@@ -50,22 +55,93 @@ def _evaluate_on_ray(
     return result, BackendInfo(name=args.backend, requested=args.backend, reason=reason)
 
 
+RESULTS_SUFFIXES = (".csv", ".parquet")
+
+
+def _out_path(args: argparse.Namespace) -> Path | None:
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in RESULTS_SUFFIXES:
+        raise InputError(f"--out must end in .csv or .parquet, got {out.name}")
+    return out
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from core.numerics import check_temperature
+
+    check_temperature(args.temperature)
+    if Path(args.path).suffix.lower() in RESULTS_SUFFIXES and "://" not in args.path:
+        return _rescore_file(args)
+    return _evaluate_set(args)
+
+
+def _rescore_file(args: argparse.Namespace) -> int:
+    """A results file re-scored at --temperature without any model: the same JSON keys as a run."""
+    from core.evaluate.files import read_results, write_results
+    from core.evaluate.rescore import Rescorer
+    from core.evaluate.summary import summary
+
+    if args.runner != "local":
+        raise InputError("a results file is re-scored here: --runner ray runs a model over a folder")
+    out = _out_path(args)
+    result = read_results(args.path, features=args.features)  # the features only when --out keeps them
+    fit = Rescorer(result).calibrate(temperature=args.temperature)
+    labels = _file_labels(args, result.num_classes)
+    report = summary(result, fit)
+    if args.diagnose:
+        from core.diagnose.summary import diagnosis
+
+        report |= diagnosis(result, labels)
+    if out is not None:
+        write_results(result, out, fmt=out.suffix.lower().lstrip("."), labels=labels, features=args.features)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{result.source}: {result.n} images, model {result.model or '?'} (re-scored from the file, no model run)")
+    _print_fit(fit)
+    if out is not None:
+        print(f"  results written to {out}")
+    return 0
+
+
+def _file_labels(args: argparse.Namespace, num_classes: int) -> list[str]:
+    """--labels FILE when given, else "class i" (a results file does not say which label set it used)."""
+    from core.labels import LABEL_LANGUAGES, index_labels, read_label_file, validate_labels
+
+    if args.labels in LABEL_LANGUAGES:
+        return index_labels(num_classes)
+    labels = read_label_file(args.labels)
+    validate_labels(labels, num_classes, source=args.labels)
+    return labels
+
+
+def _print_fit(fit: TemperatureFit) -> None:
+    before, after = fit.before, fit.after
+    print(f"  top-1 {before.top1:.2%}  top-5 {before.top5:.2%}")
+    at = f"T = {before.temperature:g}:"
+    print(f"  {at:<10} NLL {before.nll:.4f}  ECE {before.ece:.2%}  MCE {before.mce:.2%}  Brier {before.brier:.4f}")
+    print(
+        f"  T = {fit.temperature:<6.3f} NLL {after.nll:.4f}  ECE {after.ece:.2%}  MCE {after.mce:.2%}  "
+        f"Brier {after.brier:.4f}  (fitted)"
+    )
+    if fit.probabilities_warning:
+        print("  warning: these outputs look like probabilities, not logits; temperature scaling cannot help them")
+
+
+def _evaluate_set(args: argparse.Namespace) -> int:
+    """A labelled folder or zip through the model."""
     from core.backends.choose import backend_info, with_backend
     from core.datasets.classes import resolver_for
     from core.datasets.sources import open_path
     from core.diagnose.summary import diagnosis
-    from core.evaluate.files import results_bytes
-    from core.evaluate.metrics import calibrate
+    from core.evaluate.files import write_results
+    from core.evaluate.rescore import Rescorer
     from core.evaluate.run import evaluate
     from core.evaluate.summary import summary
     from core.models.registry import load_model
 
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
-        raise InputError(f"--out must end in .csv or .parquet, got {out.name}")
+    out = _out_path(args)
     spec = model_spec(args)
     labels = model_labels(spec, args.labels)
     if args.runner == "local" and (args.address is not None or args.actors is not None):
@@ -86,28 +162,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         result = evaluate(model, labelled, batch_size=args.batch_size, on_progress=progress, features=args.features)
     if result.n == 0:
         raise InputError(f"{args.path}: no image could be decoded ({len(result.errors)} errors)")
-    fit = calibrate(result.logits, result.targets)
+    fit = Rescorer(result).calibrate(temperature=args.temperature)
     if out is not None:
-        fmt = out.suffix.lower().lstrip(".")
-        out.write_bytes(results_bytes(result, fmt=fmt, labels=labels, features=args.features))
+        write_results(result, out, fmt=out.suffix.lower().lstrip("."), labels=labels, features=args.features)
     diagnosed = diagnosis(result, labels)
     report = {**summary(result, fit), **diagnosed, **backend_fields(backend)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    before, after = fit.before, fit.after
     print(
         f"{result.source}: {result.n} images, model {spec.name} on {backend.name}, "
         f"{result.images_per_second:.0f} images/s"
     )
-    print(f"  top-1 {before.top1:.2%}  top-5 {before.top5:.2%}")
-    print(f"  T = 1:     NLL {before.nll:.4f}  ECE {before.ece:.2%}  MCE {before.mce:.2%}  Brier {before.brier:.4f}")
-    print(
-        f"  T = {fit.temperature:<6.3f} NLL {after.nll:.4f}  ECE {after.ece:.2%}  MCE {after.mce:.2%}  "
-        f"Brier {after.brier:.4f}  (fitted)"
-    )
-    if fit.probabilities_warning:
-        print("  warning: these outputs look like probabilities, not logits; temperature scaling cannot help them")
+    _print_fit(fit)
     for note in result.notes:
         print(f"  note: {note}")
     issues, unavailable = diagnosed["label_issues"], diagnosed["unavailable"]
@@ -139,17 +206,40 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `evaluate` command to the CLI's subparsers."""
-    e = sub.add_parser("evaluate", help="evaluate a labelled folder or zip: accuracy, calibration, fitted T")
-    e.add_argument("path", metavar="PATH", help="ImageFolder folder or zip (class/image.png), or a zip with labels.csv")
+    e = sub.add_parser(
+        "evaluate",
+        help="evaluate a labelled folder or zip (or re-score a results file): accuracy, calibration, fitted T",
+    )
+    e.add_argument(
+        "path",
+        metavar="PATH",
+        help="ImageFolder folder or zip (class/image.png), a zip with labels.csv, or a results file (.parquet, .csv) "
+        "to re-score without any model",
+    )
+    e.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="score at this T (default 1); the fitted T is reported beside it",
+    )
     add_model_arguments(e)
     e.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
     e.add_argument("--batch-size", type=int, help="images per forward pass (default: chosen from the input size)")
-    e.add_argument("--out", help="write per-image results with logits to a .parquet or .csv file")
+    e.add_argument(
+        "--out",
+        help="write per-image results with logits to a .parquet (compact) or .csv file; for a results file: rewrite it",
+    )
+    e.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="for a results file: also the label issues and the per-class report (a run always has them)",
+    )
     e.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help=BACKEND_HELP)
     e.add_argument(
         "--features",
         action="store_true",
-        help="also keep each image's penultimate-layer features (float16) and write them to --out",
+        help="also keep each image's penultimate-layer features (float16) and write them to --out (for a results "
+        "file: keep its features in --out)",
     )
     e.add_argument("--runner", choices=("local", "ray"), default="local", help=RUNNER_HELP)
     e.add_argument("--address", help="with --runner ray: auto, host:port or ray://host:10001 (default: a local Ray)")

@@ -2,9 +2,9 @@
 
 Features are the penultimate-layer vectors (`core.features`), one row per image. Maps: PCA at once
 (scikit-learn, randomized SVD for wide features), t-SNE on request (scikit-learn, after PCA to 50
-dimensions) run in stages so a page can show progress. Similarity is the cosine of two feature vectors:
-rows are scaled to unit length once, then blocks of rows are multiplied against all rows (a BLAS matrix
-product per block: 50,000 x 1,280 features take a few seconds, never an n x n matrix in memory).
+dimensions) run in stages so a page can show progress. Similarity is the cosine of two feature vectors
+(`FeatureIndex`): blocks of rows are scaled to unit length and multiplied against all rows (a BLAS matrix product
+per block, never an n x n matrix in memory, nor a float32 copy of all the features).
 """
 
 from __future__ import annotations
@@ -16,13 +16,21 @@ import pandas as pd
 import torch
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from sklearn.utils.extmath import randomized_svd
 
 from core.errors import InputError
 
 BLOCK_ROWS = 1024
+SCAN_ROWS = 8192  # rows turned into float32 at a time (40 MB at 1,280 dimensions)
+PROJECTION_DIMS = 128  # near-duplicates: candidates are found in this many dimensions, then checked in full
+PROJECTION_SAMPLE = 4096  # rows the projection's directions are taken from
+PAIR_ROWS = 256  # near-duplicates: rows compared with every row after them at a time (50 MB at 50,000 rows)
+CANDIDATES_PER_ROW = 64  # more per row in a block: that block is compared in full instead
 TSNE_PCA_DIMS = 50
 TSNE_STAGES = 4
 TSNE_STAGE_ITERATIONS = 250  # scikit-learn's least max_iter; the first stage is its early exaggeration
+TSNE_LIMIT = 5_000  # images; above, t-SNE is computed on a sample of this many (the page says so)
+TSNE_SECONDS = 105  # what TSNE_LIMIT images took on 2 busy cores (benchmarks/bench_scale.py), for the page's hint
 DUPLICATE_THRESHOLD = 0.98
 MAX_PAIRS = 10_000
 
@@ -45,6 +53,13 @@ def pca_map(features: np.ndarray | torch.Tensor, *, seed: int = 0) -> np.ndarray
     if x.shape[0] >= 2:
         out[:, :components] = PCA(n_components=components, random_state=seed).fit_transform(x)
     return out
+
+
+def tsne_rows(n: int, *, limit: int = TSNE_LIMIT, seed: int = 0) -> np.ndarray:
+    """The rows a t-SNE map is computed on: all `n` up to `limit`, else a seeded random sample of `limit`, sorted."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
 def tsne_map(
@@ -87,76 +102,138 @@ def tsne_map(
     return y
 
 
-def unit_rows(features: np.ndarray | torch.Tensor) -> np.ndarray:
-    """Rows scaled to length 1 (a zero row stays zero), float32: cosine similarity is then a dot product."""
-    x = as_matrix(features)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+class FeatureIndex:
+    """Cosine similarity over a set's features, exact, without a float32 copy of them.
 
-
-def nearest_neighbours(
-    unit: np.ndarray, queries: np.ndarray | list[int], *, k: int = 8
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each query row, the `k` most similar other rows: (indices, similarities), each (q, k), most
-    similar first (ties by lower index). `unit` comes from `unit_rows`."""
-    q = np.asarray(queries, dtype=np.int64).reshape(-1)
-    n = unit.shape[0]
-    if len(q) and (q.min() < 0 or q.max() >= n):
-        raise InputError(f"query indices must be 0..{n - 1}")
-    k = max(0, min(k, n - 1))
-    indices = np.empty((len(q), k), dtype=np.int64)
-    similarities = np.empty((len(q), k), dtype=np.float32)
-    for start in range(0, len(q), BLOCK_ROWS):
-        rows = q[start : start + BLOCK_ROWS]
-        sims = unit[rows] @ unit.T
-        sims[np.arange(len(rows)), rows] = -np.inf  # never one's own neighbour
-        if k == 0:
-            continue
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sims, axis=1)[:, :k]
-        part_sims = np.take_along_axis(sims, part, axis=1)
-        order = np.lexsort((part, -part_sims), axis=1)
-        indices[start : start + len(rows)] = np.take_along_axis(part, order, axis=1)
-        similarities[start : start + len(rows)] = np.take_along_axis(part_sims, order, axis=1)
-    return indices, similarities
-
-
-def near_duplicates(
-    unit: np.ndarray, *, threshold: float = DUPLICATE_THRESHOLD, max_pairs: int = MAX_PAIRS
-) -> pd.DataFrame:
-    """Pairs (a < b) with cosine similarity >= `threshold`, most similar first, at most `max_pairs`.
-
-    Columns a, b, similarity. Each block of rows is compared only with itself and the rows after it.
+    Keeps the features as they come (float16 from a run or a results file: 128 MB for 50,000 x 1,280) and each
+    row's length; blocks of rows are turned into float32 unit rows only while they are compared. One image's
+    look-alikes are one blocked matrix-vector product over all rows (`neighbours`); near-duplicate pairs
+    (`duplicates`) are found without comparing all pairs in full: see there.
     """
-    if not -1.0 <= threshold <= 1.0:
-        raise InputError(f"the similarity threshold must be in [-1, 1], got {threshold}")
-    n = unit.shape[0]
-    found_a: list[np.ndarray] = []
-    found_b: list[np.ndarray] = []
-    found_s: list[np.ndarray] = []
-    kept = 0
-    for start in range(0, n, BLOCK_ROWS):
-        stop = min(n, start + BLOCK_ROWS)
-        sims = unit[start:stop] @ unit[start:].T
-        # within the block itself keep only b > a
-        sims[:, : stop - start][np.tril_indices(stop - start)] = -np.inf
-        rows, cols = np.nonzero(sims >= threshold)
-        if len(rows):
-            found_a.append(rows + start)
-            found_b.append(cols + start)
-            found_s.append(sims[rows, cols])
-            kept += len(rows)
-        if kept > 4 * max_pairs:  # keep memory bounded on a set of look-alikes
-            found_a, found_b, found_s = _top(found_a, found_b, found_s, max_pairs)
-            kept = len(found_a[0])
-    if not found_a:
-        return pd.DataFrame({"a": np.empty(0, np.int64), "b": np.empty(0, np.int64), "similarity": np.empty(0)})
-    a, b, s = (x[0] for x in _top(found_a, found_b, found_s, max_pairs))
-    return pd.DataFrame({"a": a.astype(np.int64), "b": b.astype(np.int64), "similarity": s.astype(np.float64)})
+
+    def __init__(self, features: np.ndarray | torch.Tensor) -> None:
+        x = features.numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
+        if x.dtype not in (np.float16, np.float32):
+            x = x.astype(np.float32)
+        if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+            raise InputError(f"features must be a non-empty (n, dim) array, got shape {x.shape}")
+        self.features = x
+        self.norms = np.empty(x.shape[0], dtype=np.float32)
+        for start in range(0, len(x), SCAN_ROWS):
+            block = x[start : start + SCAN_ROWS].astype(np.float32)
+            if not np.isfinite(block).all():
+                raise InputError("some features are NaN or infinite")
+            self.norms[start : start + SCAN_ROWS] = np.linalg.norm(block, axis=1)
+        self.inverse = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.norms > 0)
+        self._projected: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.features.shape[0])
+
+    def unit(self, rows: slice | np.ndarray) -> np.ndarray:
+        """Those rows as float32 unit rows (a zero row stays zero)."""
+        x = self.features[rows].astype(np.float32)
+        x *= self.inverse[rows][:, None]
+        return x
+
+    def neighbours(self, queries: np.ndarray | list[int], *, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """For each query row, the `k` most similar other rows: (indices, similarities), each (q, k), most
+        similar first (ties by lower index). Exact: every row is compared, a block at a time."""
+        q = np.asarray(queries, dtype=np.int64).reshape(-1)
+        n = self.n
+        if len(q) and (q.min() < 0 or q.max() >= n):
+            raise InputError(f"query indices must be 0..{n - 1}")
+        k = max(0, min(k, n - 1))
+        indices = np.empty((len(q), k), dtype=np.int64)
+        similarities = np.empty((len(q), k), dtype=np.float32)
+        for begin in range(0, len(q), BLOCK_ROWS):
+            rows = q[begin : begin + BLOCK_ROWS]
+            wanted = self.unit(rows)
+            sims = np.empty((len(rows), n), dtype=np.float32)
+            for start in range(0, n, SCAN_ROWS):
+                block = self.features[start : start + SCAN_ROWS].astype(np.float32)
+                sims[:, start : start + SCAN_ROWS] = (wanted @ block.T) * self.inverse[start : start + SCAN_ROWS]
+            sims[np.arange(len(rows)), rows] = -np.inf  # never one's own neighbour
+            if k == 0:
+                continue
+            part = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sims, axis=1)[:, :k]
+            part_sims = np.take_along_axis(sims, part, axis=1)
+            order = np.lexsort((part, -part_sims), axis=1)
+            indices[begin : begin + len(rows)] = np.take_along_axis(part, order, axis=1)
+            similarities[begin : begin + len(rows)] = np.take_along_axis(part_sims, order, axis=1)
+        return indices, similarities
+
+    def projected(self) -> np.ndarray:
+        """Each unit row's coordinates on `PROJECTION_DIMS` orthonormal directions (the main ones of a sample, by a
+        randomized SVD), float32 (n, dims); computed once."""
+        if self._projected is None:
+            dims = min(PROJECTION_DIMS, self.features.shape[1])
+            rng = np.random.default_rng(0)
+            sample = self.unit(np.sort(rng.choice(self.n, min(self.n, PROJECTION_SAMPLE), replace=False)))
+            _, _, basis = randomized_svd(sample - sample.mean(axis=0), dims, n_iter=2, random_state=0)
+            basis = basis.astype(np.float32).T
+            out = np.empty((self.n, basis.shape[1]), dtype=np.float32)
+            for start in range(0, self.n, SCAN_ROWS):
+                out[start : start + SCAN_ROWS] = self.unit(slice(start, start + SCAN_ROWS)) @ basis
+            self._projected = out
+        return self._projected
+
+    def duplicates(self, *, threshold: float = DUPLICATE_THRESHOLD, max_pairs: int = MAX_PAIRS) -> pd.DataFrame:
+        """Pairs (a < b) with cosine similarity >= `threshold`, most similar first, at most `max_pairs`.
+
+        Columns a, b, similarity. Exact, without all pairs in full: for unit rows, cos >= t means a distance
+        of at most sqrt(2 - 2t), and a projection on orthonormal directions never lengthens a distance, so only
+        the pairs within that distance in `PROJECTION_DIMS` dimensions (one matrix product, the squared distance
+        read straight from it) can qualify; those candidates are then compared in full. Wide features only (else,
+        and where a block has too many candidates, that block is compared in full).
+        """
+        if not -1.0 <= threshold <= 1.0:
+            raise InputError(f"the similarity threshold must be in [-1, 1], got {threshold}")
+        n, wide = self.n, self.features.shape[1] > 2 * PROJECTION_DIMS
+        radius = 2.0 - 2.0 * threshold + 1e-4  # squared; the margin covers float32 rounding
+        if wide:
+            p = self.projected()
+            squares = (p * p).sum(axis=1, dtype=np.float32)[:, None]
+            ones = np.ones((n, 1), dtype=np.float32)
+            # [p_i, |p_i|^2, 1] . [-2 p_j, 1, |p_j|^2] = |p_i - p_j|^2
+            left, right = np.hstack([p, squares, ones]), np.hstack([-2.0 * p, ones, squares])
+        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        kept = 0
+        for start in range(0, n, PAIR_ROWS):
+            stop = min(n, start + PAIR_ROWS)
+            a, b = None, None
+            if wide:
+                close = np.flatnonzero((left[start:stop] @ right[start:].T).ravel() <= radius)
+                if len(close) <= CANDIDATES_PER_ROW * (stop - start):
+                    a, b = np.divmod(close, n - start)
+                    a, b = a + start, b + start
+                    keep = b > a
+                    a, b = a[keep], b[keep]
+                    others, where = np.unique(b, return_inverse=True)  # each row turned into a unit row once
+                    mine = self.unit(slice(start, stop))[a - start]
+                    sims = np.einsum("ij,ij->i", mine, self.unit(others)[where])
+            if a is None or b is None:  # narrow features or a crowded block: compare it with every row after it
+                block = self.unit(slice(start, stop)) @ self.unit(slice(start, n)).T
+                block[:, : stop - start][np.tril_indices(stop - start)] = -np.inf  # within the block only b > a
+                rows, cols = np.nonzero(block >= threshold)
+                a, b, sims = rows + start, cols + start, block[rows, cols]
+            hit = sims >= threshold
+            if hit.any():
+                found.append((a[hit], b[hit], sims[hit]))
+                kept += int(hit.sum())
+            if kept > 4 * max_pairs:  # keep memory bounded on a set of look-alikes
+                found = [_top(found, max_pairs)]
+                kept = len(found[0][0])
+        if not found:
+            return pd.DataFrame({"a": np.empty(0, np.int64), "b": np.empty(0, np.int64), "similarity": np.empty(0)})
+        a, b, s = _top(found, max_pairs)
+        return pd.DataFrame({"a": a.astype(np.int64), "b": b.astype(np.int64), "similarity": s.astype(np.float64)})
 
 
 def _top(
-    a: list[np.ndarray], b: list[np.ndarray], s: list[np.ndarray], limit: int
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    aa, bb, ss = np.concatenate(a), np.concatenate(b), np.concatenate(s)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    aa, bb, ss = (np.concatenate([part[i] for part in found]) for i in range(3))
     order = np.lexsort((bb, aa, -ss))[:limit]
-    return [aa[order]], [bb[order]], [ss[order]]
+    return aa[order], bb[order], ss[order]

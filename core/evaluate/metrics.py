@@ -156,8 +156,16 @@ def looks_like_probabilities(logits: Tensor) -> bool:
     z = logits.to(torch.float64)
     if z.ndim != 2 or z.shape[1] < 2:
         return False
-    rows = ((z >= 0) & (z <= 1)).all(dim=1) & ((z.sum(dim=1) - 1).abs() <= 0.01)
-    return bool(rows.double().mean() > 0.9)
+    return bool(probability_rows(z).double().mean() > PROBABILITY_ROWS)
+
+
+PROBABILITY_ROWS = 0.9  # the share of rows that look like probabilities above which the warning is given
+
+
+def probability_rows(logits: Tensor) -> Tensor:
+    """Which rows (n, classes) are all in [0, 1] and sum to 1 within 0.01 (bool, n)."""
+    z = logits.to(torch.float64)
+    return ((z >= 0) & (z <= 1)).all(dim=1) & ((z.sum(dim=1) - 1).abs() <= 0.01)
 
 
 def fit_temperature(logits: Tensor, targets: Tensor, *, max_iter: int = 100) -> float:

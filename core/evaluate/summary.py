@@ -8,9 +8,10 @@ from core.evaluate.run import EvalResult
 
 def summary(result: EvalResult, fit: TemperatureFit) -> dict[str, object]:
     """The JSON the CLI prints: n, top1, top5, ece, nll, fitted_temperature, ece_after, nll_after,
-    images_per_second, errors [{file, error}] (plus brier and mce before/after, model, seconds), notes [sentences
-    about the set: how a zip's names were decoded, OS metadata left out] and file_notes {file: [sentences]} for
-    the images something was done to (EXIF turn, CMYK, upscaled 8×, only the centre seen)."""
+    images_per_second, errors [{file, error}] (plus brier and mce before/after, model, seconds, temperature: the
+    T of the figures without "_after", 1 unless asked), notes [sentences about the set: how a zip's names were
+    decoded, OS metadata left out] and file_notes {file: [sentences]} for the images something was done to (EXIF
+    turn, CMYK, upscaled 8×, only the centre seen)."""
     return {
         "n": result.n,
         "top1": fit.before.top1,
@@ -31,4 +32,5 @@ def summary(result: EvalResult, fit: TemperatureFit) -> dict[str, object]:
         "probabilities_warning": fit.probabilities_warning,
         "notes": list(result.notes),
         "file_notes": {file: list(notes) for file, notes in result.file_notes.items()},
+        "temperature": fit.before.temperature,
     }

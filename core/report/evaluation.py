@@ -10,14 +10,9 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from core.charts.evaluate import MAX_HEATMAP_CLASSES, confusion_matrix_figure, reliability_figure
-from core.evaluate.metrics import TemperatureFit, calibrate, calibration_table, compute_metrics, confidence_and_correct
-from core.evaluate.records import (
-    confused_pairs,
-    confusion_matrix,
-    most_confident_mistakes,
-    records_table,
-    shown_classes,
-)
+from core.evaluate.metrics import TemperatureFit
+from core.evaluate.records import confused_pairs, confusion_matrix, most_confident_mistakes, shown_classes
+from core.evaluate.rescore import Rescorer
 from core.evaluate.run import EvalResult
 from core.i18n import t
 from core.labels import label_of
@@ -28,13 +23,13 @@ THUMBNAIL_SIDE = 96
 
 
 def _metrics_html(
-    result: EvalResult, fit: TemperatureFit, *, temperature: float, lang: str
+    scorer: Rescorer, fit: TemperatureFit, *, temperature: float, lang: str
 ) -> tuple[str, list[tuple[str, float]]]:
     """The headline table (T = 1, the fitted T, the chosen T) and the temperatures of its columns."""
     temps = [(t("report.at_one", lang), 1.0), (t("report.at_fitted", lang, t=fit.temperature), fit.temperature)]
     if abs(temperature - 1.0) > 5e-3 and abs(temperature - fit.temperature) > 5e-3:
         temps.append((t("report.at_chosen", lang, t=temperature), temperature))
-    metrics = [compute_metrics(result.logits, result.targets, temperature=value) for _, value in temps]
+    metrics = [scorer.metrics(value) for _, value in temps]
     rows: list[list[object]] = []
     for name in ("top1", "top5", "nll", "ece", "mce", "brier"):
         values = [getattr(m, name) for m in metrics]
@@ -88,6 +83,7 @@ def evaluation_report(
     max_mistakes: int = 12,
     lang: str = "en",
     generated: datetime | None = None,
+    scorer: Rescorer | None = None,
 ) -> str:
     """The Evaluation page's findings as one HTML file: headline metrics, reliability diagram, confusion,
     the most confident mistakes and, when given, the likely label errors.
@@ -99,8 +95,10 @@ def evaluation_report(
         fit: the fitted temperature, computed here when None.
         label_issues: `core.diagnose.label_issues`' table, or None when not computed.
         thumbnails: PNG bytes per file name, shown next to mistakes and label issues.
+        scorer: the result made ready to re-score (the page's, with its temperatures scored); made here when None.
     """
-    fit = fit or calibrate(result.logits, result.targets)
+    scorer = scorer or Rescorer(result)
+    fit = fit or scorer.calibrate()
     charts = Charts()
     title = t("report.evaluation_title", lang)
     meta = [
@@ -114,16 +112,15 @@ def evaluation_report(
     body = [f"<header><h1>{esc(title)}</h1>{meta_html(meta)}</header>"]
     if result.notes:  # how a zip's names were read, OS metadata left out
         body.append("<ul>" + "".join(f"<li>{esc(note)}</li>" for note in result.notes) + "</ul>")
-    metrics, temps = _metrics_html(result, fit, temperature=temperature, lang=lang)
+    metrics, temps = _metrics_html(scorer, fit, temperature=temperature, lang=lang)
     body.append(f'<section class="metrics"><h2>{esc(t("report.headline", lang))}</h2>{metrics}')
     curves = []
     for name, value in temps:
-        confidence, correct = confidence_and_correct(result.logits, result.targets, temperature=value)
-        curves.append((name, calibration_table(confidence, correct)))
+        curves.append((name, scorer.at(value).calibration))
     body.append(f"<h3>{esc(t('report.reliability', lang))}</h3>{charts.html(reliability_figure(curves, lang=lang))}")
     body.append("</section>")
 
-    records = records_table(result, labels, temperature=temperature)
+    records = scorer.at(temperature, names=labels).records
     body.append(f'<section class="page confusion"><h2>{esc(t("report.confusion", lang, t=temperature))}</h2>')
     shown = shown_classes(records)
     if len(shown) <= MAX_HEATMAP_CLASSES:

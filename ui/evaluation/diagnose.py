@@ -2,10 +2,10 @@
 map, look-alikes, two models on one set, weak slices.
 
 One tool at a time, picked with a segmented control: only the picked tool computes anything (an
-expander or a tab would compute them all on every rerun). Heavy results are cached per result key;
-big arrays (unit-length features) with `st.cache_resource`, so a rerun never copies them.
-Session state (prefix "diag_"): the picked tool, the class filter, the t-SNE map of the current result,
-the second model's result.
+expander or a tab would compute them all on every rerun). Small results are cached per result key (shared by
+sessions); what holds the features (`core.diagnose.embedding.FeatureIndex`) is kept with the stored result in the
+session's state, so it goes when the session ends. Session state (prefix "diag_"): the picked tool, the class
+filter, the t-SNE map of the current result, the second model's result.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
-from core.charts.diagnose import confusion_view_figure, embedding_figure, selected_rows
+from core.charts.diagnose import COLOUR_BY, confusion_view_figure, embedding_figure, selected_rows
 from core.datasets.sets import LabelledSet
 from core.diagnose import classes, compare, embedding, slices
 from core.errors import LogitscopeError
@@ -32,6 +33,9 @@ from ui.sidebar import chosen_backend
 TOOLS = ("issues", "images", "classes", "map", "lookalikes", "compare", "slices")
 MAP_GALLERY_SIZE = 24
 NEIGHBOURS = 8
+MAP_OVERLAYS_UP_TO = 5_000  # images; above, the map's overlays start switched off
+PICKER_OPTIONS = 200  # names offered by the look-alikes picker at once (the search box narrows them)
+DUPLICATES_AT_ONCE_UP_TO = 5_000  # images; above, near-duplicates are searched on request (seconds to a minute)
 
 
 def init_state() -> None:
@@ -49,10 +53,14 @@ def _report(key: tuple[str, ...], names_key: str, _result: EvalResult, _names: S
     return classes.per_class_report(_result.targets.numpy(), predictions, _names, num_classes=_result.num_classes)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _unit(key: tuple[str, ...], _result: EvalResult) -> np.ndarray:
-    assert _result.features is not None
-    return embedding.unit_rows(_result.features)
+def _index(view: View) -> embedding.FeatureIndex:
+    """The features' index, built once per stored result and kept with it (session state), not in a shared cache."""
+    found = view.kept.get("feature_index")
+    if not isinstance(found, embedding.FeatureIndex):
+        assert view.result.features is not None
+        found = embedding.FeatureIndex(view.result.features)
+        view.kept["feature_index"] = found
+    return found
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -62,8 +70,8 @@ def _pca(key: tuple[str, ...], _result: EvalResult) -> np.ndarray:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _duplicates(key: tuple[str, ...], threshold: float, _unit_rows: np.ndarray) -> pd.DataFrame:
-    return embedding.near_duplicates(_unit_rows, threshold=threshold)
+def _duplicates(key: tuple[str, ...], threshold: float, _index: embedding.FeatureIndex) -> pd.DataFrame:
+    return _index.duplicates(threshold=threshold)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -202,7 +210,7 @@ def classes_tool(view: View) -> None:
     left, right = st.columns(2)
     top = left.slider(t("diag.confusion.top", lang), 2, 40, 20, key="diag_confusion_top")
     log_colour = right.toggle(t("diag.confusion.log", lang), key="diag_confusion_log")
-    predictions = view.result.logits.argmax(dim=1).numpy()
+    predictions = view.scorer.predictions
     matrix = classes.confusion_counts(view.result.targets.numpy(), predictions, num_classes=view.result.num_classes)
     chosen = classes.most_confused(matrix, top=top)
     st.plotly_chart(confusion_view_figure(chosen, view.names, log_colour=log_colour, lang=lang), width="stretch")
@@ -216,63 +224,115 @@ def _no_features(view: View) -> bool:
     return False
 
 
+def _tsne(view: View) -> tuple[np.ndarray, np.ndarray] | None:
+    """The t-SNE map of the current result (all images up to `embedding.TSNE_LIMIT`, else a seeded sample of that
+    many) as (coords, rows), computed on request and kept in session state; None until then."""
+    lang, n = view.lang, view.result.n
+    stored = st.session_state["diag_tsne"]
+    if stored is not None and stored["key"] == view.key:
+        return stored["coords"], stored["rows"]
+    rows = embedding.tsne_rows(n)
+    if len(rows) < n:
+        st.caption(t("diag.map.tsne_sample", lang, n=n, sample=len(rows)))
+    if not st.button(t("diag.map.tsne_run", lang, n=len(rows)), key="diag_tsne_run"):
+        st.caption(t("diag.map.tsne_hint", lang, seconds=embedding.TSNE_SECONDS, limit=embedding.TSNE_LIMIT))
+        return None
+    bar = st.progress(0.0, text=t("diag.map.tsne_progress", lang, done=0, total=embedding.TSNE_STAGES))
+
+    def stage(done: int, total: int) -> None:
+        bar.progress(done / total, text=t("diag.map.tsne_progress", lang, done=done, total=total))
+
+    assert view.result.features is not None
+    coords = embedding.tsne_map(view.result.features[torch.from_numpy(rows)], on_progress=stage)
+    st.session_state["diag_tsne"] = {"key": view.key, "coords": coords, "rows": rows}
+    return coords, rows
+
+
 def map_tool(view: View) -> None:
-    lang = view.lang
+    lang, n = view.lang, view.result.n
     if _no_features(view):
         return
-    method = st.radio(
+    method_column, colour_column = st.columns([1, 2])
+    method = method_column.radio(
         t("diag.map.method", lang),
         ("pca", "tsne"),
         key="diag_map_method",
         horizontal=True,
         format_func=lambda k: t(f"diag.map.{k}", lang),
     )
-    coords = _pca(view.key, view.result)
+    colour = colour_column.segmented_control(
+        t("diag.map.colour", lang),
+        COLOUR_BY,
+        key="diag_map_colour",
+        default="true",
+        required=True,
+        format_func=lambda k: t(f"diag.map.colour.{k}", lang),
+    )
+    small = n <= MAP_OVERLAYS_UP_TO  # above this, the overlays start off: they would hide the points
+    left, right = st.columns(2)
+    show_mistakes = left.toggle(t("diag.map.show_mistakes", lang), value=small, key="diag_map_mistakes")
+    show_issues = right.toggle(t("diag.map.show_issues", lang), value=small, key="diag_map_issues")
+    coords, rows = _pca(view.key, view.result), None
     if method == "tsne":
-        stored = st.session_state["diag_tsne"]
-        if stored is not None and stored["key"] == view.key:
-            coords = stored["coords"]
-        elif st.button(t("diag.map.tsne_run", lang, n=view.result.n), key="diag_tsne_run"):
-            bar = st.progress(0.0, text=t("diag.map.tsne_progress", lang, done=0, total=embedding.TSNE_STAGES))
-
-            def stage(done: int, total: int) -> None:
-                bar.progress(done / total, text=t("diag.map.tsne_progress", lang, done=done, total=total))
-
-            assert view.result.features is not None
-            coords = embedding.tsne_map(view.result.features, on_progress=stage)
-            st.session_state["diag_tsne"] = {"key": view.key, "coords": coords}
-        else:
-            st.caption(t("diag.map.tsne_hint", lang))
-    issue_rows = view.label_issues()["index"].to_numpy()
-    predictions = view.result.logits.argmax(dim=1).numpy()
+        found = _tsne(view)
+        if found is not None:
+            coords, rows = found
+    issue_rows = view.label_issues()["index"].to_numpy() if show_issues else None
     fig = embedding_figure(
-        coords, view.result.targets.numpy(), view.names, predictions=predictions, issues=issue_rows, lang=lang
+        coords,
+        view.result.targets.numpy(),
+        view.names,
+        predictions=view.scorer.predictions,
+        confidence=view.at(view.temperature).per_image.confidence,
+        colour_by=colour or "true",
+        rows=rows,
+        show_mistakes=show_mistakes,
+        issues=issue_rows,
+        lang=lang,
     )
     event = st.plotly_chart(
         fig, width="stretch", key="diag_map", on_select="rerun", selection_mode=("points", "box", "lasso")
     )
-    rows = selected_rows(event)
+    selected = selected_rows(event)
     st.caption(t("diag.map.caption", lang))
-    if not rows:
+    if not selected:
         return
-    records = view.at(view.temperature).records.iloc[rows]
+    records = view.at(view.temperature).records.iloc[selected]
     records = _narrow(records, "target", "prediction")
     st.markdown(f"**{t('diag.map.selected', lang, n=len(records))}**")
     records_gallery(view, records.head(MAP_GALLERY_SIZE), "map")
 
 
 # ---------------------------------------------------------------- look-alikes and near-duplicates
+def _image_picker(view: View) -> int:
+    """One image of the set, found by typing part of its name (a list of 50,000 names is no picker)."""
+    lang, files = view.lang, view.result.files
+    opened = st.session_state.get("eval_selected")
+    query = st.text_input(t("diag.look.search", lang), key="diag_look_query", placeholder=t("diag.look.hint", lang))
+    needle = query.strip().lower()
+    matches = [i for i, name in enumerate(files) if needle in name.lower()] if needle else list(range(len(files)))
+    if opened in files and files.index(opened) not in matches[:PICKER_OPTIONS]:
+        matches.insert(0, files.index(opened))
+    if not matches:
+        st.caption(t("diag.look.no_match", lang, query=query))
+        return files.index(opened) if opened in files else 0
+    shown = matches[:PICKER_OPTIONS]
+    if len(matches) > len(shown):
+        st.caption(t("diag.look.more", lang, n=len(matches), shown=len(shown)))
+    default = shown.index(files.index(opened)) if opened in files and files.index(opened) in shown else 0
+    chosen = st.selectbox(t("diag.look.image", lang), shown, index=default, format_func=files.__getitem__)
+    return int(chosen)
+
+
 def lookalikes_tool(view: View) -> None:
     lang, result = view.lang, view.result
     if _no_features(view):
         return
-    unit = _unit(view.key, result)
-    files = list(result.files)
-    opened = st.session_state.get("eval_selected")
-    default = files.index(opened) if opened in files else 0
-    chosen = st.selectbox(t("diag.look.image", lang), range(len(files)), index=default, format_func=files.__getitem__)
-    indices, sims = embedding.nearest_neighbours(unit, [int(chosen)], k=NEIGHBOURS)
-    predictions = result.logits.argmax(dim=1).numpy()
+    index = _index(view)
+    files = result.files
+    chosen = _image_picker(view)
+    indices, sims = index.neighbours([chosen], k=NEIGHBOURS)
+    predictions = view.scorer.predictions
     st.caption(t("diag.look.caption", lang))
     neighbours = pd.DataFrame(
         {
@@ -290,7 +350,11 @@ def lookalikes_tool(view: View) -> None:
     card_grid(view, neighbours, "look", body, key_prefix="diag", columns=NEIGHBOURS)
     st.markdown(f"**{t('diag.dup.title', lang)}**")
     threshold = st.slider(t("diag.dup.threshold", lang), 0.90, 1.0, 0.98, 0.005, key="diag_dup_threshold")
-    pairs = _duplicates(view.key, float(threshold), unit)
+    if result.n > DUPLICATES_AT_ONCE_UP_TO and not st.toggle(
+        t("diag.dup.find", lang, n=result.n), key="diag_dup_find", help=t("diag.dup.find_help", lang)
+    ):
+        return
+    pairs = _duplicates(view.key, float(threshold), index)
     if pairs.empty:
         st.caption(t("diag.dup.none", lang))
         return

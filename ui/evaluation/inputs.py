@@ -1,26 +1,31 @@
 """UI helpers of the Dataset Evaluation page, data in: the source widgets, the run and the stored result.
 
 `data_input` draws the chosen source's widgets and returns a `DataIn` (the set and its key); `run_controls`
-runs the model when asked; `stored_result` gives the stored {"key", "result", "fit"} when it belongs to
-that key. Session state: "eval_result" is written only when a run completes (or a results file is read).
-The results themselves are drawn by `ui.evaluation.results`.
+runs the model when asked; `stored_result` gives the stored {"key", "result", "fit", "scorer"} when it belongs to
+that key. A zip or a results file comes as an upload (the server's upload limit is said under the uploader) or, where
+the operator allows it (`LOGITSCOPE_DATA_ROOTS`, `core.datasets.roots`), as a path on the server: a folder or zip of
+images, or a results file. Session state: "eval_result" is written only when a run completes (or a results file is
+read). The results themselves are drawn by `ui.evaluation.results`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from core.datasets.classes import resolver_for
+from core.datasets.roots import ROOTS_VARIABLE, data_roots, resolve_under_roots
 from core.datasets.sets import EmptyDatasetError, LabelledSet
-from core.datasets.sources import digits_set, open_zip
-from core.errors import LogitscopeError
+from core.datasets.sources import digits_set, open_path, open_zip
+from core.errors import InputError, LogitscopeError
 from core.evaluate.files import read_results
-from core.evaluate.metrics import DEFAULT_BINS, calibrate
+from core.evaluate.metrics import DEFAULT_BINS
+from core.evaluate.rescore import Rescorer
 from core.evaluate.run import EvalResult, Progress, evaluate
 from core.i18n import escape_markdown, t
 from core.models.spec import LoadedModel, ModelSpec
@@ -53,6 +58,12 @@ def _zip_set(
 ) -> LabelledSet:
     """The uploaded zip, listed once per (upload, model, labels): reruns never re-hash the bytes."""
     return open_zip(_data, resolver_for(_spec, labels), name=name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2, ttl=600)
+def _server_set(path: str, stamp: str, model_name: str, labels: tuple[str, ...], _spec: ModelSpec) -> LabelledSet:
+    """A folder or zip on the server, listed once per (path, its modification time, model, labels)."""
+    return open_path(path, resolver_for(_spec, labels))
 
 
 # ---------------------------------------------------------------- data in
@@ -98,25 +109,80 @@ def data_input(source: str, *, controls: SidebarControls, model: LoadedModel | N
             return DataIn()
         return _labelled(_digits(), model) if model is not None else DataIn()
     if source == "zip":
+        if _where(lang, "eval_zip_where") == "server":
+            return _server_folder(lang, model, labels)
         upload = st.file_uploader(
             t("eval.zip.upload", lang), type=["zip"], key="eval_zip", help=t("eval.zip.help", lang)
         )
+        upload_limit(lang)
         if upload is None or model is None:
             return DataIn()
-        try:
-            labelled = _zip_set(
-                upload.file_id, model.spec.name, tuple(labels), upload.name, model.spec, upload.getvalue()
-            )
-        except EmptyDatasetError as exc:
-            st.error(escape_markdown(str(exc)))
-            if exc.skipped:
-                st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True, width="stretch")
-            return DataIn()
-        except LogitscopeError as exc:
-            st.error(escape_markdown(str(exc)))
-            return DataIn()
-        return _labelled(labelled, model)
+        spec, data = model.spec, upload.getvalue()
+        return _opened(lambda: _zip_set(upload.file_id, spec.name, tuple(labels), upload.name, spec, data), model)
     return _results_file(lang)
+
+
+def _opened(open_set: Callable[[], LabelledSet], model: LoadedModel) -> DataIn:
+    """The set `open_set()` lists, or nothing with the reason shown (and what was skipped, when nothing was left)."""
+    try:
+        labelled = open_set()
+    except EmptyDatasetError as exc:
+        st.error(escape_markdown(str(exc)))
+        if exc.skipped:
+            st.dataframe(pd.DataFrame([vars(s) for s in exc.skipped]), hide_index=True, width="stretch")
+        return DataIn()
+    except LogitscopeError as exc:
+        st.error(escape_markdown(str(exc)))
+        return DataIn()
+    return _labelled(labelled, model)
+
+
+def upload_limit(lang: str) -> None:
+    """Under an uploader, on the page (not on hover): the server's upload limit and how to go past it."""
+    limit = int(st.get_option("server.maxUploadSize"))
+    key = "eval.upload_limit.roots" if data_roots() else "eval.upload_limit"
+    st.caption(t(key, lang, mb=limit, variable=ROOTS_VARIABLE))
+
+
+def _where(lang: str, key: str) -> str:
+    """ "upload" or, where the operator lists folders in LOGITSCOPE_DATA_ROOTS and the user picks it, "server"."""
+    if not data_roots():
+        return "upload"
+    where = st.radio(
+        t("eval.where", lang),
+        ("upload", "server"),
+        key=key,
+        horizontal=True,
+        format_func=lambda w: t(f"eval.where.{w}", lang),
+    )
+    return where or "upload"
+
+
+def _server_path(lang: str, key: str, label: str) -> Path | None:
+    """A path typed by the user, resolved under the allowed folders (an error shown and None when refused)."""
+    roots = data_roots()
+    typed = st.text_input(label, key=key, placeholder=str(roots[0] / "…"))
+    st.caption(t("eval.server.roots", lang, roots=", ".join(f"`{root}`" for root in roots)))
+    if not typed.strip():
+        return None
+    try:
+        return resolve_under_roots(typed, roots)
+    except LogitscopeError as exc:
+        st.error(escape_markdown(str(exc)))
+        return None
+
+
+def _stamp(path: Path) -> str:
+    info = path.stat()
+    return f"{info.st_mtime_ns}:{info.st_size}"
+
+
+def _server_folder(lang: str, model: LoadedModel | None, labels: Sequence[str]) -> DataIn:
+    path = _server_path(lang, "eval_zip_path", t("eval.server.folder", lang))
+    if path is None or model is None:
+        return DataIn()
+    spec, stamp = model.spec, _stamp(path)
+    return _opened(lambda: _server_set(str(path), stamp, spec.name, tuple(labels), spec), model)
 
 
 def _labelled(labelled: LabelledSet, model: LoadedModel) -> DataIn:
@@ -125,20 +191,37 @@ def _labelled(labelled: LabelledSet, model: LoadedModel) -> DataIn:
 
 
 def _results_file(lang: str) -> DataIn:
+    if _where(lang, "eval_results_where") == "server":
+        path = _server_path(lang, "eval_results_path", t("eval.server.results", lang))
+        if path is None:
+            return DataIn()
+        key = ("results-path", str(path), _stamp(path))  # a file changed on disk is read again
+        return _read_once(key, lambda: read_results(_results_path(path), path.name))
     upload = st.file_uploader(
         t("eval.results.upload", lang),
         type=["csv", "parquet"],
         key="eval_results_file",
         help=t("eval.results.help", lang),
     )
+    upload_limit(lang)
     if upload is None:
         return DataIn()
-    stored = st.session_state["eval_result"]
     key = ("results", upload.file_id)  # a new upload gets a new file id: the bytes are never re-hashed
+    return _read_once(key, lambda: read_results(upload.getvalue(), upload.name))
+
+
+def _results_path(path: Path) -> Path:
+    if path.is_dir():
+        raise InputError(f"{path.name}: a folder; a results file is a .parquet or .csv file")
+    return path
+
+
+def _read_once(key: tuple[str, ...], read: Callable[[], EvalResult]) -> DataIn:
+    """The stored result when it belongs to `key`; else `read()` it and store it (an error is shown, nothing kept)."""
+    stored = st.session_state["eval_result"]
     if stored is None or stored["key"] != key:
         try:
-            result = read_results(upload.getvalue(), upload.name)
-            _store(key, result)
+            _store(key, read())
         except LogitscopeError as exc:
             st.error(escape_markdown(str(exc)))
             return DataIn()
@@ -146,8 +229,12 @@ def _results_file(lang: str) -> DataIn:
 
 
 def _store(key: tuple[str, ...], result: EvalResult) -> None:
-    fit = calibrate(result.logits, result.targets) if result.n else None
-    st.session_state["eval_result"] = {"key": key, "result": result, "fit": fit}
+    """The result, made ready to re-score (one pass for what does not depend on T) and its T fitted, in session
+    state: the big arrays go when the session does."""
+    st.session_state["eval_result"] = None  # the previous result is released before the new one is prepared
+    scorer = Rescorer(result) if result.n else None
+    fit = scorer.calibrate() if scorer is not None else None
+    st.session_state["eval_result"] = {"key": key, "result": result, "fit": fit, "scorer": scorer}
     st.session_state["eval_selected"] = None
 
 

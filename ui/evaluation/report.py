@@ -51,6 +51,7 @@ def evaluation_html(view: View) -> str:
         thumbnails=thumbnails,
         max_mistakes=MAX_MISTAKES,
         lang=view.lang,
+        scorer=view.scorer,
     )
 
 

@@ -1,7 +1,7 @@
 """The Dataset Evaluation page's results: one `st.fragment` from the T slider to the downloads.
 
 `results_view` draws a stored evaluation (the data in, the run and the stored result are `ui.evaluation.inputs`).
-Moving T or the bins reruns only this fragment; each T is scored once (`ui.evaluation.view.at_temperature`). The
+Moving T or the bins reruns only this fragment; each T is one pass over the logits (the stored `Rescorer`). The
 renderers take a `View` (explicit arguments, no page globals); the debugging tools (`ui.evaluation.diagnose`) use the
 same `View`. Session state: "eval_temperature"/"eval_bins" are the knobs.
 """
@@ -107,7 +107,8 @@ def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reade
         caption += " · " + t("eval.run_caption", lang, seconds=result.seconds, rate=rate, backend=backend)
     st.caption(caption)
     temperature, bins = _temperature_controls(fit, lang)
-    view = View(stored["key"], result, fit, names, reader, temperature, bins, lang)  # type: ignore[arg-type]
+    scorer = stored["scorer"]
+    view = View(stored["key"], result, fit, names, scorer, reader, temperature, bins, lang, stored)  # type: ignore[arg-type]
     headline(view)
     calibration(view)
     confusion(view)

@@ -1,9 +1,11 @@
 """What the Evaluation page's renderers share: the `View` of one stored result at the slider's T, its caches, the
 gallery of image cards and the single-image view they open, and the handoff to the Inspector.
 
-Everything after the logits is computed once per (result, T, bins) by `at_temperature` (`core.evaluate.rescore`) and
-cached, so each T is scored once. Session state: "eval_selected"/"eval_selected_slot" name the image opened in the
-single-image view and the gallery it opens under.
+Everything after the logits comes from the stored result's `core.evaluate.rescore.Rescorer`, which lives in the
+session's state with the result (so a closed session's 50,000-image result goes with it): what does not depend on T
+is computed once, each T is one pass over the logits, and the last few T are kept. The caches shared by sessions hold
+only small derived data (label issues, thumbnails), keyed by the result's key. Session state:
+"eval_selected"/"eval_selected_slot" name the image opened in the single-image view and the gallery it opens under.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -21,7 +24,7 @@ from core.datasets.sets import Reader
 from core.diagnose.label_issues import label_issues
 from core.errors import LogitscopeError
 from core.evaluate.metrics import TemperatureFit
-from core.evaluate.rescore import AtTemperature, score_at
+from core.evaluate.rescore import AtTemperature, Rescorer
 from core.evaluate.run import EvalResult
 from core.evaluate.scores import probabilities
 from core.i18n import escape_markdown, t
@@ -44,23 +47,6 @@ def thumbnail_png(digest: str, name: str, _reader: Reader) -> bytes | None:
         return None
 
 
-# shared read-only by reruns and sessions (keyed by the result's content key); never mutated by the page
-@st.cache_resource(show_spinner=False, max_entries=48)
-def at_temperature(
-    key: tuple[str, ...],
-    names_key: str,
-    temperature: float,
-    bins: int,
-    _result: EvalResult,
-    _names: tuple[str, ...],
-) -> AtTemperature:
-    """`core.evaluate.rescore.score_at`, once per (result, names, T, bins).
-
-    `key` (the result's content key) and `names_key` (a digest of `_names`) stand for the unhashed arguments.
-    """
-    return score_at(_result, _names, temperature=temperature, bins=bins)
-
-
 @st.cache_data(max_entries=4, show_spinner=False)
 def _issues(key: tuple[str, ...], _result: EvalResult) -> pd.DataFrame:
     return label_issues(probabilities(_result.logits), _result.targets.numpy())
@@ -75,27 +61,31 @@ class View:
         result: the evaluation.
         fit: the fitted temperature.
         names: one label per class of the result.
+        scorer: the result made ready to re-score (kept with it in session state).
         reader: reads an image's bytes (None for a results file: no pictures).
         temperature: the slider's T.
         bins: calibration bins.
         lang: UI language.
+        kept: the session's stored result (a dict), where the tools keep what they build for it.
     """
 
     key: tuple[str, ...]
     result: EvalResult
     fit: TemperatureFit
     names: tuple[str, ...]
+    scorer: Rescorer
     reader: Reader | None
     temperature: float
     bins: int
     lang: str
+    kept: dict[str, object]
 
     @cached_property
     def names_key(self) -> str:
         return hashlib.sha256("\0".join(self.names).encode()).hexdigest()
 
     def at(self, temperature: float) -> AtTemperature:
-        return at_temperature(self.key, self.names_key, temperature, self.bins, self.result, self.names)
+        return self.scorer.at(temperature, bins=self.bins, names=self.names)
 
     def label_issues(self) -> pd.DataFrame:
         """cleanlab's likely label errors of the result (cached per result) with file names and labels: file, index,
@@ -157,6 +147,13 @@ def card_grid(
         single_image(view, selected)
 
 
+def precise_percent(p: float) -> str:
+    """A probability as a percentage with the digits that tell it apart from 100%: 99.97%, 99.9999%, 95.7%."""
+    gap = 1.0 - p
+    digits = 1 if gap >= 1e-3 else min(10, int(np.ceil(-np.log10(max(gap, 1e-16)))) - 1)
+    return f"{p * 100:.{digits}f}%"
+
+
 def records_gallery(view: View, rows: pd.DataFrame, slot: str) -> None:
     """Cards of per-image records (`core.evaluate.records.records_table` rows): true and predicted label (plain
     text), confidence, margin."""
@@ -165,8 +162,8 @@ def records_gallery(view: View, rows: pd.DataFrame, slot: str) -> None:
     def body(row: pd.Series) -> None:
         st.text(t("eval.card", lang, true=row["target_label"], predicted=row["prediction_label"]))
         confidence = float(row["confidence"])
-        st.progress(confidence, text=t("eval.card_confidence", lang, confidence=confidence))
-        st.caption(t("eval.card_margin", lang, margin=row["margin"]))
+        st.progress(confidence, text=t("eval.card_confidence", lang, confidence=precise_percent(confidence)))
+        st.caption(t("eval.card_margin", lang, margin=row["margin"], logits=row["logit_margin"]))
 
     card_grid(view, rows, slot, body)
 
@@ -192,7 +189,8 @@ def single_image(view: View, name: str) -> None:
             except LogitscopeError as exc:
                 picture.error(escape_markdown(str(exc)))
         picture.text(t("eval.card", lang, true=row["target_label"], predicted=row["prediction_label"]))
-        picture.caption(t("eval.card_numbers", lang, confidence=row["confidence"], margin=row["margin"]))
+        confidence = precise_percent(float(row["confidence"]))
+        picture.caption(t("eval.card_numbers", lang, confidence=confidence, margin=row["margin"]))
         with table:
             st.caption(t("eval.view.top_k", lang, t=temperature))
             top = top_k_table(logits, view.names, k=5, temperature=temperature)
