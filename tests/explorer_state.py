@@ -7,10 +7,13 @@ key); the real key presses are tested in the browser (tests/browser/).
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from typing import Any
 
+import numpy as np
+import torch
 from streamlit.testing.v1 import AppTest
 
 _STAMPS = itertools.count(1)
@@ -32,3 +35,14 @@ def move(at: AppTest, key: str, *, temperature: float, k: int, top_p: float | No
     settings = {"temperature": temperature, "k": k, "top_p": top_p, "at": next(_STAMPS)}
     at.session_state[key] = {"settings": settings}
     return at.run()
+
+
+def given_logits(data: dict[str, Any]) -> torch.Tensor:
+    """The logits in the explorer's data, as the browser unpacks them (little-endian float32 or float64)."""
+    raw = base64.b64decode(data["logits"])
+    return torch.from_numpy(np.frombuffer(raw, dtype="<f4" if data["dtype"] == "float32" else "<f8").copy())
+
+
+def top_label(data: dict[str, Any]) -> str:
+    """The name of the class with the largest logit in the explorer's data (rank 1 of its table)."""
+    return str(data["labels"][int(given_logits(data).argmax())])
