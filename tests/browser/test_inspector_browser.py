@@ -1,11 +1,19 @@
-"""The Image Inspector in a real browser: upload a photo, read the prediction, move the temperature slider."""
+"""The Image Inspector in a real browser: upload a photo, read the prediction, move T and k by keyboard on the
+client-side explorer (its table against torch on the server's own logits, from the page's CSV), then the share link
+and the downloads at the T the user left; several images follow one T."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+
+import pytest
+import torch
 
 from core.samples import sample_path
 from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.explorer_checks import GRID, ONE, check_view, csv_logits, press
 
 CATS = ("tabby", "tiger cat", "Egyptian cat")
 TALL = {"width": 1400, "height": 2600}  # Streamlit scrolls inside the page: a tall window shows all of it
@@ -24,7 +32,20 @@ def _first_percent(lines: str) -> float:
     return float(match.group(1))
 
 
-def test_upload_chelsea_see_a_cat_and_move_the_temperature(app_url, page) -> None:
+def _csv(page) -> tuple[torch.Tensor, list[str], dict[int, float]]:
+    """The shown image's "All logits (CSV)", downloaded as a person does: every exact logit, and p at the page's T."""
+    with page.expect_download() as download:
+        page.locator("[data-testid=stMain]").get_by_role("button", name="All logits (CSV)").click()
+    return csv_logits(Path(download.value.path()))
+
+
+def _heard(page, temperature: str) -> None:
+    """The server has heard the T the user left (the address bar is the share link) and finished its rerun."""
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('T') === '{temperature}'")
+    wait_for_app(page)
+
+
+def test_upload_chelsea_move_t_by_keyboard_then_share_and_download(app_url, page) -> None:
     page.goto(f"{app_url}/Image_Inspector")
     wait_for_app(page)
     assert page.get_by_role("heading", name="Image Inspector").is_visible()
@@ -36,23 +57,73 @@ def test_upload_chelsea_see_a_cat_and_move_the_temperature(app_url, page) -> Non
     lines = _lines(page)
     assert lines.split(" (")[0] in {f"1. {cat}" for cat in CATS}, lines
     assert "espresso" not in lines  # the upload replaced the default sample
-    before = _first_percent(lines)
+    z, labels, at_one = _csv(page)  # the oracle: the server's own logits, exactly
+    assert labels[int(z.argmax())] in CATS
+    root = page.locator(".lx-root")
+    check_view(root, z, labels, temperature=1.0, k=5)
     page.set_viewport_size(TALL)
     screenshot(page, "inspector-chelsea-t1")
 
-    slider = page.get_by_role("slider", name="Temperature T")
-    steps = ["1.3", "1.6", "2", "2.5", "3.2"]  # the log-scale stops right of T = 1
-    for value in steps:
-        slider.focus()  # a rerun may redraw the page; focus the thumb again before each key
-        page.keyboard.press("ArrowRight")
-        # one key at a time, each answered by the server, so no key lands on a widget that is being redrawn
-        page.get_by_text(f"Top-5 at T = {value}", exact=True).wait_for()
-        wait_for_app(page)
-    assert slider.get_attribute("aria-valuetext") == "3.2"
-    after_lines = _lines(page)
-    assert after_lines.split(" (")[0] == lines.split(" (")[0]  # same class at rank 1: T never changes the ranking
-    assert _first_percent(after_lines) < before  # a higher T flattens the distribution
+    # T by keyboard on the explorer's slider: each key redraws the table and chart in the browser, no rerun
+    for steps, value in enumerate(["1.3", "1.6", "2", "2.5", "3.2"], start=1):
+        press(root, ".lx-t-range", "ArrowRight")
+        check_view(root, z, labels, temperature=GRID[ONE + steps], k=5)
+        assert float(value) == GRID[ONE + steps]
+    press(root, ".lx-k-input", "ArrowUp")  # and k: top-6
+    check_view(root, z, labels, temperature=3.2, k=6)
+    # the server hears where the user left it: the lines, the checks and the link follow
+    _heard(page, "3.2")
+    assert page.get_by_text("Top-6 at T = 3.2", exact=True).count() >= 1
+    after = _lines(page)
+    assert after.split(" (")[0] == lines.split(" (")[0]  # same class at rank 1: T never changes the ranking
+    assert len(after.splitlines()) == 6
     screenshot(page, "inspector-chelsea-t3.2")
+
+    page.get_by_role("button", name="Share link").click()
+    link = page.locator("[data-testid=stPopoverBody] [data-testid=stCode] code").inner_text().strip()
+    assert "T=3.2" in link and "k=6" in link and "samples=" in link
+    page.keyboard.press("Escape")
+    # the downloads are built at the T the user left: the CSV's probabilities are torch's at T = 3.2
+    z_again, _, probabilities = _csv(page)
+    assert torch.equal(z_again, z)
+    expected = torch.softmax(z / 3.2, 0)
+    assert max(abs(probabilities[i] - float(expected[i])) for i in range(len(z))) < 1e-12
+    assert max(abs(at_one[i] - float(torch.softmax(z, 0)[i])) for i in range(len(z))) < 1e-12
+    with page.expect_download() as download:
+        page.locator("[data-testid=stMain]").get_by_role("button", name="Prediction (JSON)").click()
+    record = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert record["temperature"] == 3.2 and len(record["top_k"]) == 6
+    assert record["top_k"][0]["probability"] == pytest.approx(float(expected.max()), rel=1e-12)
+
+
+def test_several_images_follow_one_t(app_url, page) -> None:
+    page.set_viewport_size(TALL)
+    page.goto(f"{app_url}/Image_Inspector")
+    wait_for_app(page)
+    for name in ("Chelsea", "camera"):
+        page.get_by_text(name, exact=True).click()
+        wait_for_app(page)
+    page.get_by_role("heading", name="Summary of 3 images").wait_for()
+    coffee, labels, _ = _csv(page)
+    root = page.locator(".lx-root")
+    check_view(root, coffee, labels, temperature=1.0, k=5)
+    press(root, ".lx-t-range", "PageDown")  # half a decade down: T = 0.32
+    press(root, ".lx-t-range", "ArrowLeft")
+    check_view(root, coffee, labels, temperature=GRID[ONE - 6], k=5)
+    _heard(page, f"{GRID[ONE - 6]:g}")
+    # another image's details: the same explorer, its logits, the T the user left
+    page.locator("[data-testid=stSelectbox]").filter(has_text="Details for").locator("input").click()
+    page.get_by_role("option", name="chelsea.png").click()
+    page.get_by_role("heading", name="chelsea.png").wait_for()
+    wait_for_app(page)
+    cat, labels, probabilities = _csv(page)
+    assert labels[int(cat.argmax())] in CATS and not torch.equal(cat, coffee)
+    check_view(root, cat, labels, temperature=GRID[ONE - 6], k=5)
+    expected = torch.softmax(cat / GRID[ONE - 6], 0)  # and its CSV is at that T too
+    assert max(abs(probabilities[i] - float(expected[i])) for i in range(len(cat))) < 1e-12
+    press(root, ".lx-t-range", "End")
+    check_view(root, cat, labels, temperature=GRID[-1], k=5)
+    screenshot(page, "inspector-three-images-t20")
 
 
 def test_several_images_and_chinese(app_url, page) -> None:
