@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from playwright.sync_api import expect
 
 from core.samples import sample_path
 from tests.browser.conftest import screenshot, wait_for_app
@@ -174,3 +175,49 @@ def test_the_downloads_are_built_when_clicked(app_url, page) -> None:
     record = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert record["image"] == "coffee.png" and record["top_k"][0]["label"] == "espresso"
     assert len(record["top_k"]) == 5 and record["temperature"] == 1.0
+
+
+@pytest.fixture(scope="module")
+def checkpoint_50k(tmp_path_factory) -> Path:
+    """A resnet18 with 50,000 outputs (seeded random weights, float16: 74 MB) as safetensors, as a user uploads one."""
+    import torchvision
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(weights=None, num_classes=50_000).half()
+    path = tmp_path_factory.mktemp("checkpoint") / "resnet18_50k.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
+    return path
+
+
+def test_a_50000_class_checkpoint_moves_t_in_the_browser(app_url, page, checkpoint_50k) -> None:
+    page.goto(f"{app_url}/Image_Inspector")
+    wait_for_app(page)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.get_by_text("torch", exact=True).click()  # torch runs it at once (ONNX Runtime would export it first)
+    wait_for_app(page)
+    model = sidebar.locator("[data-testid=stSelectbox]").filter(has_text="Model").first.locator("input")
+    model.fill("Your checkpoint")  # the option is last of a long list: type to find it
+    page.get_by_role("option", name="Your checkpoint…").first.click()
+    wait_for_app(page)
+    sidebar.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(checkpoint_50k))
+    root = page.locator(".lx-root")
+    root.locator("tbody tr").first.wait_for(timeout=300_000)
+    wait_for_app(page, timeout_ms=300_000)
+    z, labels, _ = _csv(page)  # the oracle: the server's 50,000 logits, exactly
+    assert len(z) == 50_000
+    check_view(root, z, labels, temperature=1.0, k=5)
+    for key, index in [("ArrowRight", ONE + 1), ("PageDown", ONE - 4), ("Home", 0), ("End", len(GRID) - 1)]:
+        press(root, ".lx-t-range", key)
+        check_view(root, z, labels, temperature=GRID[index], k=5)
+    root.locator(".lx-k-input").fill("20")
+    root.locator(".lx-k-input").press("Tab")
+    check_view(root, z, labels, temperature=20.0, k=20)
+    # the server hears it (the verdict's header joins the explorer's caption); a checkpoint cannot travel in a link,
+    # but the CSV follows the T the user left
+    expect(page.get_by_text("Top-20 at T = 20", exact=True)).to_have_count(2, timeout=120_000)
+    wait_for_app(page)
+    assert page.evaluate("() => location.search") == ""
+    _, _, probabilities = _csv(page)
+    expected = torch.softmax(z / 20, 0)
+    assert max(abs(probabilities[i] - float(expected[i])) for i in range(len(z))) < 1e-12
