@@ -161,21 +161,8 @@ def logits_explorer(
         # a new value from the page, or one the browser does not show yet (a remount after the page followed it)
         memo.ask, memo.ask_id, memo.stale, fresh = given, memo.ask_id + 1, sent, False
     ask = memo.ask
-    view = view_data(
-        n,
-        temperature=ask.temperature,
-        k=ask.k,
-        top_p=ask.top_p,
-        lang=lang,
-        k_max=k_max,
-        show_k=show_k,
-        rows=layout.rows,
-        shown=layout.shown,
-        rest_label=layout.rest_label,
-        columns=layout.columns,
-        chart_n=layout.chart_n,
-        probability_format=layout.probability_format,
-    ) | {"ask": memo.ask_id}
+    settings = {"temperature": ask.temperature, "k": ask.k, "top_p": ask.top_p, "k_max": k_max, "show_k": show_k}
+    view = view_data(n, lang=lang, **settings, **asdict(layout)) | {"ask": memo.ask_id}
     view_json = json.dumps(view, ensure_ascii=False, separators=(",", ":"))
     payload_key = (source, view_json) if source is not None else None
     if payload_key is None or payload_key != memo.payload_key:

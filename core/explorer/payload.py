@@ -38,7 +38,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Final, Literal, cast, get_args
+from typing import Any, Final, Literal, cast, get_args
 
 import torch
 from torch import Tensor
@@ -126,7 +126,15 @@ def view_data(
     chart_n: int | None = None,
     probability_format: Literal["percent", "decimal"] = "percent",
 ) -> dict[str, object]:
-    """The rest of the explorer's data for `n` classes: the settings, the layout and the wording (checked)."""
+    """The rest of the explorer's data for `n` classes: the settings, the layout and the wording (checked; see the
+    module docstring for each key).
+
+    Args:
+        n: the number of classes.
+        temperature: the T to show first, inside the grid's range (`temperatures`).
+        k: the number of classes to list first (clipped to 1..k_max); `k_max` is clipped to the class count.
+        top_p: None for no top-p control, else its first value in (0, 1].
+    """
     value = check_temperature(temperature)
     low, high = min(temperatures), max(temperatures)
     if not low <= value <= high:
@@ -157,41 +165,11 @@ def view_data(
     }
 
 
-def explorer_data(
-    logits: Tensor,
-    labels: Sequence[str],
-    *,
-    temperature: float,
-    k: int,
-    lang: str,
-    top_p: float | None = None,
-    k_max: int = 20,
-    show_k: bool = True,
-    reference: bool = True,
-    temperatures: Sequence[float] = TEMPERATURES,
-) -> dict[str, object]:
-    """The explorer's data for one vector of logits, as the top-k table (see the module docstring for each key).
-
-    Args:
-        logits: one vector of logits (any float dtype; sent exactly).
-        labels: the class names ("#i" where the list is short).
-        temperature: the T to show first, inside the grid's range.
-        k: the number of classes to list first (clipped to 1..k_max); `k_max` is clipped to the class count.
-        top_p: None for no top-p control, else its first value in (0, 1].
-    """
+def explorer_data(logits: Tensor, labels: Sequence[str], **settings: Any) -> dict[str, object]:
+    """The explorer's whole data for one vector of logits: `class_data(logits, labels)` and `view_data(n, **settings)`
+    (the settings, layout and wording; see there) in one object, as the HTML report embeds it."""
     classes = class_data(logits, labels)
-    view = view_data(
-        int(cast(int, classes["n"])),
-        temperature=temperature,
-        k=k,
-        lang=lang,
-        top_p=top_p,
-        k_max=k_max,
-        show_k=show_k,
-        reference=reference,
-        temperatures=temperatures,
-    )
-    return view | classes
+    return view_data(int(cast(int, classes["n"])), **settings) | classes
 
 
 def json_script_text(value: object) -> str:
