@@ -95,6 +95,12 @@ def test_upload_chelsea_move_t_by_keyboard_then_share_and_download(app_url, page
     record = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert record["temperature"] == 3.2 and len(record["top_k"]) == 6
     assert record["top_k"][0]["probability"] == pytest.approx(float(expected.max()), rel=1e-12)
+    # and the report's own live explorer opens at that T and k
+    with page.expect_download() as download:
+        page.locator("[data-testid=stMain]").get_by_role("button", name="Download report (HTML)").first.click()
+    html = Path(download.value.path()).read_text(encoding="utf-8")
+    (block,) = re.findall(r'class="lx-data">(.*?)</script>', html)
+    assert (json.loads(block)["temperature"], json.loads(block)["k"]) == (3.2, 6)
 
 
 def test_several_images_follow_one_t(app_url, page) -> None:

@@ -69,19 +69,50 @@ def check_lab(root, z: list[float], labels: list[str], *, temperature: float, k:
     assert state["entropy_bits"] == pytest.approx(entropy, rel=RTOL, abs=1e-12)
     headers = [h.format(t=f"{temperature:g}", k=k) for h in HEADERS]
     assert root.locator("thead th").all_text_contents() == headers
-    rows = root.locator("tbody tr").evaluate_all("trs => trs.map(tr => [...tr.cells].map(td => td.textContent))")
-    assert len(rows) == shown + (shown < n)
-    for i, (label, shown_p, shown_p1, shown_rank, in_k, in_p) in enumerate(rows[:shown]):
+    # the rows in the page: every one, or for many classes a window of them (aria-rowindex: the header is row 1)
+    rows = root.locator("tbody tr:not(.lx-spacer)").evaluate_all(
+        "trs => trs.map(tr => [tr.getAttribute('aria-rowindex'), ...[...tr.cells].map(td => td.textContent)])"
+    )
+    rows, rest_row = (rows[:-1], rows[-1]) if shown < n else (rows, None)
+    numbered = [(int(r[0]) - 2 if r[0] else i, r[1:]) for i, r in enumerate(rows)]
+    assert [i for i, _ in numbered] == list(range(numbered[0][0], numbered[0][0] + len(numbered)))
+    assert len(rows) == shown or (shown > 60 and len(rows) == 60)
+    for i, (label, shown_p, shown_p1, shown_rank, in_k, in_p) in numbered:
         assert label == labels[i] and shown_rank == str(int(rank[i]) + 1)
         assert abs(float(shown_p) - float(p[i])) <= 0.5e-4 * (1 + 1e-9), (label, shown_p, float(p[i]))
         assert abs(float(shown_p1) - float(p1[i])) <= 0.5e-4 * (1 + 1e-9)
         assert in_k == ("✓" if rank[i] < k else "") and in_p == ("✓" if i in nucleus else "")
-    if shown < n:
-        label, rest, *_ = rows[-1]
+    if rest_row is not None:
+        _, label, rest, *_ = rest_row
         assert label.startswith("all other classes") and abs(float(rest) - float(p[shown:].sum())) <= 0.5e-4
     # the chart: the top classes by logit, largest first
     assert state["chart_indices"] == ranked[: min(12, n)].tolist()
     return state
+
+
+def test_a_thousand_classes_scroll_and_keep_up(app_url, page):
+    root = open_lab(page, f"{app_url}/Logits_Lab")
+    z = [round(math.sin(i * 7.3) * 6, 2) for i in range(1000)]  # ties too: the ranking puts the lower index first
+    names = [f"class {i}" for i in range(1000)]
+    rows = "label,logit\n" + "\n".join(f"{name},{value}" for name, value in zip(names, z, strict=True))
+    page.get_by_role("button", name="Import").click()
+    page.locator("[data-testid=stPopoverBody] [data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        files=[{"name": "thousand.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+    )
+    page.get_by_text("Loaded 1000 classes").first.wait_for()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    expect(root.locator("table")).to_have_attribute("aria-rowcount", "1001")  # a window of the rows is in the page
+    check_lab(root, z, names, temperature=1.0, k=3, top_p=0.9)
+    press(root, ".lx-t-range", "PageUp")  # T = 3.2
+    check_lab(root, z, names, temperature=GRID[ONE + 5], k=3, top_p=0.9)
+    # scrolled to the end: the last rows come into the page with the numbers at the T the user left
+    root.locator(".lx-scroll").evaluate("box => { box.scrollTop = box.scrollHeight; }")
+    expect(root.locator("tbody tr[aria-rowindex='1001']")).to_have_count(1)
+    check_lab(root, z, names, temperature=GRID[ONE + 5], k=3, top_p=0.9)
+    press(root, ".lx-t-range", "Home")  # and a key there redraws them
+    check_lab(root, z, names, temperature=GRID[0], k=3, top_p=0.9)
+    shot(page, "lab-thousand-scrolled")
 
 
 def test_edit_a_cell_move_t_by_keyboard_and_share_the_link(app_url, page, browser):

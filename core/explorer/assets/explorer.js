@@ -246,6 +246,9 @@ function drawChart(chart, view, probs, reference, kept) {
 let counter = 0;
 const COLUMNS = ['rank', 'label', 'logit', 'probability', 'cumulative']; // the top-k table, in this order
 const TALL_ROWS = 16; // more rows than this scroll inside the table's box
+const WINDOW_ROWS = 60; // more rows than this: only this many are in the page at once, around the scroll position
+const MARGIN_ROWS = 20; // of them, above the first row in view
+const ROW_PX = 30; // the height of a row in such a window (explorer.css: .lx-virtual)
 
 /** Probability as text: "95.664%" (formatProbability), or "0.6590" as tutorials print them (the Logits Lab). */
 function probabilityText(p, decimal) {
@@ -283,6 +286,7 @@ export function mount(root, data, options = {}) {
     view.kMax = Math.max(1, Math.min(next.k_max, view.z.length));
     // rows "top": the top-k by logit, ranked; rows "all": every class in the given order, those past `shown` as one row
     view.all = next.rows === 'all';
+    root.classList.toggle('lx-all', view.all);
     view.shown = view.all ? Math.max(1, Math.min(next.shown ?? view.z.length, view.z.length)) : null;
     view.restLabel = next.rest_label ?? '';
     view.columns = next.columns ?? COLUMNS;
@@ -343,36 +347,88 @@ export function mount(root, data, options = {}) {
     return td;
   }
 
-  /** The rows for these k (the table's fixed cells, and the chart's bars): rebuilt when k or the logits change. */
+  /** One class's row: its fixed cells written (rank, label, logit, top-k tick, p at T = 1), the others by writeRows. */
+  function makeRow(n) {
+    const index = view.rows[n];
+    const text = {
+      rank: String(view.all ? view.rankOf[index] + 1 : n + 1),
+      label: view.labels[index],
+      logit: view.z[index].toFixed(4),
+      top_k: view.all && view.rankOf[index] < view.k ? '✓' : '',
+      reference: probabilityText(view.atOne.rows[n], view.decimal),
+    };
+    const tr = document.createElement('tr');
+    tr.n = n;
+    tr.cellOf = Object.fromEntries(view.columns.map((name) => [name, cell(tr, name, text[name] ?? '')]));
+    if (view.virtual) tr.setAttribute('aria-rowindex', String(n + 2)); // the header is row 1
+    return tr;
+  }
+
+  function spacer() {
+    const tr = document.createElement('tr');
+    tr.className = 'lx-spacer';
+    tr.setAttribute('aria-hidden', 'true');
+    const td = document.createElement('td');
+    td.colSpan = view.columns.length;
+    tr.appendChild(td);
+    return tr;
+  }
+
+  /** The rows for these k (the table's fixed cells, and the chart's bars): rebuilt when k or the logits change.
+   * Many rows (the Lab's thousand classes) are a window: only the rows in view and a margin are in the page, between
+   * two spacers as tall as the rows they stand for (a redraw then lays out sixty rows, not a thousand). */
   function rebuildRows() {
-    view.atOne = null;
     view.rest = view.all && view.shown < view.z.length;
     if (view.all) {
       ranking();
       view.rows = Array.from({ length: view.shown }, (_, i) => i);
     } else view.rows = topK(view.z, view.k);
     view.chartRows = view.chartN ? topK(view.z, Math.min(view.chartN, view.z.length)) : view.rows;
-    const fixed = (index, n) => ({
-      rank: String(view.all ? view.rankOf[index] + 1 : n + 1),
-      label: view.labels[index],
-      logit: view.z[index].toFixed(4),
-      top_k: view.all && view.rankOf[index] < view.k ? '✓' : '',
-    });
-    const trs = view.rows.map((index, n) => {
-      const tr = document.createElement('tr');
-      const text = fixed(index, n);
-      tr.cellOf = Object.fromEntries(view.columns.map((name) => [name, cell(tr, name, text[name] ?? '')]));
-      return tr;
-    });
+    const one = softmaxAt(view.s, 1); // the probabilities at T = 1 never move: computed once per set of rows
+    view.atOne = { rows: view.rows.map((i) => one.p(i)), chart: view.chartRows.map((i) => one.p(i)) };
+    if (view.rest) view.atOne.rest = restTotal(one);
+    view.virtual = view.rows.length > WINDOW_ROWS;
+    root.classList.toggle('lx-virtual', view.virtual);
+    if (view.virtual) el.table.setAttribute('aria-rowcount', String(view.rows.length + 1 + (view.rest ? 1 : 0)));
+    else el.table.removeAttribute('aria-rowcount');
+    view.restRow = null;
     if (view.rest) { // the classes past `shown`: one row with their total, no rank, logit or ticks of its own
       const tr = document.createElement('tr');
       tr.className = 'lx-rest';
-      tr.cellOf = Object.fromEntries(view.columns.map((name) => [name, cell(tr, name, name === 'label' ? view.restLabel : '')]));
-      trs.push(tr);
+      const text = { label: view.restLabel, reference: probabilityText(view.atOne.rest, view.decimal) };
+      tr.cellOf = Object.fromEntries(view.columns.map((name) => [name, cell(tr, name, text[name] ?? '')]));
+      view.restRow = tr;
     }
-    el.body.replaceChildren(...trs);
-    el.scroll.classList.toggle('lx-tall', trs.length > TALL_ROWS);
+    view.spacers = view.virtual ? [spacer(), spacer()] : null;
+    view.window = null;
+    setWindow(windowAt(el.scroll.scrollTop));
+    el.scroll.classList.toggle('lx-tall', view.rows.length + (view.rest ? 1 : 0) > TALL_ROWS);
     chart = buildChart(el.chart, view);
+  }
+
+  /** The rows [from, to) to have in the page for a scroll position (every row while there are few). */
+  function windowAt(scrollTop) {
+    const n = view.rows.length;
+    if (!view.virtual) return [0, n];
+    const from = Math.max(0, Math.min(n - WINDOW_ROWS, Math.floor(scrollTop / ROW_PX) - MARGIN_ROWS));
+    return [from, Math.min(n, from + WINDOW_ROWS)];
+  }
+
+  function setWindow([from, to]) {
+    if (view.window && view.window[0] === from && view.window[1] === to) return;
+    view.window = [from, to];
+    view.windowRows = Array.from({ length: to - from }, (_, i) => makeRow(from + i));
+    const parts = [...view.windowRows];
+    if (view.virtual) {
+      const [above, below] = view.spacers;
+      above.firstChild.style.height = `${from * ROW_PX}px`;
+      below.firstChild.style.height = `${(view.rows.length - to) * ROW_PX}px`;
+      parts.unshift(above);
+      parts.push(below);
+    }
+    if (view.restRow) parts.push(view.restRow);
+    el.body.replaceChildren(...parts);
+    if (view.drawn) writeRows();
   }
 
   function render() {
@@ -387,11 +443,6 @@ export function mount(root, data, options = {}) {
     const soft = softmaxAt(view.s, temperature);
     const probs = view.rows.map((i) => soft.p(i));
     const chartProbs = view.chartRows === view.rows ? probs : view.chartRows.map((i) => soft.p(i));
-    if (!view.atOne) { // the probabilities at T = 1 never move: computed once per set of rows
-      const one = softmaxAt(view.s, 1);
-      view.atOne = { rows: view.rows.map((i) => one.p(i)), chart: view.chartRows.map((i) => one.p(i)) };
-      if (view.rest) view.atOne.rest = restTotal(one);
-    }
     let kept = null;
     if (view.topP !== null) {
       kept = topPCount(ranking(), soft, view.topP); // T never changes the ranking: sorted once
@@ -407,23 +458,9 @@ export function mount(root, data, options = {}) {
     if (head.top_p && view.topP !== null) head.top_p.title = `top-p = ${formatG(view.topP)}`;
     root.classList.toggle('lx-at-one', temperature === 1);
     el.caption.textContent = fill(view.all ? s.caption_all : s.caption, { k: view.rows.length, temperature });
-    const show = (p) => probabilityText(p, view.decimal);
-    const rows = el.body.rows;
-    for (let n = 0; n < view.rows.length; n++) {
-      const cells = rows[n].cellOf;
-      const inTopP = kept !== null && (view.all ? view.rankOf[view.rows[n]] < kept : n < kept);
-      if (cells.probability) cells.probability.textContent = show(probs[n]);
-      if (cells.cumulative) cells.cumulative.textContent = show(running[n]);
-      if (cells.reference) cells.reference.textContent = show(view.atOne.rows[n]);
-      if (cells.top_p) cells.top_p.textContent = inTopP ? '✓' : '';
-      rows[n].classList.toggle('lx-kept', !view.all && inTopP);
-      rows[n].classList.toggle('lx-cut', !view.all && kept !== null && n === kept - 1 && kept < view.rows.length);
-    }
-    if (view.rest) {
-      const cells = rows[view.rows.length].cellOf;
-      if (cells.probability) cells.probability.textContent = show(rest);
-      if (cells.reference) cells.reference.textContent = show(view.atOne.rest);
-    }
+    view.drawn = { probs, running, kept };
+    writeRows();
+    if (view.restRow?.cellOf.probability) view.restRow.cellOf.probability.textContent = probabilityText(rest, view.decimal);
     const hMax = Math.log2(view.z.length);
     let summary = fill(s.entropy, { h: soft.entropyBits.toFixed(3), h_max: hMax.toFixed(3) });
     if (kept !== null) summary += ` · ${fill(s.top_p_kept, { p: formatG(view.topP), n: kept, total: view.z.length })}`;
@@ -435,6 +472,22 @@ export function mount(root, data, options = {}) {
       temperature, k: view.k, top_p: view.topP, indices: view.rows, probabilities: probs, cumulative: running,
       rest_probability: rest, entropy_bits: soft.entropyBits, top_p_count: kept, chart_indices: view.chartRows,
     });
+  }
+
+  /** Write the last redraw's numbers into the rows in the page (probability, cumulative, the top-p tick). */
+  function writeRows() {
+    const { probs, running, kept } = view.drawn;
+    for (const tr of view.windowRows) {
+      const n = tr.n;
+      const cells = tr.cellOf;
+      const inTopP = kept !== null && (view.all ? view.rankOf[view.rows[n]] < kept : n < kept);
+      if (cells.probability) cells.probability.textContent = probabilityText(probs[n], view.decimal);
+      if (cells.cumulative) cells.cumulative.textContent = probabilityText(running[n], view.decimal);
+      const tick = inTopP ? '✓' : '';
+      if (cells.top_p && cells.top_p.textContent !== tick) cells.top_p.textContent = tick;
+      tr.classList.toggle('lx-kept', !view.all && inTopP);
+      tr.classList.toggle('lx-cut', !view.all && kept !== null && n === kept - 1 && kept < view.rows.length);
+    }
   }
 
   /** The total probability of the classes past `shown` (the rest row). */
@@ -478,6 +531,12 @@ export function mount(root, data, options = {}) {
     commit(COMMIT_DELAY_MS);
   });
   el.range.addEventListener('input', () => moveTo(Number(el.range.value)));
+  let scrolled = false;
+  el.scroll.addEventListener('scroll', () => { // a window of rows follows the scroll
+    if (scrolled || !view.virtual) return;
+    scrolled = true;
+    requestAnimationFrame(() => { scrolled = false; setWindow(windowAt(el.scroll.scrollTop)); });
+  }, { passive: true });
   el.range.addEventListener('change', () => commit()); // a pointer let go
   el.typed.addEventListener('change', () => {
     const value = Number(el.typed.value.trim().replace(',', '.'));
