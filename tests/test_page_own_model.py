@@ -20,6 +20,7 @@ from core.images import read_image_file
 from core.numerics import softmax
 from tests import own_models
 from tests.conftest import ROOT
+from tests.explorer_state import explorer_data, given_logits, top_label
 
 APP = str(ROOT / "app.py")
 INSPECTOR = "pages/1_Image_Inspector.py"
@@ -54,8 +55,10 @@ def _own(at: AppTest, name: str, data: bytes) -> AppTest:
 
 
 def _top1(at: AppTest) -> tuple[str, float]:
-    table = at.dataframe[-1].value if len(at.dataframe) == 1 else at.dataframe[1].value
-    return str(table["label"].iloc[0]), float(table["probability"].iloc[0])
+    """Rank 1 of the Inspector's table, as its explorer shows it: the label and its probability at the page's T."""
+    data = explorer_data(at, "inspector_explorer")
+    probs = softmax(given_logits(data).double(), temperature=float(data["temperature"]))
+    return top_label(data), float(probs.max())
 
 
 def test_an_uploaded_zip_in_the_inspector_is_the_librarys_prediction(timm_zip, sample) -> None:
