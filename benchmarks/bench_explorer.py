@@ -25,25 +25,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_ui import CHROMIUM, CHROMIUM_ARGS, OBSERVER, RERUN_DONE, percentile, wait_settled  # noqa: E402
+from benchmarks.bench_ui import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OBSERVER,
+    RERUN_DONE,
+    STAMPS,
+    client_press,
+    percentile,
+    wait_settled,
+)
 from tests.server import serving  # noqa: E402
 
 CASES = {"1000": "case=coffee", "50000": "case=large"}
 APP = "tests/browser/apps/explorer_app.py"
 
-# [handler done, next frame] in ms after each keydown, once both are known
-STAMPS = """() => {
-  window.__presses = [];
-  document.addEventListener('keydown', (e) => { window.__key = e.timeStamp; }, true);  // before the explorer
-  document.addEventListener('keydown', () => {  // bubbling out of the explorer: it has drawn by now
-    const key = window.__key, handled = performance.now();
-    requestAnimationFrame(() => setTimeout(() => window.__presses.push([handled - key, performance.now() - key])));
-  });
-}"""
-
 
 class ClientProbe:
-    """One page with the explorer: times T key presses until redrawn and painted, in the page."""
+    """One page with the explorer: times T key presses until redrawn and painted, in the page (bench_ui's measure)."""
 
     def __init__(self, browser, url: str, query: str, *, timeout_ms: int) -> None:
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -58,18 +57,12 @@ class ClientProbe:
 
     def measure(self) -> tuple[float, float]:
         before = json.loads(self.root.get_attribute("data-state") or "{}")["temperature"]
-        self.slider.focus()
-        self.page.keyboard.press("ArrowRight" if self.presses % 2 == 0 else "ArrowLeft")
+        timing = client_press(self.page, self.slider, self.presses, timeout_ms=self.timeout_ms)
         self.presses += 1
-        handle = self.page.wait_for_function(f"() => window.__presses.length === {self.presses}", polling=5)
-        handle.dispose()
         after = json.loads(self.root.get_attribute("data-state") or "{}")["temperature"]
         if after == before:
             raise RuntimeError(f"the key did not move T (still {before})")
-        handled, painted = self.page.evaluate("() => window.__presses.at(-1)")
-        self.page.wait_for_timeout(200)  # past the explorer's 150 ms before it tells Python
-        wait_settled(self.page, timeout_ms=self.timeout_ms)
-        return float(handled), float(painted)
+        return timing
 
     def close(self) -> None:
         self.context.close()

@@ -1,31 +1,42 @@
-"""What a temperature change costs in the real app: milliseconds from a key press on the T slider to the end
-of the rerun it causes, in chromium, for the last release (BEFORE) and the working tree (AFTER), in one run.
+"""What a temperature key press costs in the real app, from the key to the table and chart redrawn, in chromium, for a
+baseline commit (BEFORE) and the working tree (AFTER), in one run.
 
-Both apps are served by `streamlit run app.py` on their own ports; each scenario gets its own browser
-context per side, and the measurements interleave (scenario by scenario, the side that goes first
-alternating) so a noisy machine hurts both sides alike. One measurement: focus the slider's thumb, press
-ArrowRight (then ArrowLeft next time, so T moves between two stops), and time from the keydown event to the
-`[data-testid=stApp]` script state going `running` → `notRunning`, both stamped in the page. Each press is
-also split: until the server begins the rerun (`running`), the rest, and how long the page's JavaScript was
-busy in long tasks (> 50 ms: React and Plotly drawing what the rerun sent) meanwhile.
+Both apps are served by `streamlit run app.py` on their own ports; each scenario gets its own browser context per
+side, and the measurements interleave (scenario by scenario, the side that goes first alternating) so a noisy machine
+hurts both sides alike. Each page is measured the way its T slider works:
 
-Scenarios: the Image Inspector with its default sample (coffee, one image), with five sample images
-uploaded, and with a 50,000-class checkpoint (resnet18, float16, 74 MB) uploaded in the sidebar; the Logits
-Lab with its first example (3 classes) and with a 1,000-class table imported as CSV; the Evaluation page with a
-50,000 x 1,000 results file uploaded (tests/synthetic.py; each side gets the format it reads: compact Parquet for
-AFTER, one column per logit for BEFORE; both servers allow 2,000 MB uploads). For it the report adds the time from
-the upload to the page being ready and the server's RSS then (VmRSS and its peak, VmHWM, from /proc).
+- the SERVER path (a Streamlit slider: the page reruns and sends the new table and chart): focus the slider's thumb,
+  press ArrowRight (then ArrowLeft next time, so T moves between two stops), and time from the keydown to the
+  `[data-testid=stApp]` script state going `running` → `notRunning`, both stamped in the page. Each press is also
+  split: until the server begins the rerun, the rest, and how long the page's JavaScript was busy in long tasks
+  (> 50 ms: React and Plotly drawing what the rerun sent) meanwhile.
+- the CLIENT path (the explorer, `ui/explorer.py`: the table and chart are redrawn in the browser): the same keys on
+  its slider, stamped three times in the page: the keydown, the end of the explorer's handler (softmax over every
+  class, table and chart rewritten: "drawn") and the first task after the next animation frame (painted). Between
+  presses the page is left to settle, so the settings the explorer sends to Python 150 ms after the keys pause, and
+  the rerun they cause, never overlap the next press.
 
-    python benchmarks/bench_ui.py [--reps 20] [--warmup 3] [--before ec58f83] [--scenarios lab-default,...]
+Which path a page has is read from the page (an explorer there or not), so any two commits compare.
 
-BEFORE is `git archive <ref>` unpacked into a temporary folder (the shared tree's branch never changes).
-The goal for issue 8 is AFTER ≤ 150 ms p50 for one image on the Inspector.
+Scenarios: Home's live demo (coffee, 1,000 classes); the Image Inspector with its default sample (one image), with
+five sample images uploaded, and with a 50,000-class checkpoint (resnet18, float16, 74 MB) uploaded in the sidebar;
+the Logits Lab with its first example (3 classes) and with a 1,000-class table imported as CSV; the Evaluation page
+with a 50,000 x 1,000 results file uploaded (tests/synthetic.py; each side gets the format it reads: compact Parquet
+for AFTER, one column per logit for BEFORE; both servers allow 2,000 MB uploads). For it the report adds the time
+from the upload to the page being ready and the server's RSS then (VmRSS and its peak, VmHWM, from /proc).
+
+    python benchmarks/bench_ui.py [--reps 20] [--warmup 3] [--before af34289] [--scenarios home,lab-default,...]
+
+BEFORE is `git archive <ref>` unpacked into a temporary folder (the shared tree's branch never changes); af34289 is
+the last commit with the server path on every page. The goal for issue 20 is AFTER (the client path) p50 <= 50 ms and
+p95 <= 100 ms, key press to painted, on every scenario.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,6 +103,17 @@ RERUN_DONE = """() => {
   return false;
 }"""
 SETTLED = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+# the client path: [handler done, next frame] in ms after each keydown (the explorer draws in its own keydown listener,
+# inside the component's shadow root; a listener on the document hears the key bubble out after it)
+STAMPS = """() => {
+  window.__presses = [];
+  document.addEventListener('keydown', (e) => { window.__key = e.timeStamp; }, true);  // before the explorer
+  document.addEventListener('keydown', () => {  // bubbling out of the explorer: it has drawn by now
+    const key = window.__key, handled = performance.now();
+    requestAnimationFrame(() => setTimeout(() => window.__presses.push([handled - key, performance.now() - key])));
+  });
+}"""
+COMMIT_WAIT_MS = 200  # past the explorer's 150 ms before it tells Python, so that rerun is waited for too
 
 
 @contextmanager
@@ -171,8 +193,9 @@ def _upload_checkpoint(classes: int) -> Callable[..., None]:
     def setup(page, timeout_ms: int, side: str) -> None:
         sidebar = page.locator("[data-testid=stSidebar]")
         model = sidebar.locator("[data-testid=stSelectbox]").filter(has_text="Model").first.locator("input")
-        model.fill("Your checkpoint")  # the option is last of a long list: type to find it
-        page.get_by_role("option", name="Your checkpoint…").first.click()
+        model.fill("Your ")  # the option is last of a long list: type to find it
+        # "Your checkpoint…" in the first release (BEFORE), "Your own model…" now
+        page.get_by_role("option", name=re.compile(r"^Your (checkpoint|own model)…")).first.click()
         wait_settled(page, timeout_ms=timeout_ms)
         sidebar.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(big_checkpoint(classes)))
         # the first render exports and verifies the checkpoint for ONNX Runtime: minutes on a busy machine
@@ -214,11 +237,12 @@ def _upload_results(n: int) -> Callable[..., None]:
 class Scenario:
     title: str
     path: str
-    slider: str  # the T slider's accessible name
+    slider: str  # the server path's T slider, by its accessible name (the client path's is the explorer's)
     setup: Callable[..., None] | None = None
 
 
 SCENARIOS = {
+    "home": Scenario("Home · live demo (1,000 classes)", "", "Temperature T"),
     "inspector-1": Scenario("Inspector · coffee (1 image)", "Image_Inspector", "Temperature T"),
     "inspector-5": Scenario("Inspector · 5 images", "Image_Inspector", "Temperature T", _upload_samples(5)),
     "inspector-50k": Scenario(
@@ -236,16 +260,30 @@ SCENARIOS = {
 
 @dataclass(frozen=True)
 class Timing:
-    """One key press: ms to the end of its rerun, ms until the server began it, ms the page's JavaScript was
-    busy in long tasks meanwhile (drawing what the rerun sent: React, Plotly)."""
+    """One key press. Server path: ms to the end of its rerun (`total`), until the server began it (`start`), and of
+    long tasks meanwhile (`busy`). Client path: ms to the next frame after the redraw (`total`: painted) and to the
+    end of the explorer's handler (`start`: drawn); `busy` is 0."""
 
     total: float
     start: float
     busy: float
 
 
+def client_press(page, slider, presses: int, *, timeout_ms: int) -> tuple[float, float]:
+    """One T key on the explorer's `slider` (STAMPS installed): ms from the keydown to drawn, and to painted.
+
+    `presses` is how many presses the page has seen before this one (ArrowRight, then ArrowLeft, ...)."""
+    slider.focus()
+    page.keyboard.press("ArrowRight" if presses % 2 == 0 else "ArrowLeft")
+    page.wait_for_function(f"() => window.__presses.length === {presses + 1}", polling=5).dispose()
+    drawn, painted = page.evaluate("() => window.__presses.at(-1)")
+    page.wait_for_timeout(COMMIT_WAIT_MS)
+    wait_settled(page, timeout_ms=timeout_ms)
+    return float(drawn), float(painted)
+
+
 class Probe:
-    """One open page in one state: presses the T slider's arrows and times the reruns."""
+    """One open page in one state: presses its T slider's arrows and times the redraws (server or client path)."""
 
     def __init__(self, browser, url: str, scenario: Scenario, *, timeout_ms: int, side: str, pid: int) -> None:
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -260,13 +298,23 @@ class Probe:
             start = time.perf_counter()
             scenario.setup(self.page, timeout_ms, side)
             self.ready = f"ready {time.perf_counter() - start:.1f} s after the setup began; server {server_memory(pid)}"
-        self.slider = self.page.get_by_role("slider", name=scenario.slider).first
-        self.slider.wait_for()
-        self.page.evaluate(OBSERVER)
+        explorer = self.page.locator(".lx-root .lx-t-range")
+        server = self.page.get_by_role("slider", name=scenario.slider)
+        explorer.or_(server).first.wait_for()  # the component mounts just after the script's run: wait for either
+        self.client = explorer.count() > 0
+        self.slider = explorer.first if self.client else server.first
+        self.page.evaluate(STAMPS if self.client else OBSERVER)
+
+    @property
+    def path(self) -> str:
+        return "client" if self.client else "server"
 
     def measure(self) -> Timing:
-        """Milliseconds from one arrow key on the slider to the end of its rerun, to its start, and of long
-        tasks (busy browser JavaScript) in between."""
+        """One arrow key on the T slider, timed as its path is (see Timing)."""
+        if self.client:
+            drawn, painted = client_press(self.page, self.slider, self.presses, timeout_ms=self.timeout_ms)
+            self.presses += 1
+            return Timing(painted, drawn, 0.0)
         key = "ArrowRight" if self.presses % 2 == 0 else "ArrowLeft"
         self.presses += 1
         self.slider.focus()  # a rerun may redraw the thumb: focus it again before each key
@@ -285,16 +333,21 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def report(results: dict[tuple[str, str], list[Timing]], failures: dict[tuple[str, str], int], sides: list[str]) -> str:
-    head = f"{'scenario':<34}" + "".join(f"{side + ' p50':>13}{side + ' p95':>13}{'n':>5}" for side in sides)
+def report(
+    results: dict[tuple[str, str], list[Timing]],
+    failures: dict[tuple[str, str], int],
+    sides: list[str],
+    paths: dict[tuple[str, str], str],
+) -> str:
+    head = f"{'scenario':<36}" + "".join(f"{side + ' p50':>13}{side + ' p95':>13}{'n':>5}" for side in sides)
     if len(sides) == 2:
         head += f"{'p50 ratio':>11}"
     lines = [head, "-" * len(head)]
-    split = [f"{'where the time goes (p50)':<34}" + "".join(f"{side:>36}" for side in sides)]
+    split = [f"{'where the time goes (p50)':<36}" + "".join(f"{side:>44}" for side in sides)]
     for name, scenario in SCENARIOS.items():
         if not any((name, side) in results for side in sides):
             continue
-        row, parts = f"{scenario.title:<34}", f"{scenario.title:<34}"
+        row, parts = f"{scenario.title:<36}", f"{scenario.title:<36}"
         p50s = []
         for side in sides:
             timings = results.get((name, side), [])
@@ -305,25 +358,36 @@ def report(results: dict[tuple[str, str], list[Timing]], failures: dict[tuple[st
                 f" ({failed} failed)" if failed else ""
             )
             start = percentile([x.start for x in timings], 50)
-            rerun = percentile([x.total - x.start for x in timings], 50)
-            busy = percentile([x.busy for x in timings], 50)
-            parts += f"  start {start:4.0f} · rerun {rerun:4.0f} · JS busy {busy:4.0f}"
+            if paths.get((name, side)) == "client":
+                parts += f"  client: drawn {start:5.1f} · painted {p50s[-1]:5.1f}".rjust(44)
+            else:
+                rerun = percentile([x.total - x.start for x in timings], 50)
+                busy = percentile([x.busy for x in timings], 50)
+                parts += f"  server: start {start:4.0f} · rerun {rerun:4.0f} · JS {busy:4.0f}".rjust(44)
         if len(sides) == 2:
             row += f"{p50s[1] / p50s[0]:>10.2f}x" if p50s[0] > 0 else ""
         lines.append(row)
         split.append(parts)
     legend = (
-        "start: key press to the server's rerun beginning; rerun: from there to its end as the page sees it "
-        "(the script, the messages, the drawing); JS busy: long tasks (> 50 ms) of the page's JavaScript in all that."
+        "server: key press to the end of the rerun it causes (start: to the server's rerun beginning; rerun: from "
+        "there to its end as the page sees it; JS: long tasks (> 50 ms) of the page's JavaScript in all that). "
+        "client: key press to the explorer's handler done (drawn: softmax, table and chart rewritten) and to the "
+        "first task after the next frame (painted)."
     )
     return "\n".join([*lines, "", *split, legend])
+
+
+def load() -> str:
+    """The machine's load now: the 1-minute load average and the number of CPUs (the figures are only as quiet)."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=20, help="measured key presses per scenario and side")
     parser.add_argument("--warmup", type=int, default=3, help="key presses first, not counted")
-    parser.add_argument("--before", default="ec58f83", help="git ref of BEFORE (default: ec58f83, the first release)")
+    parser.add_argument("--before", default="af34289", help="git ref of BEFORE (default: af34289, the server path)")
     parser.add_argument("--before-dir", type=Path, help="use this unpacked tree as BEFORE instead of --before")
     parser.add_argument("--sides", default="before,after", help="before, after or both (comma-separated)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {list(SCENARIOS)}")
@@ -355,6 +419,7 @@ def main() -> int:
         print(
             f"BEFORE = {args.before_dir or args.before}, AFTER = working tree; {args.reps} reps, {args.warmup} warm-up"
         )
+        print(f"at the start: {load()}", flush=True)
         probes: dict[tuple[str, str], Probe] = {}
         for name in names:
             for side in sides:
@@ -378,9 +443,12 @@ def main() -> int:
                         continue
                     if rep >= args.warmup:
                         results[name, side].append(timing)
+        paths = {key: probe.path for key, probe in probes.items()}
         print()
-        print("ms from a T key press to the end of its rerun (p50 / p95 over the measured presses)")
-        print(report(results, failures, sides))
+        print(f"at the end: {load()}")
+        print("ms from a T key press to the table and chart redrawn (p50 / p95 over the measured presses); the path:")
+        print("  " + ", ".join(f"{name} · {side}: {path}" for (name, side), path in paths.items()))
+        print(report(results, failures, sides, paths))
     return 0
 
 

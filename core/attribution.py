@@ -41,8 +41,12 @@ _LAYERS: tuple[tuple[str, str], ...] = (
     ("inception", "Mixed_7c"),
     ("maxvit", "blocks"),
 )
-# transformers have no convolutional feature map at the end (ViT) or keep channels last (Swin)
-_UNSUPPORTED = ("vit_", "swin")
+# transformers have no convolutional feature map at the end (ViT, DeiT, BEiT, DINOv2, EVA) or keep channels last
+# (Swin): torchvision's and timm's names, then transformers' class names
+_UNSUPPORTED = (
+    *("vit_", "swin", "deit", "beit", "eva", "cait", "xcit", "dinov2"),
+    *("ViT", "DeiT", "Beit", "BEiT", "Dinov2", "Swin", "Data2VecVision", "Levit", "Pvt"),
+)
 
 
 class AttributionError(InputError):
@@ -54,7 +58,8 @@ def gradcam_layer_name(arch: str, module: nn.Module) -> str:
     above, else the last Conv2d."""
     if arch.startswith(_UNSUPPORTED):
         raise AttributionError(
-            f"Grad-CAM needs a convolutional feature map; {arch} is a vision transformer and has none at the end"
+            f"Grad-CAM is not available for this architecture: it needs a convolutional feature map, and {arch} is "
+            "a vision transformer with none at the end"
         )
     names = dict(module.named_modules())
     for prefix, layer in _LAYERS:
@@ -74,6 +79,11 @@ def grad_cam(model: LoadedModel, tensor: Tensor, target: int) -> Tensor:
     """
     from captum.attr import LayerAttribution, LayerGradCam
 
+    if model.spec.runtime != "torch":
+        raise AttributionError(
+            "Grad-CAM is not available for an ONNX file: it needs gradients through a torch model, and ONNX Runtime "
+            "gives none"
+        )
     if tensor.ndim != 3:
         raise AttributionError(f"expected one image tensor (C, H, W), got shape {tuple(tensor.shape)}")
     num_classes = model.spec.num_classes

@@ -29,8 +29,9 @@ class ModelUnavailableError(LogitscopeError):
     """A model is known but cannot be built here (weights missing and no network, ...)."""
 
 
-class CheckpointError(LogitscopeError):
-    """A user checkpoint cannot be loaded safely or does not fit the architecture."""
+class CheckpointError(InputError):
+    """A user's model (a checkpoint, a folder, a zip, an ONNX file) cannot be loaded safely or does not fit: bad
+    input, so the CLI exits with 2 like any other."""
 
 
 def first_line(exc: BaseException, *, limit: int = 200) -> str:

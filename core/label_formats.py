@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -185,6 +185,16 @@ def _from_csv(text: str, name: str) -> LabelFile:
 
 
 # ---------------------------------------------------------------- indices
+def labels_from_mapping(mapping: Mapping[object, object], name: str) -> list[str]:
+    """{index: name} (keys may be strings, as JSON writes them: a label file, a model's id2label) as a list,
+    refusing keys that are not integers, gaps and repeats (they would shift names)."""
+    try:
+        pairs = sorted((int(str(key)), "" if value is None else str(value)) for key, value in mapping.items())
+    except ValueError:
+        raise LabelError(f'{name}: a JSON object of labels needs integer keys, like {{"0": "tench"}}') from None
+    return _dense(pairs, name)
+
+
 def _dense(pairs: list[tuple[int, str]], name: str) -> list[str]:
     """Turn sorted (index, name) pairs into a list, refusing gaps and repeats (they shift names)."""
     indices = [index for index, _ in pairs]

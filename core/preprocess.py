@@ -2,13 +2,17 @@
 
 A model's `Preprocessing` comes from the registry (never hand-copied in a page). The same spec builds
 the torchvision transform, writes the pipeline out as text, and undoes the normalisation for display.
+A model whose own library defines its input (transformers' image processor, timm's `create_transform`) carries
+that library's transform as a `Pipeline`: it is run as is, so the input tensor is the library's own, and the
+`Preprocessing` fields around it describe it (sizes, normalisation) for the view, the checks and the batch sizes.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -28,6 +32,26 @@ _INTERPOLATION = {
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """A model library's own preprocessing (transformers' image processor, timm's transform), run as is.
+
+    Attributes:
+        key: identifies the pipeline (equal keys: equal transforms), e.g. the model files' digest.
+        text: the pipeline in one line, as `Preprocessing.describe` shows it.
+        mean: the per-channel mean `fn` subtracts, in units of pixels scaled to [0, 1] (a rescale factor other
+            than 1/255 folded in), so another normalisation can be swapped in exactly.
+        std: the per-channel standard deviation `fn` divides by, in the same units.
+        fn: an RGB PIL image -> its float tensor (C, H, W).
+    """
+
+    key: str
+    text: str
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    fn: Callable[[Image.Image], Tensor] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Preprocessing:
     """What a model expects as input.
 
@@ -36,8 +60,12 @@ class Preprocessing:
         crop: then a centred square crop of this size.
         mean: per-channel mean subtracted after scaling pixels to [0, 1].
         std: per-channel standard deviation divided by.
-        interpolation: "bilinear", "bicubic" or "nearest".
+        interpolation: "bilinear", "bicubic" or "nearest" (a library's pipeline may name others).
         grayscale: convert to one channel first (e.g. the digits model).
+        squash: resize both sides to `resize`, not keeping the aspect ratio, then CenterCrop `crop` (with
+            resize == crop the whole image is seen).
+        pipeline: the model library's own transform, run instead of the steps above (which then describe it);
+            `mean`/`std` differing from the pipeline's own renormalise its output (the preprocessing check).
     """
 
     resize: int
@@ -46,9 +74,11 @@ class Preprocessing:
     std: tuple[float, ...] = IMAGENET_STD
     interpolation: str = "bilinear"
     grayscale: bool = False
+    squash: bool = False
+    pipeline: Pipeline | None = None
 
-    def transform(self) -> v2.Compose:
-        """The torchvision transform: PIL image -> normalised float tensor (C, crop, crop).
+    def transform(self) -> Callable[[Image.Image], Tensor]:
+        """PIL image -> normalised float tensor (C, crop, crop): the torchvision transform, or the library's own.
 
         Built once per distinct spec and shared (its steps are deterministic and hold no state).
         """
@@ -74,9 +104,22 @@ class Preprocessing:
 
     def describe(self) -> str:
         """The pipeline in one line, e.g. "Resize 256 → CenterCrop 224 → scale to [-1, 1]"."""
+        if self.pipeline is not None:
+            if self._renormalised():
+                return f"{self.pipeline.text} → renormalised: {self.normalisation_text()}"
+            return self.pipeline.text
         parts = ["Grayscale"] if self.grayscale else []
-        parts += [f"Resize {self.resize} ({self.interpolation})", f"CenterCrop {self.crop}", self.normalisation_text()]
+        if self.squash:
+            parts.append(f"Resize {self.resize} x {self.resize} ({self.interpolation})")
+        else:
+            parts.append(f"Resize {self.resize} ({self.interpolation})")
+        if self.crop != self.resize or not self.squash:
+            parts.append(f"CenterCrop {self.crop}")
+        parts.append(self.normalisation_text())
         return " → ".join(parts)
+
+    def _renormalised(self) -> bool:
+        return self.pipeline is not None and (self.mean, self.std) != (self.pipeline.mean, self.pipeline.std)
 
     def with_normalisation(self, mean: tuple[float, ...], std: tuple[float, ...]) -> Preprocessing:
         """The same pipeline with another mean/std (for the "wrong Normalize" comparison)."""
@@ -147,6 +190,8 @@ def seen_region(size: tuple[int, int], pre: Preprocessing) -> tuple[float, float
     """(width, height) of the part of a `size` (width, height) image that the model sees after Resize and
     CenterCrop, in the image's own pixels."""
     width, height = size
+    if pre.squash:  # both sides resized to `resize`, then the centre `crop` of each kept
+        return width * min(1.0, pre.crop / pre.resize), height * min(1.0, pre.crop / pre.resize)
     side = pre.crop * min(width, height) / pre.resize  # the crop's side, mapped back onto the image
     return min(side, width), min(side, height)
 
@@ -186,20 +231,57 @@ def input_notes(size: tuple[int, int], pre: Preprocessing) -> tuple[str, ...]:
     return tuple(note for note in (scale_note(size, pre), coverage_note(size, pre)) if note is not None)
 
 
+class _LibraryTransform:
+    """A `Pipeline` run as is, after the same long-side cut as `_CapLongSide` (images of a usual aspect ratio are
+    not touched, so their input is exactly the library's), renormalised when the spec asks for another mean/std."""
+
+    def __init__(self, pre: Preprocessing, pipeline: Pipeline) -> None:
+        self.pre, self.pipeline = pre, pipeline
+        self.renormalise = pre._renormalised()
+
+    def __call__(self, image: Image.Image) -> Tensor:
+        if not self.pre.squash:
+            cut = capped_long_side(image.size, resize=self.pre.resize, crop=self.pre.crop)
+            if cut is not None:
+                start, keep = cut
+                width, height = image.size
+                box = (start, 0, start + keep, height) if width >= height else (0, start, width, start + keep)
+                image = image.crop(box)
+        tensor = self.pipeline.fn(image)
+        if self.renormalise:  # the library's normalisation undone, the spec's applied (the preprocessing check)
+            own_mean, own_std = _column(self.pipeline.mean, tensor), _column(self.pipeline.std, tensor)
+            mean, std = _column(self.pre.mean, tensor), _column(self.pre.std, tensor)
+            tensor = (tensor * own_std + own_mean - mean) / std
+        return tensor
+
+
+def _column(values: tuple[float, ...], like: Tensor) -> Tensor:
+    return torch.tensor(values, dtype=like.dtype).view(-1, 1, 1)
+
+
 @functools.lru_cache(maxsize=64)
-def _compose(pre: Preprocessing) -> v2.Compose:
-    """`pre` as a torchvision transform; cached by the (frozen, hashable) spec, so built once per model."""
+def _compose(pre: Preprocessing) -> Callable[[Image.Image], Tensor]:
+    """`pre` as a transform; cached by the (frozen, hashable) spec, so built once per model."""
+    if pre.pipeline is not None:
+        return _LibraryTransform(pre, pre.pipeline)
     steps: list[v2.Transform] = [v2.ToImage()]
     if pre.grayscale:
         steps.append(v2.Grayscale(num_output_channels=1))
-    steps += [
-        _CapLongSide(resize=pre.resize, crop=pre.crop),
-        v2.Resize(pre.resize, interpolation=_INTERPOLATION[pre.interpolation], antialias=True),
-        v2.CenterCrop(pre.crop),
-        v2.ToDtype(torch.float32, scale=True),
-        v2.Normalize(list(pre.mean), list(pre.std)),
-    ]
-    return v2.Compose(steps)
+    interpolation = _INTERPOLATION[pre.interpolation]
+    if pre.squash:
+        steps += [
+            v2.Resize((pre.resize, pre.resize), interpolation=interpolation, antialias=True),
+            v2.CenterCrop(pre.crop),
+        ]
+    else:
+        steps += [
+            _CapLongSide(resize=pre.resize, crop=pre.crop),
+            v2.Resize(pre.resize, interpolation=interpolation, antialias=True),
+            v2.CenterCrop(pre.crop),
+        ]
+    steps += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(pre.mean), list(pre.std))]
+    compose: Callable[[Image.Image], Tensor] = v2.Compose(steps)
+    return compose
 
 
 def normalisation_variants(pre: Preprocessing) -> dict[str, Preprocessing]:

@@ -589,8 +589,10 @@ def timed_run(step: Callable[[], object]) -> None:
 
 
 def lab_labels(at) -> list[str]:
-    (table,) = [d.value for d in at.dataframe if {"score", "top_k", "top_p"} <= set(d.value.columns)]
-    return table["label"].tolist()
+    """The Lab's classes as its table shows them (the explorer's, in the softmax view)."""
+    from tests.explorer_state import explorer_data
+
+    return list(explorer_data(at, "lab_explorer")["labels"])
 
 
 def page_messages(at) -> str:
@@ -652,8 +654,10 @@ def test_inspector_label_file_gets_a_message_and_the_page_keeps_predicting(case:
     assert not at.exception
     warnings = " ".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
     assert re.search(pattern, warnings), warnings
-    table = at.dataframe[-1].value if len(at.dataframe) == 1 else at.dataframe[1].value
-    assert table["label"].iloc[0] == "espresso"  # the sample still predicted, with the model's own labels
+    from tests.explorer_state import explorer_data, top_label
+
+    # the sample still predicted, with the model's own labels
+    assert top_label(explorer_data(at, "inspector_explorer")) == "espresso"
 
 
 def test_evaluation_page_lists_a_damaged_member_and_still_evaluates(digit_files) -> None:

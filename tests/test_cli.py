@@ -172,7 +172,20 @@ def test_softmax_command_loads_neither_torchvision_nor_pandas() -> None:
         "import sys\n"
         "from core.cli.main import main\n"
         "assert main(['softmax', '2', '1', '0.1', '--json']) == 0\n"
-        "print(sorted(m for m in ('torchvision', 'pandas', 'plotly', 'sklearn') if m in sys.modules))\n"
+        "heavy = ('torchvision', 'pandas', 'plotly', 'sklearn', 'transformers', 'timm', 'onnx', 'onnxruntime')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_registry_model_never_imports_transformers_or_timm(sample) -> None:
+    # the libraries of users' models load only for such a model: a built-in one never pays for them
+    code = (
+        "import sys\n"
+        "from core.cli.main import main\n"
+        f"assert main(['predict', {str(sample('coffee'))!r}, '--backend', 'torch', '--json']) == 0\n"
+        "print(sorted(m for m in ('transformers', 'timm') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -15,7 +15,17 @@ import torch
 
 from core.errors import InputError
 from core.explorer.embed import LABELS_ID, explorer_box, explorer_script, labels_block
-from core.explorer.payload import STRING_KEYS, asset, explorer_data, explorer_strings, json_script_text, pack_logits
+from core.explorer.payload import (
+    COLUMNS,
+    STRING_KEYS,
+    asset,
+    class_data,
+    explorer_data,
+    explorer_strings,
+    json_script_text,
+    pack_logits,
+    view_data,
+)
 from core.i18n import STRINGS
 from core.numerics import TEMPERATURES
 from core.report.inspector import inspector_report
@@ -49,6 +59,22 @@ def test_explorer_data_names_every_class_and_checks_the_settings() -> None:
         with pytest.raises(InputError):
             explorer_data(z, ["a"], **{"temperature": 1.0, "k": 1, "lang": "en", **bad})
     assert json.loads(json.dumps(data)) == data  # plain JSON: what Streamlit sends and the report embeds
+
+
+def test_explorer_data_is_its_classes_and_its_view() -> None:
+    z = torch.tensor([0.5, 2.0, -1.0, 4.0])
+    whole = explorer_data(z, ["a", "b"], temperature=2.0, k=2, lang="en")
+    assert whole == view_data(4, temperature=2.0, k=2, lang="en") | class_data(z, ["a", "b"])
+    assert whole["rows"] == "top" and whole["columns"] == list(COLUMNS) and whole["chart_n"] is None
+    # the Logits Lab's layout: every class in its order, the tail as one row, ticks, the top classes' bars
+    lab = view_data(
+        4, temperature=1.0, k=9, lang="en", top_p=0.9, k_max=4, rows="all", shown=9, rest_label="rest",
+        columns=("label", "probability", "reference", "rank", "top_k", "top_p"), chart_n=12,
+        probability_format="decimal",
+    )  # fmt: skip
+    assert (lab["shown"], lab["chart_n"], lab["k"], lab["k_max"]) == (4, 4, 4, 4)  # clipped to the class count
+    with pytest.raises(ValueError, match="unknown explorer columns"):
+        view_data(4, temperature=1.0, k=1, lang="en", columns=("label", "nope"))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

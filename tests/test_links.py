@@ -109,10 +109,10 @@ def test_unknown_samples_are_dropped_and_named() -> None:
     assert problem.key == "links.err.sample" and "nope" in problem.message()
 
 
-def test_a_temperature_between_steps_snaps_to_the_nearest_with_a_note() -> None:
-    decoded = _decode({"T": ["2.2"]})
-    assert decoded.state.temperature == 2.0  # log-nearest of 2.0 and 2.5
-    assert [p.key for p in decoded.problems] == ["links.note.temperature"]
+def test_a_temperature_between_steps_is_kept_exactly() -> None:
+    # the explorer keeps a typed T (0.7, between 0.63 and 0.79) exactly: the link it makes restores it exactly
+    decoded = _decode({"T": ["0.7"]})
+    assert decoded.state.temperature == 0.7 and decoded.problems == ()
     assert _decode({"T": ["2.0"]}).problems == ()
     assert _decode({"T": ["0.063"]}).state.temperature == 0.063
 

@@ -21,6 +21,7 @@ from core.evaluate.metrics import compute_metrics
 from core.evaluate.records import records_table
 from core.evaluate.run import Progress, evaluate
 from core.models.registry import load_model
+from tests.explorer_state import explorer_data, top_label
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Dataset_Evaluation.py")
 TIMEOUT = 120
@@ -232,7 +233,7 @@ def test_open_in_the_inspector_shows_that_image_there() -> None:
     assert at.title[0].value == "Image Inspector"
     assert [s.value for s in at.main.subheader] == [escape_markdown(name)]  # that file, not the default sample
     assert at.checkbox(key="inspector_w_sample_coffee").value is False
-    table = at.dataframe[-1].value
-    assert table["label"].iloc[0] == predicted  # the Inspector's top-1 is the Evaluation page's prediction
+    shown = explorer_data(at, "inspector_explorer")
+    assert top_label(shown) == predicted  # the Inspector's top-1 is the Evaluation page's prediction
     assert any(c.value.startswith(f"1. {predicted} (") for c in at.code)
     assert "inspector_handoff" not in at.session_state  # taken once: a later visit does not add it again

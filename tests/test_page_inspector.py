@@ -1,4 +1,8 @@
-"""AppTest of the Image Inspector page: uploads, the cached logits, bad input, tabs, the Logits Lab handoff."""
+"""AppTest of the Image Inspector page: uploads, the cached logits, bad input, tabs, the Logits Lab handoff.
+
+The softmax view's table and chart are the client-side explorer's: these tests read what the page gave it
+(`tests.explorer_state.explorer_data`) and send its moves the way the browser does (`move`); the key presses
+themselves are in tests/browser/test_inspector_browser.py."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 import core.inference
 import ui.cache
 from tests.conftest import ROOT
+from tests.explorer_state import explorer_data, given_logits, move, top_label
 
 APP = str(ROOT / "app.py")
 PAGE = "pages/1_Image_Inspector.py"
@@ -45,9 +50,18 @@ def _page(**state: object) -> AppTest:
     return at.switch_page(PAGE).run()
 
 
-def _table(at: AppTest):
-    """The per-image top-k table (the summary, when shown, comes first)."""
-    return at.dataframe[-1].value if len(at.dataframe) == 1 else at.dataframe[1].value
+EXPLORER = "inspector_explorer"
+
+
+def _explorer(at: AppTest) -> dict:
+    """What the shown image's explorer was given (its logits, names, and the page's k and T)."""
+    return explorer_data(at, EXPLORER)
+
+
+def _lines(at: AppTest) -> list[str]:
+    """The verdict's prediction lines ("1. espresso (95.7%)"), at the page's k and T."""
+    (block,) = [c.value for c in at.code if c.value.startswith("1. ")]
+    return block.splitlines()
 
 
 def _upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
@@ -68,10 +82,11 @@ def test_opens_on_a_sample_with_its_prediction() -> None:
     at = _page()
     assert not at.exception
     assert at.checkbox(key="inspector_w_sample_coffee").value is True
-    table = _table(at)
-    assert table["label"].iloc[0] == "espresso" and table["probability"].iloc[0] > 0.9
-    assert len(table) == 5
-    assert "1. espresso (95.7%)" in _texts(at)
+    data = _explorer(at)
+    assert top_label(data) == "espresso" and len(data["labels"]) == 1000 == data["n"]
+    assert (data["temperature"], data["k"], data["k_max"], data["rows"]) == (1.0, 5, 20, "top")
+    assert not at.dataframe and not at.sidebar.select_slider and not at.sidebar.slider  # T and k: the explorer's
+    assert len(_lines(at)) == 5 and "1. espresso (95.7%)" in _texts(at)
     assert "Resize 256 (bilinear) → CenterCrop 224 → scale to [-1, 1]" in _texts(at)
     assert [b.label for b in at.get("download_button")] == [
         "All logits (CSV)",
@@ -87,19 +102,19 @@ def test_upload_coffee_finds_espresso(sample) -> None:
     # the upload replaced the sample shown by default: one image, the uploaded one
     assert at.checkbox(key="inspector_w_sample_coffee").value is False
     assert [s.value for s in at.main.subheader] == [r"my\_upload\.png"]
-    table = _table(at)
-    assert table["label"].iloc[0] == "espresso"
-    assert table["index"].iloc[0] == 967
+    assert int(given_logits(_explorer(at)).argmax()) == 967
 
 
 def test_uploads_and_settings_survive_a_visit_to_another_page(sample) -> None:
     at = _page()
     at = _upload(at, ("mine.png", sample("chelsea").read_bytes()))
-    at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
-    at.switch_page("pages/2_Logits_Lab.py").run()
-    at.switch_page(PAGE).run()
+    move(at, EXPLORER, temperature=2.0, k=4)
+    for page in ("pages/2_Logits_Lab.py", PAGE):
+        at.query_params.clear()  # as the browser's page menu does (AppTest's switch_page keeps the old query)
+        at.switch_page(page).run()
     assert not at.exception
-    assert at.select_slider(key="inspector_w_temperature").value == 2.0
+    data = _explorer(at)  # mounted afresh, at the T and k the user left
+    assert (data["temperature"], data["k"]) == (2.0, 4) and len(_lines(at)) == 4
     assert [s.value for s in at.main.subheader] == [r"mine\.png"]
     assert any("Still analysing your earlier uploads: mine" in _plain(c.value) for c in at.caption)
     at.button(key="inspector_forget").click().run()
@@ -107,29 +122,38 @@ def test_uploads_and_settings_survive_a_visit_to_another_page(sample) -> None:
     assert any("Upload an image" in i.value for i in at.info)
 
 
-def test_temperature_and_k_change_the_table_but_never_rerun_the_model(forward_calls) -> None:
+def test_the_explorers_t_and_k_drive_the_page_but_never_rerun_the_model(forward_calls, lite0, sample) -> None:
     at = _page()
     assert len(forward_calls) == 1  # coffee, once
-    before = _table(at)
-    assert len(before) == 5
+    first = _explorer(at)
+    z = given_logits(first).double()
 
-    at.select_slider(key="inspector_w_temperature").set_value(2.5).run()
-    at.slider(key="inspector_w_k").set_value(12).run()
-    after = _table(at)
+    move(at, EXPLORER, temperature=2.5, k=12)  # the user leaves the explorer at T = 2.5, top-12
     assert not at.exception
-    assert len(after) == 12
-    assert after["label"].tolist()[:5] == before["label"].tolist()  # no T changes the ranking
-    assert after["probability"].iloc[0] < before["probability"].iloc[0] - 0.2  # T = 2.5 flattens
-    z = torch.tensor(after["logit"].tolist(), dtype=torch.float64)
-    full = torch.softmax(z / 2.5, 0)  # ratios between shown classes are softmax's, whatever the rest
-    assert (after["probability"] / after["probability"].iloc[0]).tolist() == pytest.approx((full / full[0]).tolist())
-    assert "probability_t1" in after.columns
+    assert _explorer(at) == first  # nothing new for the browser: no new ask, the logits not sent again
+    lines = _lines(at)
+    assert len(lines) == 12 and lines[0].startswith("1. espresso")
+    p = torch.softmax(z / 2.5, 0)
+    top = torch.sort(z, descending=True, stable=True).indices[:12].tolist()
+    assert [float(line.rsplit("(", 1)[1].rstrip("%)")) for line in lines] == pytest.approx(
+        [float(p[i]) * 100 for i in top], abs=0.05
+    )
+    assert "Top-12 at T = 2.5" in [_plain(m.value).strip("*") for m in at.markdown]
+    assert "Softmax at T = 2.5 sums to 1.000000." in _plain(" ".join(m.value for m in at.markdown))
 
+    # the sigmoid view keeps the page's k and T, on the server's sliders (the explorer computes softmax only)
     at.segmented_control(key="inspector_w_scores").set_value("sigmoid").run()
-    sig = _table(at)
-    assert "score" in sig.columns and "cumulative" not in sig.columns
+    assert at.select_slider(key="inspector_w_temperature").value == 2.5 and at.slider(key="inspector_w_k").value == 12
+    sig = at.dataframe[-1].value
+    assert "score" in sig.columns and "cumulative" not in sig.columns and len(sig) == 12
     assert sig["score"].tolist() == pytest.approx(torch.sigmoid(torch.tensor(sig["logit"].tolist()) / 2.5).tolist())
     assert sum(i.value.startswith("Sigmoid view") for i in at.info) == 1
+    assert not at.get("bidi_component")
+    at.select_slider(key="inspector_w_temperature").set_value(0.5).run()
+    # back to softmax: the explorer mounts at the T the sigmoid view left
+    at.segmented_control(key="inspector_w_scores").set_value("softmax").run()
+    data = _explorer(at)
+    assert (data["temperature"], data["k"]) == (0.5, 12)
     assert len(forward_calls) == 1, "moving k, T or softmax/sigmoid ran the model again"
 
 
@@ -142,7 +166,7 @@ def test_a_camera_photo_is_analysed(sample) -> None:
     at.camera_input(key="inspector_w_camera").set_value(("photo.jpg", jpeg.getvalue(), "image/jpeg")).run()
     assert not at.exception
     assert [s.value for s in at.main.subheader] == [r"camera\.jpg"]  # the photo replaced the default sample
-    assert _table(at)["label"].iloc[0] in CATS
+    assert top_label(_explorer(at)) in CATS
 
 
 def test_bad_files_get_a_message_and_the_good_ones_still_work(sample) -> None:
@@ -170,7 +194,7 @@ def test_bad_files_get_a_message_and_the_good_ones_still_work(sample) -> None:
     assert summary["file"].tolist()[:4] == ["broken.png", "coffee.png", "half.png", "dot.png"]
     assert summary["top1"].tolist()[1] == "espresso"
     assert summary["top1"].tolist()[3] != ""  # a 1 x 1 image is predicted (with notes), as in the CLI
-    assert _table(at)["label"].iloc[0] == "espresso"  # the good image's details are still there
+    assert top_label(_explorer(at)) == "espresso"  # the good image's details are still there
 
 
 def test_several_images_summary_and_details(sample) -> None:
@@ -181,17 +205,24 @@ def test_several_images_summary_and_details(sample) -> None:
     assert summary["file"].tolist() == ["coffee.png", "chelsea.png"]  # in gallery order
     assert summary["top1"].iloc[0] == "espresso" and summary["top1"].iloc[1] in CATS
     assert (summary["status"] == "✓ checks pass").all()
-    assert _table(at)["label"].iloc[0] == "espresso"  # details of the first image by default
+    assert top_label(_explorer(at)) == "espresso"  # details of the first image by default
+    # the T the user leaves on one image's explorer is the page's: the summary follows it, and so does the next image
+    move(at, EXPLORER, temperature=3.2, k=5)
+    coffee = given_logits(_explorer(at)).double()
+    summary = at.dataframe[0].value
+    assert summary["score"].iloc[0] == pytest.approx(float(torch.softmax(coffee / 3.2, 0).max()), abs=1e-12)
     at.selectbox(key="inspector_detail").select_index(1).run()
-    assert _table(at)["label"].iloc[0] in CATS
+    data = _explorer(at)
+    assert top_label(data) in CATS and data["ask"] == 0  # the same mount, new logits, the user's T kept
+    assert _lines(at)[0].startswith("1. ") and "Top-5 at T = 3.2" in [m.value.strip("*") for m in at.markdown]
 
 
 def test_labels_in_chinese_both_and_literal_markup() -> None:
     at = _page(label_mode="both")
-    table = _table(at)
-    assert table["label"].iloc[0] == "espresso" and table["label_2"].iloc[0] == "浓咖啡"
+    assert top_label(_explorer(at)) == "espresso · 浓咖啡"  # one cell, both languages
     at = _page(label_mode="zh", lang="zh")
-    assert _table(at)["label"].iloc[0] == "浓咖啡"
+    data = _explorer(at)
+    assert top_label(data) == "浓咖啡" and data["lang"] == "zh" and data["strings"]["col_label"] == "标签"
     assert "1. 浓咖啡 (95.7%)" in _texts(at)
     assert at.title[0].value == "图像检查器"
 
@@ -201,13 +232,13 @@ def test_a_label_file_of_the_wrong_length_is_reported(monkeypatch) -> None:
     at.file_uploader(key="_w_label_upload").set_value(("three.txt", b"a\nb\nc\n", "text/plain")).run()
     assert not at.exception
     assert any("3 names but the model has 1000 classes" in _plain(w.value) for w in at.warning)
-    assert _table(at)["label"].iloc[0] == "espresso"  # fell back to the model's own labels
+    assert top_label(_explorer(at)) == "espresso"  # fell back to the model's own labels
 
     html = "<img src=x onerror=alert(1)>"
     names = "\n".join([html if i == 967 else f"class {i}" for i in range(1000)]).encode()
     at.file_uploader(key="_w_label_upload").set_value(("evil.txt", names, "text/plain")).run()
     assert not at.warning
-    assert _table(at)["label"].iloc[0] == html  # a dataframe cell: text, never markup
+    assert top_label(_explorer(at)) == html  # the explorer writes it as text, never markup (browser-tested)
     assert f"1. {html} (95.7%)" in [c.value for c in at.code][1]
 
 
@@ -216,7 +247,7 @@ def test_a_checkpoint_that_does_not_fit_is_a_message() -> None:
 
     at = _page(model="__checkpoint__", checkpoint_arch="resnet18")
     assert not at.exception
-    assert any("Upload a checkpoint" in _plain(e.value) for e in at.error)
+    assert any("Upload your model in the sidebar" in _plain(e.value) for e in at.error)
     data = save({"fc.weight": torch.zeros(10, 7), "fc.bias": torch.zeros(10)})
     at.file_uploader(key="_w_checkpoint_upload").set_value(("mine.safetensors", data, "application/octet-stream"))
     at.run()
@@ -304,8 +335,7 @@ def test_each_image_is_hashed_and_decoded_once_bad_files_included(sample, monkey
     assert not at.exception
     assert sorted(hashed) == sorted([len(b"not an image"), len(coffee)])  # once each, when they arrived
     assert sorted(decoded) == ["broken.png", "mine.png"]
-    at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
-    at.slider(key="inspector_w_k").set_value(8).run()
+    move(at, EXPLORER, temperature=2.0, k=8)
     at.session_state["inspector_tab"] = "Preprocessing check"
     at.run()
     assert not at.exception
@@ -322,7 +352,7 @@ def test_downloads_are_built_only_when_clicked(monkeypatch) -> None:
     monkeypatch.setattr(ui.inspector.view, "export_csv", lambda *a, **k: built.append("csv") or real_csv(*a, **k))
     monkeypatch.setattr(ui.inspector.view, "export_json", lambda *a, **k: built.append("json") or real_json(*a, **k))
     at = _page()
-    at.select_slider(key="inspector_w_temperature").set_value(2.0).run()
+    move(at, EXPLORER, temperature=2.0, k=5)
     assert not at.exception
     assert [b.label for b in at.get("download_button")] == [
         "All logits (CSV)",

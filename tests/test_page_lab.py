@@ -1,4 +1,9 @@
-"""AppTest of the Logits Lab page: presets, cell edits, shared links, claims, bad input, the Inspector handoff."""
+"""AppTest of the Logits Lab page: presets, cell edits, shared links, claims, bad input, the Inspector handoff.
+
+In the softmax view the table beside the editor and the headline chart are the client-side explorer's: these tests
+read what the page gave it (`tests.explorer_state.explorer_data`: every logit, exactly, and the knobs) and send its
+moves the way the browser does (`move`); its numbers are checked against torch in tests/browser/test_lab_browser.py.
+The sigmoid view's table is the server's, read here."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core.lab.presets import PRESETS, TEN_LABELS
+from tests.explorer_state import explorer_data, given_logits, move, top_label
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Logits_Lab.py")
 TEN = [2.1, -1.3, 5.8, 0.9, -3.2, 4.7, 1.0, -0.5, 6.2, -2.1]
@@ -26,9 +32,22 @@ def at() -> AppTest:
 
 
 def results(at: AppTest):
-    """The table next to the editor: label, score, (score_t1), rank, top_k, top_p."""
+    """The sigmoid view's table next to the editor: label, score, (score_t1), rank, top_k, top_p."""
     (table,) = [d.value for d in at.dataframe if {"score", "top_k", "top_p"} <= set(d.value.columns)]
     return table
+
+
+def lab(at: AppTest) -> dict:
+    """What the softmax view's explorer was given: every class's name and logit, the knobs, its layout."""
+    return explorer_data(at, "lab_explorer")
+
+
+def logits(at: AppTest) -> list[float]:
+    return given_logits(lab(at)).tolist()
+
+
+def labels(at: AppTest) -> list[str]:
+    return list(lab(at)["labels"])
 
 
 def softmax(values, temperature=1.0) -> list[float]:
@@ -57,10 +76,14 @@ def messages(at: AppTest) -> str:
 
 
 def test_default_page_shows_the_first_example(at):
-    frame = results(at)
-    assert frame["label"].tolist() == ["news", "entertainment", "technology"]
-    assert frame["score"].tolist() == pytest.approx(softmax([2.0, 1.0, 0.1]))
-    assert frame["score"].round(3).tolist() == [0.659, 0.242, 0.099]
+    data = lab(at)
+    assert labels(at) == ["news", "entertainment", "technology"]
+    assert data["dtype"] == "float64" and logits(at) == [2.0, 1.0, 0.1]  # exactly the table's numbers
+    assert (data["temperature"], data["k"], data["top_p"], data["k_max"]) == (1.0, 3, 0.9, 3)
+    assert data["rows"] == "all" and data["shown"] == 3 and data["chart_n"] == 3
+    assert data["columns"] == ["label", "probability", "reference", "rank", "top_k", "top_p"]
+    assert data["probability_format"] == "decimal"  # 0.6590, as tutorials print softmax
+    assert [d.key for d in at.dataframe] == ["lab_editor_1_en"] and not at.select_slider  # the rest: the explorer
     assert at.query_params["logits"] == "2,1,0.1"
     assert at.query_params["labels"] == ["news", "entertainment", "technology"]
 
@@ -69,39 +92,43 @@ def test_choose_a_preset_then_edit_a_cell(at):
     at.selectbox(key="lab_preset").select("ten").run()
     assert not at.exception
     assert at.selectbox(key="lab_preset").value is None  # ready to load again
-    frame = results(at)
-    assert frame["label"].tolist()[8] == "白领女性"
-    assert frame["score"].tolist() == pytest.approx(softmax(TEN))
+    assert labels(at)[8] == "白领女性"
+    assert logits(at) == TEN
     # edit 白领女性 from 6.2 to 0.0, as the browser's data editor reports it
     edit(at, edited_rows={8: {"logit": 0.0}})
     assert not at.exception
     edited = [*TEN[:8], 0.0, TEN[9]]
-    frame = results(at)
-    assert frame["score"].tolist() == pytest.approx(softmax(edited))
-    assert frame["label"][frame["rank"] == "1"].tolist() == ["笔记本电脑"]
+    assert logits(at) == edited
+    assert top_label(lab(at)) == "笔记本电脑"
     assert at.query_params["logits"].split(",")[8] == "0"
     # a new row and a deleted row
     edit(at, edited_rows={8: {"logit": 0.0}}, added_rows=[{"label": "门", "logit": 9.0}], deleted_rows=[0])
-    frame = results(at)
-    assert frame["label"].tolist() == [*TEN_LABELS[1:8], "白领女性", "楼梯", "门"]
-    assert frame["score"].tolist() == pytest.approx(softmax([*edited[1:], 9.0]))
+    assert labels(at) == [*TEN_LABELS[1:8], "白领女性", "楼梯", "门"]
+    assert logits(at) == [*edited[1:], 9.0]
 
 
 def test_temperature_k_top_p_and_mode(at):
-    at.select_slider(key="lab_T").set_value(2.0)
-    at.number_input(key="lab_k").set_value(1)
-    at.slider(key="lab_top_p").set_value(0.5).run()
-    frame = results(at)
-    assert frame["score"].tolist() == pytest.approx(softmax([2.0, 1.0, 0.1], 2.0))
-    assert frame["score_t1"].tolist() == pytest.approx(softmax([2.0, 1.0, 0.1]))  # the T = 1 reference appears
-    assert frame["top_k"].tolist() == [True, False, False]
-    assert frame["top_p"].tolist() == [True, False, False]
+    before = lab(at)
+    move(at, "lab_explorer", temperature=2.0, k=1, top_p=0.5)  # where the user left the explorer
+    assert not at.exception
+    assert lab(at) == before  # nothing new for the browser: it keeps its settings, the logits are not resent
+    # the share link, the export and the open tab follow the knobs the user left
     assert (at.query_params["T"], at.query_params["k"], at.query_params["top_p"]) == ("2", "1", "0.5")
+    ratio = " ".join(m.value for m in at.markdown)
+    assert "exp(1 / 2) = **1.649**" in ratio  # the Temperature tab: p(news) / p(entertainment) at T = 2
+    # the sigmoid view: the server's sliders take the same knobs, its table is the server's
     at.segmented_control(key="lab_mode").set_value("sigmoid").run()
+    assert at.select_slider(key="lab_T").value == 2.0 and at.number_input(key="lab_k").value == 1
+    assert at.slider(key="lab_top_p").value == pytest.approx(0.5)
+    frame = results(at)
     sig = torch.sigmoid(torch.tensor([2.0, 1.0, 0.1], dtype=torch.float64) / 2.0).tolist()
-    assert results(at)["score"].tolist() == pytest.approx(sig)
+    assert frame["score"].tolist() == pytest.approx(sig)
+    assert frame["top_k"].tolist() == [True, False, False] and frame["top_p"].tolist() == [True, False, False]
     assert "need not be 100%" in " ".join(c.value for c in at.caption)
     assert at.query_params["mode"] == "sigmoid"
+    at.select_slider(key="lab_T").set_value(0.5).run()
+    at.segmented_control(key="lab_mode").set_value("softmax").run()  # back: the explorer mounts at T = 0.5
+    assert (lab(at)["temperature"], lab(at)["k"], lab(at)["top_p"]) == (0.5, 1, 0.5)
 
 
 def test_a_shared_link_restores_the_state():
@@ -123,6 +150,17 @@ def test_a_shared_link_restores_the_state():
     assert app.query_params["logits"] == "2.1,-1.3,5.8" and app.query_params["T"] == "0.73"
 
 
+def test_a_shared_link_restores_the_explorer():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params.update(logits="2.1,-1.3,5.8", labels=["猫", "狗", "笔记本电脑"], T="0.73", k="2", top_p="0.8")
+    app.run()
+    assert not app.exception and not app.warning
+    data = lab(app)
+    assert (data["temperature"], data["k"], data["top_p"]) == (0.73, 2, 0.8)  # T between two steps: exactly
+    assert logits(app) == [2.1, -1.3, 5.8]  # (the browser adds T = 0.73 to its slider, as a typed T)
+    assert labels(app) == ["猫", "狗", "笔记本电脑"]
+
+
 def test_a_broken_link_gets_messages_and_defaults():
     app = AppTest.from_file(PAGE, default_timeout=60)
     app.query_params.update(logits="1,abc", T="hot", k="-2", top_p="7", mode="relu")
@@ -131,8 +169,8 @@ def test_a_broken_link_gets_messages_and_defaults():
     text = messages(app)
     for fragment in ("'abc', is not a number", "T = 'hot'", "k = '-2'", "top_p = '7'", "mode = 'relu'"):
         assert fragment in text
-    assert results(app)["label"].tolist() == ["news", "entertainment", "technology"]  # the default example
-    assert app.select_slider(key="lab_T").value == 1.0
+    assert labels(app) == ["news", "entertainment", "technology"]  # the default example
+    assert lab(app)["temperature"] == 1.0
 
 
 def test_claims_checker_right_and_wrong(at):
@@ -167,10 +205,10 @@ def test_bad_cells_keep_the_last_valid_table(at):
     assert not at.exception
     assert "Row 2 (entertainment) has no logit" in at.error[0].value
     assert "last valid table" in at.error[0].value
-    assert results(at)["score"].tolist() == pytest.approx(softmax([2.0, 1.0, 0.1]))
+    assert logits(at) == [2.0, 1.0, 0.1]
     edit(at, deleted_rows=[0, 1])
     assert "at least 2 classes" in at.error[0].value
-    assert len(results(at)) == 3
+    assert len(labels(at)) == 3
     edit(at, deleted_rows=[0, 1, 2])
     assert "The table is empty" in at.error[0].value
     assert not at.exception
@@ -181,10 +219,10 @@ def test_pasting_too_many_rows_is_refused(at):
     at.button[[b.label for b in at.button].index("Use these numbers")].click().run()
     assert not at.exception
     assert "100,000 values" in at.error[0].value and "10,000" in at.error[0].value
-    assert len(results(at)) == 3  # unchanged
+    assert len(labels(at)) == 3  # unchanged
     at.text_area(key="lab_paste").set_value("cat 3\ndog 1\nbird −2").run()
     at.button[[b.label for b in at.button].index("Use these numbers")].click().run()
-    assert results(at)["label"].tolist() == ["cat", "dog", "bird"]
+    assert labels(at) == ["cat", "dog", "bird"] and logits(at) == [3.0, 1.0, -2.0]
     assert "Loaded 3 classes." in messages(at)
 
 
@@ -208,13 +246,13 @@ def test_bad_uploads_get_a_message(at, name, content, fragment):
     at.file_uploader(key="lab_upload").upload(name, content).run()
     assert not at.exception
     assert fragment in at.error[0].value and "The table was not changed" in at.error[0].value
-    assert results(at)["label"].tolist() == ["news", "entertainment", "technology"]
+    assert labels(at) == ["news", "entertainment", "technology"]
 
 
 def test_good_upload_replaces_the_table(at):
     at.file_uploader(key="lab_upload").upload("z.npy", _npy(np.array([0.5, 3.0, -1.0], dtype=np.float32))).run()
     assert not at.exception
-    assert results(at)["score"].tolist() == pytest.approx(softmax([0.5, 3.0, -1.0]))
+    assert logits(at) == [0.5, 3.0, -1.0]  # float32 values, exactly
 
 
 def test_from_the_image_inspector():
@@ -228,14 +266,14 @@ def test_from_the_image_inspector():
     }
     app.run()
     assert not app.exception
-    frame = results(app)
-    assert len(frame) == 11 and frame["label"].iloc[-1] == "all other classes (990)"
-    assert frame["rank"].tolist() == [str(r) for r in range(1, 11)] + [""]  # the tail has no rank of its own
-    full = torch.softmax(torch.tensor(logits, dtype=torch.float64), dim=0)
-    order = torch.argsort(full, descending=True)
-    assert frame["score"].iloc[:10].tolist() == pytest.approx(full[order[:10]].tolist())
-    assert frame["score"].iloc[-1] == pytest.approx(float(full[order[10:]].sum()))
-    assert frame["score"].sum() == pytest.approx(1.0)
+    data = lab(app)
+    # every class goes to the browser (softmax over all 1000 there, exactly): the top ten as rows, in rank order,
+    # the other 990 as one row
+    assert data["n"] == 1000 and data["shown"] == 10 and data["rest_label"] == "all other classes (990)"
+    order = torch.argsort(torch.tensor(logits), descending=True, stable=True).tolist()
+    z = torch.tensor(logits, dtype=torch.float32).double()
+    assert given_logits(data).tolist() == z[order].tolist()
+    assert data["labels"][:10] == [f"class name {i}" for i in order[:10]]
     assert r"Source: cat\.jpg" in " ".join(c.value for c in app.caption)  # markdown-escaped
     # every section works with the tail
     for name in ("Temperature", "Top-k & top-p", "Step by step", "Sigmoid vs softmax", "Claims checker"):
@@ -247,7 +285,7 @@ def test_inspector_preset_with_nothing_handed_over(at):
     at.selectbox(key="lab_preset").select("inspector").run()
     assert not at.exception
     assert "Nothing was handed over from the Image Inspector" in at.warning[0].value
-    assert len(results(at)) == 3
+    assert len(labels(at)) == 3
 
 
 @pytest.mark.parametrize("preset", PRESETS[:-1])
@@ -287,8 +325,8 @@ def test_inverse_loads_logits_into_the_table(at):
     at.text_area(key="lab_inverse").set_value("70%, 20%, 10%").run()
     assert not at.exception
     at.button[[b.label for b in at.button].index("Use these logits in the table")].click().run()
-    assert results(at)["score"].tolist() == pytest.approx([0.7, 0.2, 0.1])
-    assert results(at)["label"].tolist() == ["news", "entertainment", "technology"]  # names kept: same count
+    assert softmax(logits(at)) == pytest.approx([0.7, 0.2, 0.1])
+    assert labels(at) == ["news", "entertainment", "technology"]  # names kept: same count
 
 
 def test_chinese_ui():
@@ -297,4 +335,4 @@ def test_chinese_ui():
     app.run()
     assert not app.exception
     assert "Logits 实验室" in app.title[0].value
-    assert results(app)["label"].tolist() == ["新闻", "娱乐", "科技"]
+    assert labels(app) == ["新闻", "娱乐", "科技"] and lab(app)["strings"]["col_p"] == "概率（T = {temperature:g}）"

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core.analysis import analyse
 from core.labels import builtin_labels
 from tests.conftest import ROOT
+from tests.explorer_state import explorer_data, given_logits, move, top_label
 
 PAGE = str(ROOT / "pages/1_Image_Inspector.py")
 LABELS = builtin_labels("imagenet")
@@ -24,8 +25,9 @@ def _open(**query: str) -> AppTest:
     return at.run()
 
 
-def _table(at: AppTest):
-    return at.dataframe[-1].value  # the shown image's top-k table (after the summary, when there is one)
+def _explorer(at: AppTest) -> dict:
+    """What the shown image's explorer was given: its logits and names, and the page's T and k to show."""
+    return explorer_data(at, "inspector_explorer")
 
 
 def _query(at: AppTest) -> dict[str, str]:
@@ -47,25 +49,30 @@ def test_a_link_restores_samples_t_and_k(chelsea_logits) -> None:
     at = _open(samples="chelsea", T="2", k="3")
     assert not at.exception
     assert not at.warning  # nothing in the link was broken
-    assert at.sidebar.select_slider(key="inspector_w_temperature").value == 2.0
-    assert at.sidebar.slider(key="inspector_w_k").value == 3
-    table = _table(at)
-    assert len(table) == 3 and table["label"].iloc[0] in CATS
+    data = _explorer(at)  # the explorer shows the link's T and k (the browser draws them: tests/browser)
+    assert (data["temperature"], data["k"]) == (2.0, 3) and top_label(data) in CATS
+    assert torch.allclose(given_logits(data).double(), chelsea_logits, atol=1e-4)
+    lines = next(c.value for c in at.code if c.value.startswith("1. ")).splitlines()
     expected = torch.softmax(chelsea_logits / 2.0, -1)
     top = torch.topk(chelsea_logits, 3).indices.tolist()
-    assert table["probability"].tolist() == pytest.approx([float(expected[i]) for i in top], abs=1e-6)
+    assert [float(line.rsplit("(", 1)[1].rstrip("%)")) for line in lines] == pytest.approx(
+        [float(expected[i]) * 100 for i in top], abs=0.05
+    )
     assert at.session_state["inspector_samples"] == ["chelsea"]
     # the address bar is the share link of this view
     assert _query(at) == {"samples": "chelsea", "model": "efficientnet_lite0", "T": "2", "k": "3", "scores": "softmax"}
 
 
-def test_the_address_bar_follows_the_knobs() -> None:
+def test_the_address_bar_follows_the_explorer() -> None:
     at = _open(samples="chelsea", T="2", k="3")
-    at.sidebar.slider(key="inspector_w_k").set_value(7).run()
-    at.sidebar.select_slider(key="inspector_w_temperature").set_value(0.5).run()
+    move(at, "inspector_explorer", temperature=0.5, k=7)  # where the user left the explorer's T and k
     assert not at.exception
     assert _query(at)["k"] == "7" and _query(at)["T"] == "0.5"
-    assert len(_table(at)) == 7
+    assert len(next(c.value for c in at.code if c.value.startswith("1. ")).splitlines()) == 7
+    move(at, "inspector_explorer", temperature=0.7, k=7)  # a typed T between the slider's steps: kept exactly
+    assert _query(at)["T"] == "0.7"
+    again = _open(**_query(at))  # and the link restores it exactly, without a note
+    assert not again.warning and _explorer(again)["temperature"] == 0.7
 
 
 @pytest.mark.parametrize(
@@ -83,9 +90,8 @@ def test_a_broken_link_gives_a_message_and_the_default_view(query: dict[str, str
     assert words in _warnings(at)
     # the default view: the default sample on the default model at T = 1, top-5
     assert at.sidebar.selectbox[0].value == "efficientnet_lite0"
-    assert at.sidebar.select_slider(key="inspector_w_temperature").value == 1.0
-    table = _table(at)
-    assert len(table) == 5 and table["label"].iloc[0] == "espresso"
+    data = _explorer(at)
+    assert (data["temperature"], data["k"]) == (1.0, 5) and top_label(data) == "espresso"
 
 
 def test_a_link_with_an_unavailable_model_falls_back_with_the_reason() -> None:
@@ -93,14 +99,14 @@ def test_a_link_with_an_unavailable_model_falls_back_with_the_reason() -> None:
     assert not at.exception
     assert "resnet50" in _warnings(at) and "weights" in _warnings(at)
     assert at.sidebar.selectbox[0].value == "efficientnet_lite0"
-    assert _table(at)["label"].iloc[0] == "espresso"
+    assert top_label(_explorer(at)) == "espresso"
 
 
 def test_a_link_can_choose_the_model() -> None:
     at = _open(samples="coffee", model="efficientnet_lite1", k="2")
     assert not at.exception and not at.warning
     assert at.sidebar.selectbox[0].value == "efficientnet_lite1"
-    assert _table(at)["label"].iloc[0] == "espresso"
+    assert top_label(_explorer(at)) == "espresso"
     assert _query(at)["model"] == "efficientnet_lite1"
 
 

@@ -50,7 +50,7 @@ def test_the_backends_share_one_torch_module(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_compare_tab_runs_the_second_model_on_the_sidebars_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ui.inspector.view
+    import ui.inspector.tabs
     from core.backends.choose import backend_info
     from ui.cache import get_model
 
@@ -61,7 +61,7 @@ def test_the_compare_tab_runs_the_second_model_on_the_sidebars_backend(monkeypat
         built.append((name, backend_info(model).name))
         return model
 
-    monkeypatch.setattr(ui.inspector.view, "get_model", recorded)
+    monkeypatch.setattr(ui.inspector.tabs, "get_model", recorded)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     at.switch_page("pages/1_Image_Inspector.py").run()

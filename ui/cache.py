@@ -19,6 +19,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Hashable
+from dataclasses import dataclass
 
 import streamlit as st
 import torch
@@ -28,13 +29,22 @@ from core.analysis import ImageResult, analyse, analyse_with, normalisation_logi
 from core.attribution import grad_cam
 from core.backends.choose import with_backend
 from core.config import DEFAULT_BACKEND, SETTINGS
-from core.errors import LogitscopeError
-from core.i18n import t
+from core.errors import CheckpointError, LogitscopeError
+from core.i18n import escape_markdown, t
 from core.inference import warm_up
-from core.models.checkpoint import load_checkpoint
+from core.models.checkpoint import CHECKPOINT_SUFFIXES
+from core.models.reference import (
+    allowed_local_path,
+    describe_model,
+    model_from_upload,
+    path_stamp,
+    resolve_model,
+)
 from core.models.registry import load_model
 from core.models.spec import LoadedModel
-from ui.sidebar import SidebarControls, show_backend
+from ui.sidebar import CHECKPOINT, SidebarControls, Upload, show_backend
+
+_LAST_GOOD = "_model_last_good"  # session state: the `_Choice` of the last model that loaded
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
@@ -54,26 +64,101 @@ def get_model(name: str, backend: str = DEFAULT_BACKEND) -> LoadedModel:
     return model
 
 
-@st.cache_resource(show_spinner="Loading your checkpoint…", max_entries=2)
-def _checkpoint_model(arch: str, file_id: str, filename: str, backend: str, _data: bytes) -> LoadedModel:
-    """`file_id` (unique per upload) stands for the bytes: a rerun never copies or hashes them."""
-    return with_backend(load_checkpoint(arch, _data, filename), backend)
+@st.cache_resource(show_spinner="Loading your model…", max_entries=2)
+def _own_model(
+    key: str, name: str, arch: str | None, normalize: str | None, backend: str, _data: bytes
+) -> LoadedModel | str:
+    """An uploaded model (`key`, unique per upload, stands for the bytes: a rerun never copies or hashes them), or
+    the message saying why it cannot be used: a failure is cached like a success, not retried on every rerun."""
+    try:
+        return with_backend(load_model(model_from_upload(name, _data, arch=arch, normalize=normalize)), backend)
+    except LogitscopeError as exc:
+        return str(exc)
+
+
+@st.cache_resource(show_spinner="Loading your model…", max_entries=2)
+def _path_model(path: str, stamp: str, arch: str | None, normalize: str | None, backend: str) -> LoadedModel | str:
+    """A model under the operator's LOGITSCOPE_MODEL_ROOTS (`stamp`: its files' sizes and times, so files changed
+    in place are read again), or the message saying why it cannot be used."""
+    try:
+        return with_backend(load_model(resolve_model(path, arch=arch, normalize=normalize)), backend)
+    except LogitscopeError as exc:
+        return str(exc)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """What the sidebar asked for, as plain values (kept in session state as the last model that loaded)."""
+
+    name: str
+    upload: Upload | None = None
+    path: str = ""
+    arch: str | None = None
+    normalize: str | None = None
+
+
+def _choice(controls: SidebarControls) -> _Choice:
+    if not controls.uses_checkpoint:
+        return _Choice(controls.model_name)
+    weights = (controls.local_path or (controls.checkpoint.name if controls.checkpoint else "")).lower()
+    arch = controls.checkpoint_arch if weights.endswith(CHECKPOINT_SUFFIXES) else None
+    if controls.local_path:
+        return _Choice(CHECKPOINT, path=controls.local_path, arch=arch, normalize=controls.normalize)
+    return _Choice(CHECKPOINT, upload=controls.checkpoint, arch=arch, normalize=controls.normalize)
+
+
+def _load(choice: _Choice, backend: str, lang: str) -> LoadedModel:
+    if choice.name != CHECKPOINT:
+        return get_model(choice.name, backend)
+    if choice.path:
+        allowed = allowed_local_path(choice.path)  # before anything looks at the path
+        if not allowed.exists():
+            raise CheckpointError(f"{choice.path}: no such file or folder")
+        loaded = _path_model(str(allowed), path_stamp(allowed), choice.arch, choice.normalize, backend)
+    elif choice.upload is None:
+        raise LogitscopeError(t("sidebar.no_checkpoint", lang))
+    else:
+        upload = choice.upload
+        # an Upload made without a file id (a test, a script) falls back to its content's digest
+        key = upload.file_id or hashlib.sha256(upload.data).hexdigest()
+        loaded = _own_model(key, upload.name, choice.arch, choice.normalize, backend, upload.data)
+    if isinstance(loaded, str):
+        raise CheckpointError(loaded)
+    return loaded
 
 
 def current_model(controls: SidebarControls) -> LoadedModel:
-    """The model the sidebar chose, on the backend it chose (and the sidebar says what runs it);
-    raises LogitscopeError with a message when it cannot be had."""
-    if controls.uses_checkpoint:
-        upload = controls.checkpoint
-        if upload is None:
-            raise LogitscopeError(t("sidebar.no_checkpoint", controls.lang))
-        # an Upload made without a file id (a test, a script) falls back to its content's digest
-        file_id = upload.file_id or hashlib.sha256(upload.data).hexdigest()
-        model = _checkpoint_model(controls.checkpoint_arch, file_id, upload.name, controls.backend, upload.data)
-    else:
-        model = get_model(controls.model_name, controls.backend)
+    """The model the sidebar chose, on the backend it chose (and the sidebar says what runs it, and what was found
+    in a user's model). When it cannot be had, the sidebar says why and the last model that loaded stays; with none
+    before it, raises LogitscopeError with the message."""
+    choice = _choice(controls)
+    try:
+        model = _load(choice, controls.backend, controls.lang)
+        st.session_state[_LAST_GOOD] = choice
+    except LogitscopeError as exc:
+        previous: _Choice | None = st.session_state.get(_LAST_GOOD)
+        if previous is None or previous == choice:
+            raise
+        model = _load(previous, controls.backend, controls.lang)
+        message = escape_markdown(t("own.kept", controls.lang, error=str(exc), name=model.spec.name))
+        if choice.name == CHECKPOINT and choice.upload is None and not choice.path:
+            st.sidebar.info(message, icon=":material/upload:")  # nothing uploaded yet: not an error
+        else:
+            st.sidebar.error(message, icon=":material/error:")
+    if model.spec.user_model:
+        show_found(model, controls.lang)
     show_backend(model, controls.lang)
     return model
+
+
+def show_found(model: LoadedModel, lang: str) -> None:
+    """What was found in a user's model, in the sidebar: `models --describe`'s description, and its notes."""
+    described = describe_model(model.spec)
+    with st.sidebar.expander(t("own.found", lang, title=model.spec.title)):
+        for key in ("kind", "architecture", "classes", "input_size", "normalisation", "labels_source", "preprocessing"):
+            st.caption(f"{t(f'own.field.{key}', lang)}: {escape_markdown(str(described[key]))}")
+    for note in described["notes"]:  # type: ignore[attr-defined]
+        st.sidebar.info(escape_markdown(str(note)), icon=":material/info:")
 
 
 def model_key(model: LoadedModel) -> str:

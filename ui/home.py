@@ -1,8 +1,9 @@
 """The home page's live demo: one sample photo's top-5 and its logits-vs-probabilities chart, with a
-temperature slider, in an `st.fragment` so moving the slider reruns only the demo.
+temperature slider, in an `st.fragment` so picking another sample reruns only the demo.
 
-The model runs once per (model, sample) through the one image path's cache (`ui.cache.analysed`); every
-slider move recomputes softmax(z / T) from the cached logits, which takes microseconds.
+The model runs once per (model, sample) through the one image path's cache (`ui.cache.analysed`); the logits
+then go to the browser once, and the temperature slider redraws the table and chart there
+(`ui.explorer.logits_explorer`), with no rerun at all.
 """
 
 from __future__ import annotations
@@ -10,21 +11,17 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analysis import ImageResult, digest
-from core.charts.prediction import logits_vs_probs_figure
 from core.config import SETTINGS
 from core.errors import LogitscopeError
 from core.i18n import escape_markdown, t
 from core.models.labels import choose_labels
 from core.models.registry import get_spec
-from core.numerics import temperature_options
-from core.prediction.tables import score_table
 from core.samples import sample_images
 from ui.cache import analysed, get_model, model_key
-from ui.inspector.controls import table_columns
+from ui.explorer import logits_explorer
 from ui.sidebar import SidebarControls
 
 DEMO_SAMPLES = ("coffee", "chelsea", "camera")
-TEMPERATURES = temperature_options()
 TOP = 5
 
 
@@ -56,32 +53,21 @@ def _analysed(model_name: str, backend: str, sample: str) -> ImageResult:
 
 @st.fragment
 def live_demo(controls: SidebarControls) -> None:
-    """Pick a sample, move T: the top-5 table and the paired bars follow, live."""
+    """Pick a sample, move T: the top-5 table and the paired bars follow, live, in the browser."""
     lang = controls.lang
     here = [name for name in DEMO_SAMPLES if any(s.name == name for s in sample_images())]
     if not here:
         return
     st.subheader(t("home.live", lang))
     st.caption(t("home.live_intro", lang))
-    picker, slider = st.columns([1, 2], vertical_alignment="bottom")
-    with picker:
-        sample = st.segmented_control(
-            t("home.live_sample", lang),
-            here,
-            default=here[0],
-            format_func=lambda name: t(f"home.sample.{name}", lang),
-            key="home_sample",
-            required=True,
-        )
-    with slider:
-        temperature = st.select_slider(
-            t("inspector.temperature", lang),
-            TEMPERATURES,
-            value=1.0,
-            format_func=lambda v: f"{v:g}",
-            key="home_temperature",
-            help=t("inspector.temperature_help", lang),
-        )
+    sample = st.segmented_control(
+        t("home.live_sample", lang),
+        here,
+        default=here[0],
+        format_func=lambda name: t(f"home.sample.{name}", lang),
+        key="home_sample",
+        required=True,
+    )
     model_name = _model_name(controls)
     try:
         with st.spinner(t("home.live_loading", lang)):
@@ -95,27 +81,21 @@ def live_demo(controls: SidebarControls) -> None:
     spec = get_spec(model_name)
     mode = controls.label_mode if controls.label_mode in ("en", "zh") else "en"
     labels = choose_labels(spec, mode).labels
-    table = score_table(result.logits, labels, k=TOP, temperature=float(temperature))
     picture, numbers = st.columns([1, 2.2], gap="medium")
     with picture:
         assert result.view is not None  # a good result has its view
         st.image(result.view.preview, width="stretch")
         st.caption(t("inspector.model_caption", lang, model=escape_markdown(spec.name)))
     with numbers:
-        st.dataframe(
-            table[["rank", "label", "logit", "probability"]],
-            hide_index=True,
-            width="stretch",
-            column_config=table_columns(lang, temperature=float(temperature), scores="softmax"),
-            key="home_table",
+        # one mount for every sample: another photo keeps the T the user left
+        logits_explorer(
+            result.logits,
+            labels,
+            temperature=1.0,
+            k=TOP,
+            show_k=False,
+            lang=lang,
+            key="home_explorer",
+            source=(model_name, controls.backend, result.key, mode),
         )
-    figure = logits_vs_probs_figure(
-        result.logits,
-        labels,
-        temperature=float(temperature),
-        top_n=TOP,
-        lang=lang,
-        title=t("inspector.chart.bars", lang, k=TOP, temperature=float(temperature)),
-    )
-    st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key="home_chart")
     st.caption(t("home.live_caption", lang))

@@ -1,4 +1,7 @@
-"""The shared sidebar: UI language, model (or the user's checkpoint), backend and labels. Every page calls it.
+"""The shared sidebar: UI language, model (or the user's own), backend and labels. Every page calls it.
+
+The user's own model is an upload (a .zip of a transformers or timm folder, an .onnx file, or a weights file with
+its architecture) or, where the server's operator lists folders in LOGITSCOPE_MODEL_ROOTS, a local path under them.
 
 Streamlit forgets a widget's value when the page that drew it changes, so each choice is kept in a
 plain session-state key and the widget is re-seeded from it on every page.
@@ -6,6 +9,7 @@ plain session-state key and the widget is re-seeded from it on every page.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import streamlit as st
@@ -15,11 +19,16 @@ from core.backends.choose import backend_info
 from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
 from core.i18n import LANGUAGES, escape_markdown, t
 from core.models.checkpoint import CHECKPOINT_SUFFIXES, checkpoint_architectures
+from core.models.onnx_file import NORMALIZE_PRESETS
+from core.models.reference import MODEL_ROOTS_ENV
 from core.models.registry import get_spec, list_models
 from core.models.spec import LoadedModel
+from core.models.timm_hub import timm_architectures
 
-CHECKPOINT = "__checkpoint__"
+CHECKPOINT = "__checkpoint__"  # the model choice "your own model" (its key predates zips and ONNX files)
 LABEL_MODES = ("en", "zh", "both", "file")
+OWN_MODEL_TYPES = ["zip", "onnx", *(s.lstrip(".") for s in CHECKPOINT_SUFFIXES)]
+CUSTOM_NORMALIZE = "custom"
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,12 @@ class SidebarControls:
         lang: UI language, "en" or "zh".
         model_name: registry name of the chosen model, or CHECKPOINT for the user's own.
         label_mode: "en", "zh", "both" (the other language in a second column) or "file".
-        checkpoint_arch: architecture for the user's checkpoint.
-        checkpoint: the uploaded checkpoint, if any.
+        checkpoint_arch: architecture for the user's bare weights file.
+        checkpoint: the user's uploaded model file (a .zip, an .onnx, a weights file), if any.
         label_file: the uploaded label file, if any.
         backend: what runs the model: "auto", "torch" or "onnxruntime" (`core.backends`).
+        normalize: an ONNX file's normalisation preset (`core.models.onnx_file.parse_normalize`).
+        local_path: the user's model as a path on the server ("" when none; only where the operator allows it).
     """
 
     lang: str
@@ -56,6 +67,8 @@ class SidebarControls:
     checkpoint: Upload | None = None
     label_file: Upload | None = None
     backend: str = DEFAULT_BACKEND
+    normalize: str | None = None
+    local_path: str = ""
 
     @property
     def uses_checkpoint(self) -> bool:
@@ -135,23 +148,10 @@ def shared_sidebar() -> SidebarControls:
             args=("model",),
             help=t("sidebar.model_help", lang),
         )
-        checkpoint = None
+        checkpoint, normalize, local_path = None, None, ""
         arch = st.session_state.get("checkpoint_arch", "resnet18")
         if st.session_state["model"] == CHECKPOINT:
-            archs = checkpoint_architectures()
-            arch = st.selectbox(
-                t("sidebar.arch", lang),
-                archs,
-                key=persistent_key("checkpoint_arch", "resnet18"),
-                on_change=keep,
-                args=("checkpoint_arch",),
-            )
-            checkpoint = _upload(
-                t("sidebar.checkpoint_file", lang),
-                [s.lstrip(".") for s in CHECKPOINT_SUFFIXES],
-                "checkpoint_upload",
-                t("sidebar.checkpoint_help", lang),
-            )
+            checkpoint, arch, normalize, local_path = _own_model_inputs(lang)
         st.radio(
             t("sidebar.backend", lang),
             BACKENDS,
@@ -187,7 +187,65 @@ def shared_sidebar() -> SidebarControls:
         checkpoint,
         label_file,
         st.session_state["backend"],
+        normalize,
+        local_path,
     )
+
+
+@st.cache_data(show_spinner=False)
+def _architectures() -> list[str]:
+    """What a bare weights file may be loaded into: torchvision's names, efficientnet_lite0, then timm's."""
+    return [*checkpoint_architectures(), *timm_architectures()]
+
+
+def _own_model_inputs(lang: str) -> tuple[Upload | None, str, str | None, str]:
+    """The user's own model: an upload (and a local path where the operator allows one), an architecture for a bare
+    weights file, a normalisation for an ONNX file. Returns (upload, architecture, normalisation, local path)."""
+    roots = os.environ.get(MODEL_ROOTS_ENV, "").strip()
+    local_path = ""
+    if roots:
+        local_path = st.text_input(
+            t("own.path", lang),
+            key=persistent_key("own_model_path", ""),
+            on_change=keep,
+            args=("own_model_path",),
+            help=t("own.path_help", lang, roots=roots),
+        ).strip()
+    upload = _upload(
+        t("sidebar.checkpoint_file", lang), OWN_MODEL_TYPES, "checkpoint_upload", t("own.upload_help", lang)
+    )
+    name = (local_path or (upload.name if upload else "")).lower()
+    arch = st.session_state.get("checkpoint_arch", "resnet18")
+    if not name or name.endswith(CHECKPOINT_SUFFIXES):  # a bare weights file: which architecture
+        arch = st.selectbox(
+            t("sidebar.arch", lang),
+            _architectures(),
+            key=persistent_key("checkpoint_arch", "resnet18"),
+            on_change=keep,
+            args=("checkpoint_arch",),
+            help=t("own.arch_help", lang),
+        )
+    normalize = None
+    if name.endswith(".onnx"):
+        presets = [*NORMALIZE_PRESETS, CUSTOM_NORMALIZE]
+        normalize = st.selectbox(
+            t("own.normalize", lang),
+            presets,
+            key=persistent_key("own_normalize", presets[0]),
+            format_func=lambda preset: t(f"own.normalize.{preset}", lang),
+            on_change=keep,
+            args=("own_normalize",),
+            help=t("own.normalize_help", lang),
+        )
+        if normalize == CUSTOM_NORMALIZE:
+            normalize = st.text_input(
+                t("own.normalize_custom", lang),
+                key=persistent_key("own_normalize_custom", "0.5,0.5,0.5/0.5,0.5,0.5"),
+                on_change=keep,
+                args=("own_normalize_custom",),
+            )
+    st.caption(t("own.link_note", lang))
+    return upload, arch, normalize, local_path
 
 
 def chosen_backend() -> str:
@@ -200,6 +258,8 @@ def backend_caption(model: LoadedModel, lang: str) -> str:
     info = backend_info(model)
     if info.name == "onnxruntime" and info.max_abs_dlogit is not None:
         return t("sidebar.backend.runs_onnx", lang, delta=f"{info.max_abs_dlogit:.0e}")
+    if info.name == "onnxruntime":  # an ONNX file: its own graph, nothing to verify against
+        return t("own.backend.onnx_file", lang)
     line = t("sidebar.backend.runs_torch", lang)
     return f"{line} · {t('sidebar.backend.fallback', lang, reason=info.reason)}" if info.reason else line
 

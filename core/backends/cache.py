@@ -23,11 +23,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from core.backends.export import export_onnx, ort_session
+from core.backends.export import export_onnx
 from core.backends.verify import Verdict, compare_logits, feature_deviation, probe_batch
 from core.errors import first_line
 from core.features import WithFeatures, head_module
 from core.models.spec import LoadedModel
+from core.ort import ort_session
 
 CACHE_ENV = "LOGITSCOPE_CACHE_DIR"
 FORMAT_VERSION = 1  # bump when the export or the verdict's meaning changes: older files become stale

@@ -18,11 +18,13 @@ from typing import Any
 
 from core.backends.cache import prepare_onnx, weights_digest
 from core.backends.eager import TorchBackend
-from core.backends.onnxruntime import OnnxRuntimeBackend
+from core.backends.onnxruntime import OnnxFileBackend, OnnxRuntimeBackend
 from core.backends.verify import Verdict
 from core.config import BACKENDS
 from core.errors import InputError
 from core.models.spec import Backend, BackendInfo, LoadedModel
+
+ONNX_FILE_REASON = "an ONNX file has no torch model: it runs on ONNX Runtime"
 
 
 def check_backend(name: str) -> str:
@@ -41,10 +43,15 @@ def with_backend(
         model: from `core.models.registry.load_model` or `core.models.checkpoint.load_checkpoint`.
         backend: "torch"; "onnxruntime" (falls back to torch with a reason when the export or its
             verification fails); or "auto": onnxruntime on a CPU model whose export is verified, torch on CUDA.
+            An ONNX file (`spec.runtime` "onnxruntime") runs on ONNX Runtime whatever is asked: it has no torch model.
         digest: the weights' `weights_digest` when the caller already has it.
         folder: the export cache (default `cache_dir()`).
     """
     requested = check_backend(backend)
+    if model.spec.runtime != "torch":
+        reason = ONNX_FILE_REASON if requested == "torch" else ""
+        info = BackendInfo("onnxruntime", requested, reason=reason)
+        return dataclasses.replace(model, backend=OnnxFileBackend(model.module, info))
     chosen: Backend = TorchBackend(model.module, model.device, BackendInfo("torch", requested))
     if requested == "auto" and model.device.type == "cuda":
         pass  # the GPU is faster than any CPU runtime: torch it is

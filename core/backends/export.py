@@ -1,24 +1,18 @@
-"""Exporting a torch module to ONNX and opening it in ONNX Runtime (fp32, CPUExecutionProvider).
-
-`export_onnx` tries the TorchScript tracer first and torch.export (dynamo) second; `ort_session` opens the
-bytes with its threads set deliberately, so a decoding thread beside the model gets the cores back.
-"""
+"""Exporting a torch module to ONNX: `export_onnx` tries the TorchScript tracer first and torch.export (dynamo)
+second (`core.ort.ort_session` opens the bytes in ONNX Runtime)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from core.errors import first_line
 
-THREADS_ENV = "LOGITSCOPE_ORT_THREADS"
 OPSET = 17
 _TRACER_HINT = "Converting a tensor to a Python"
 
@@ -93,29 +87,3 @@ def export_onnx(module: nn.Module, example: Tensor, *, outputs: Sequence[str] = 
             f"the export failed ({hint}; torch.export: {type(exc).__name__}: {first_line(exc)}). "
             "Data-dependent Python control flow in forward() cannot be exported."
         ) from None
-
-
-def ort_threads() -> int:
-    """ONNX Runtime intra-op threads: $LOGITSCOPE_ORT_THREADS, else the cores this process may use."""
-    configured = os.environ.get(THREADS_ENV)
-    if configured and configured.isdecimal() and int(configured) > 0:
-        return int(configured)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def ort_session(data: bytes, *, threads: int | None = None) -> Any:
-    """An fp32 CPUExecutionProvider session with its threads set deliberately (no spinning between runs)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or ort_threads()
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # idle threads sleep instead of spinning: a decoding thread beside the model gets the cores back
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3
-    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])

@@ -1,4 +1,5 @@
-"""ONNX Runtime fp32 on the CPU: a verified export of a torch model (`core.backends.cache.prepare_onnx`)."""
+"""ONNX Runtime fp32 on the CPU: a verified export of a torch model (`core.backends.cache.prepare_onnx`), or an ONNX
+file's own graph (`OnnxFileBackend`: nothing to export, no torch model to verify against)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from core.backends.verify import Verdict
 from core.models.spec import BackendInfo
@@ -53,6 +54,33 @@ class OnnxRuntimeBackend:
             return None
         logits, features = session.run(None, {session.get_inputs()[0].name: _array(batch)})
         return torch.from_numpy(logits).float(), torch.from_numpy(features).float()
+
+
+class OnnxFileBackend:
+    """An ONNX file's graph: its module (`core.models.onnx_file.OnnxGraph`) runs the ONNX Runtime session itself.
+
+    Nothing is exported or verified (there is no torch model: `info` says so); the features are the graph's own
+    head input when the file's head was found.
+    """
+
+    def __init__(self, module: nn.Module, info: BackendInfo) -> None:
+        self.module = module
+        self.info = info
+
+    def logits(self, batch: Tensor) -> Tensor:
+        logits: Tensor = self.module(batch)
+        return logits
+
+    def features_verdict(self) -> Verdict:
+        """Whether the graph gives the features (its head's input found and added as an output)."""
+        if getattr(self.module, "has_features", False):
+            return Verdict("", True)
+        return Verdict("", False, reason="the ONNX graph's classifier head was not found: no features")
+
+    def logits_and_features(self, batch: Tensor) -> tuple[Tensor, Tensor] | None:
+        """(logits, pooled head inputs) from the graph, or None when it has no features."""
+        both: tuple[Tensor, Tensor] | None = getattr(self.module, "logits_and_features", lambda _: None)(batch)
+        return both
 
 
 def _array(batch: Tensor) -> Any:

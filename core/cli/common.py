@@ -6,12 +6,14 @@ pandas or the dataset code, so each command imports the rest inside itself.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
 
+from core.config import SETTINGS
 from core.labels import LABEL_LANGUAGES, label_of, read_label_file, validate_labels
 from core.numerics import as_logits, softmax, top_k
 
@@ -22,6 +24,17 @@ if TYPE_CHECKING:
 BACKEND_HELP = (
     "what runs the model: torch (eager), onnxruntime (fp32, verified against torch), or auto (default: "
     "onnxruntime on a CPU where the export is verified, else torch)"
+)
+
+
+MODEL_HELP = (
+    "a registry name (see `models`), or a PATH to your own model: a transformers or timm folder, a .zip of one, an "
+    ".onnx file, or a weights file (.safetensors/.pt/.pth/.bin) with --arch"
+)
+ARCH_HELP = "a bare weights file's architecture: a torchvision name (resnet18), efficientnet_lite0, or timm:NAME"
+NORMALIZE_HELP = (
+    "an ONNX file's normalisation (it carries none): imagenet (default), minus-one-one (pixels to [-1, 1]), "
+    "zero-one ([0, 1]), or MEAN,MEAN,MEAN/STD,STD,STD (pixels in [0, 1])"
 )
 
 
@@ -43,6 +56,20 @@ def top_k_records(
     ]
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model NAME|PATH, --arch, --normalize: one way to name a model in every command."""
+    parser.add_argument("--model", default=SETTINGS.default_model, metavar="NAME|PATH", help=MODEL_HELP)
+    parser.add_argument("--arch", metavar="NAME", help=ARCH_HELP)
+    parser.add_argument("--normalize", metavar="PRESET", help=NORMALIZE_HELP)
+
+
+def model_spec(args: argparse.Namespace) -> ModelSpec:
+    """The spec `--model`, `--arch` and `--normalize` name (a registry name or a model's files)."""
+    from core.models.reference import resolve_model
+
+    return resolve_model(args.model, arch=args.arch, normalize=args.normalize)
+
+
 def model_labels(spec: ModelSpec, choice: str) -> list[str]:
     from core.models.labels import spec_labels
 
@@ -62,7 +89,7 @@ def say_backend(info: BackendInfo) -> None:
     """The backend on stderr (never mixed into the results), with the reason when it fell back to torch."""
     print(f"backend: {info.describe()}", file=sys.stderr)
     if info.reason:
-        print(f"  onnxruntime not used: {info.reason}", file=sys.stderr)
+        print(f"  {'onnxruntime not used' if info.name == 'torch' else 'note'}: {info.reason}", file=sys.stderr)
 
 
 def progress_text(progress: Progress, *, width: int = 24) -> str:

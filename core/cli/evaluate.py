@@ -15,8 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.cli import doubt
-from core.cli.common import BACKEND_HELP, RUNNER_HELP, backend_fields, model_labels, progress_line, say_backend
-from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
+from core.cli.common import (
+    BACKEND_HELP,
+    RUNNER_HELP,
+    add_model_arguments,
+    backend_fields,
+    model_labels,
+    model_spec,
+    progress_line,
+    say_backend,
+)
+from core.config import BACKENDS, DEFAULT_BACKEND
 from core.errors import InputError
 from core.labels import label_of
 
@@ -138,12 +147,12 @@ def _evaluate_set(args: argparse.Namespace) -> int:
     from core.evaluate.rescore import Rescorer
     from core.evaluate.run import evaluate
     from core.evaluate.summary import summary
-    from core.models.registry import get_spec, load_model
+    from core.models.registry import load_model
 
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {args.batch_size}")
     out = _out_path(args)
-    spec = get_spec(args.model)
+    spec = model_spec(args)
     labels = model_labels(spec, args.labels)
     outside = doubt.open_outside(args, model=spec.name, num_classes=spec.num_classes)  # before the run: fails fast
     if args.runner == "local" and (args.address is not None or args.actors is not None):
@@ -229,7 +238,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=1.0,
         help="score at this T (default 1); the fitted T is reported beside it",
     )
-    e.add_argument("--model", default=SETTINGS.default_model)
+    add_model_arguments(e)
     e.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")
     e.add_argument("--batch-size", type=int, help="images per forward pass (default: chosen from the input size)")
     e.add_argument(

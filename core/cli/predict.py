@@ -6,7 +6,15 @@ import argparse
 import json
 import sys
 
-from core.cli.common import BACKEND_HELP, backend_fields, model_labels, say_backend, top_k_records
+from core.cli.common import (
+    BACKEND_HELP,
+    add_model_arguments,
+    backend_fields,
+    model_labels,
+    model_spec,
+    say_backend,
+    top_k_records,
+)
 from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
 from core.errors import LogitscopeError
 from core.numerics import check_temperature
@@ -17,12 +25,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from core.checks import run_checks
     from core.images import read_image_file
     from core.inference import predict
-    from core.models.registry import get_spec, load_model
+    from core.models.registry import load_model
     from core.preprocess import input_notes
     from core.uncertainty.ood import ood_scores_record
 
     temperature = check_temperature(args.temperature)
-    spec = get_spec(args.model)
+    spec = model_spec(args)
     labels = model_labels(spec, args.labels)
     model = with_backend(load_model(spec), args.backend)
     backend = backend_info(model)
@@ -70,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the `predict` command to the CLI's subparsers."""
     p = sub.add_parser("predict", help="classify images and print the top-k")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--model", default=SETTINGS.default_model)
+    add_model_arguments(p)
     p.add_argument("--top-k", type=int, default=SETTINGS.default_top_k)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--labels", default="en", help="en, zh, or a label file (.txt/.json/.csv)")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli.common import BACKEND_HELP, say_backend, top_k_records
+from core.cli.common import BACKEND_HELP, add_model_arguments, model_spec, say_backend, top_k_records
 from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
 from core.errors import InputError
 from core.numerics import check_temperature
@@ -16,7 +16,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from core.analysis import analyse_files
     from core.backends.choose import backend_info, with_backend
     from core.models.labels import spec_labels
-    from core.models.registry import get_spec, load_model
+    from core.models.registry import load_model
     from core.report.inspector import inspector_report
 
     temperature = check_temperature(args.temperature)
@@ -25,7 +25,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError(f"-o/--out must end in .html, got {out.name}")
     if not out.parent.is_dir():  # said before the model loads, not after every image was analysed
         raise InputError(f"{out}: cannot be written (no folder {out.parent})")
-    spec = get_spec(args.model)
+    spec = model_spec(args)
     model = with_backend(load_model(spec), args.backend)
     say_backend(backend_info(model))
     labels = spec_labels(spec, args.lang)
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("report", help="one self-contained HTML report of images (pictures, top-k, charts, checks)")
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("-o", "--out", required=True, help="the .html file to write")
-    r.add_argument("--model", default=SETTINGS.default_model)
+    add_model_arguments(r)
     r.add_argument("--temperature", type=float, default=1.0)
     r.add_argument("--top-k", type=int, default=SETTINGS.default_top_k)
     r.add_argument("--lang", choices=("en", "zh"), default="en", help="report text and class names")

@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.datasets.plan import Entry
+from core.archive import Entry
 from core.datasets.sets import EmptyDatasetError, Limits
 from core.datasets.zipnames import member_names
 from core.errors import InputError

@@ -11,12 +11,11 @@ separator ("," ";" or tab, as Excel writes it per locale) detected from the firs
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from core.archive import Entry, bomb_reason, human_size, unsafe_path
 from core.datasets.classes import ClassResolver
-from core.datasets.sets import EmptyDatasetError, LabelledSet, Limits, Reader, Skipped, human_size
+from core.datasets.sets import EmptyDatasetError, LabelledSet, Limits, Reader, Skipped
 from core.errors import InputError
 from core.image_formats import IMAGE_EXTENSIONS, unsupported_reason
 from core.safe_io import SafeInputError, decode_text, read_csv_rows
@@ -35,29 +34,6 @@ _SYSTEM_FOLDERS = {
     "$recycle.bin",
     "system volume information",
 }
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A member as listed: its name in the archive, and the same with "/" separators (some Windows tools
-    write "class\\image.png")."""
-
-    name: str
-    size: int
-    compressed: int
-    encrypted: bool = False
-    link: bool = False
-
-    @property
-    def path(self) -> str:
-        return self.name.replace("\\", "/")
-
-
-def _unsafe(path: str) -> bool:
-    """Absolute paths, drive letters, NUL bytes and any ".." step: never followed, never read."""
-    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or "\x00" in path:
-        return True
-    return ".." in path.split("/")
 
 
 def _is_system(name: str) -> bool:
@@ -89,13 +65,7 @@ def _screen(entry: Entry, limits: Limits) -> str | None:
         return f"not an image file ({suffix or 'no extension'})"
     if entry.size > limits.max_member_bytes:
         return f"{human_size(entry.size)} uncompressed, over the {human_size(limits.max_member_bytes)} limit per image"
-    if entry.size > limits.ratio_floor_bytes and entry.size > limits.max_ratio * max(entry.compressed, 1):
-        ratio = entry.size / max(entry.compressed, 1)
-        return (
-            f"compressed {ratio:,.0f}:1 ({human_size(entry.compressed)} → {human_size(entry.size)}), over the "
-            f"{limits.max_ratio:g}:1 limit: looks like a zip bomb"
-        )
-    return None
+    return bomb_reason(entry, max_ratio=limits.max_ratio, ratio_floor_bytes=limits.ratio_floor_bytes)
 
 
 def _common_prefix(paths: Sequence[str], resolver: ClassResolver) -> str:
@@ -149,7 +119,7 @@ def _plan_manifest(
         where = f"{MANIFEST_NAME} line {line}"
         relative = filename.replace("\\", "/")
         path = posixpath.normpath(posixpath.join(folder, relative))
-        if not filename or _unsafe(relative) or _unsafe(path):
+        if not filename or unsafe_path(relative) or unsafe_path(path):
             skipped.append(Skipped(filename or where, f"unsafe or empty file name in {where}: never read"))
         elif path in listed:
             skipped.append(Skipped(path, f"listed twice in {MANIFEST_NAME} (line {line})"))
@@ -229,7 +199,7 @@ def _sort_out(entries: Sequence[Entry], limits: Limits) -> tuple[dict[str, Entry
     candidates: dict[str, Entry] = {}
     manifests: list[Entry] = []
     for entry in entries:
-        if _unsafe(entry.path):
+        if unsafe_path(entry.path):
             skipped.append(Skipped(entry.name, "unsafe path (absolute, or with '..'): never read"))
         elif _is_system(entry.path):
             skipped.append(Skipped(entry.name, SYSTEM_FILE))

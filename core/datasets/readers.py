@@ -10,7 +10,8 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.datasets.sets import LIMITS, human_size
+from core.archive import human_size
+from core.datasets.sets import LIMITS
 from core.errors import InputError
 
 

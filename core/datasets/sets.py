@@ -80,12 +80,3 @@ class EmptyDatasetError(InputError):
     def __init__(self, message: str, skipped: Sequence[Skipped] = ()) -> None:
         super().__init__(message)
         self.skipped = tuple(skipped)
-
-
-def human_size(n: float) -> str:
-    """A byte count for a message: "512 bytes", "1.5 MB"."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"

@@ -9,11 +9,12 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from core.archive import human_size
 from core.datasets.classes import ClassResolver
 from core.datasets.listing import folder_entries, zip_entries
 from core.datasets.plan import labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
-from core.datasets.sets import LIMITS, LabelledSet, Limits, human_size
+from core.datasets.sets import LIMITS, LabelledSet, Limits
 from core.digits import digits_images
 from core.errors import InputError
 

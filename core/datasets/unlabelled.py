@@ -14,10 +14,11 @@ import os
 import zipfile
 from pathlib import Path
 
+from core.archive import human_size
 from core.datasets.listing import folder_entries, zip_entries
 from core.datasets.plan import SYSTEM_FILE, plan_unlabelled, system_note
 from core.datasets.readers import FolderReader, ZipReader
-from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped, human_size
+from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped
 from core.errors import InputError
 
 

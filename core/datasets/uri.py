@@ -10,9 +10,10 @@ import hashlib
 from typing import Any
 from urllib.parse import urlparse
 
+from core.archive import Entry, human_size
 from core.datasets.classes import ClassResolver
-from core.datasets.plan import Entry, labelled_set, plan_members
-from core.datasets.sets import LIMITS, LabelledSet, Limits, human_size
+from core.datasets.plan import labelled_set, plan_members
+from core.datasets.sets import LIMITS, LabelledSet, Limits
 from core.errors import InputError, first_line
 
 

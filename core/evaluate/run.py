@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import torch
+from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
@@ -48,7 +49,7 @@ class ImageFileDataset(Dataset[Item]):
     def __init__(
         self,
         labelled: LabelledSet,
-        transform: Callable[[object], Tensor],
+        transform: Callable[[Image.Image], Tensor],
         *,
         preprocessing: Preprocessing | None = None,
     ) -> None:

@@ -13,9 +13,21 @@ files and pass it `explorer_data(...)`, a JSON object:
     revision      a digest of the logits and labels: the explorer reloads them only when it changes
     temperatures  the slider's grid (core.numerics.temperature_options); `temperature` is on it or added to it
     temperature, k, top_p   the settings to show (top_p null: no top-p control)
+    ask           (optional) a number the app raises for each new ask: only then do the settings above win over
+                  the user's (without it, settings that differ from the last ones given win)
     k_max, show_k           the k control's upper end, and whether it is shown at all
     reference     draw the grey bars at T = 1 next to those at T when T != 1 (as logits_vs_probs_figure does)
+    rows          "top": the top-k classes by logit, ranked (the default); "all": every class in the given order,
+                  the first `shown` of them one row each and the rest as one row named `rest_label`, with top-k and
+                  top-p ticks (the Logits Lab's table)
+    columns       the table's columns, in order, of rank, label, logit, probability, reference (at T = 1, hidden
+                  while T = 1), cumulative, top_k, top_p (default: rank, label, logit, probability, cumulative)
+    chart_n       the chart's bars: null for the table's top-k rows, n for the top n classes by logit whatever k
+    probability_format      "percent" (95.664%, the default) or "decimal" (0.6590, as the Logits Lab prints them)
     strings       the wording, from core.i18n, with {name}, {name:g} and {name:.Nf} fields the explorer fills in
+
+`class_data` is the part that only depends on the logits and labels (the bulk of it: 50,000 classes are about 1 MB),
+`view_data` the rest: the app builds the first once per set of logits and the second on each change.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal, cast, get_args
 
 import torch
 from torch import Tensor
@@ -57,7 +69,13 @@ STRING_KEYS: Final[dict[str, str]] = {
     "entropy": "explorer.entropy",
     "top_p_kept": "explorer.top_p_kept",
     "bad_temperature": "explorer.bad_temperature",
+    "col_p": "inspector.col.p",
+    "col_reference": "inspector.col.probability_t1",
+    "col_p_t1": "explorer.col.p_t1",
+    "caption_all": "explorer.caption_all",
 }
+Column = Literal["rank", "label", "logit", "probability", "reference", "cumulative", "top_k", "top_p"]
+COLUMNS: Final[tuple[Column, ...]] = ("rank", "label", "logit", "probability", "cumulative")
 
 
 @cache
@@ -80,9 +98,18 @@ def pack_logits(logits: Tensor) -> tuple[str, str]:
     return dtype, base64.b64encode(raw).decode("ascii")
 
 
-def explorer_data(
-    logits: Tensor,
-    labels: Sequence[str],
+def class_data(logits: Tensor, labels: Sequence[str]) -> dict[str, object]:
+    """The part of the explorer's data that only the logits and labels decide: n, dtype, logits, labels, revision."""
+    dtype, packed = pack_logits(logits)
+    n = as_logits(logits).numel()
+    names = [label_of(labels, i) for i in range(n)]
+    digest = hashlib.sha256(packed.encode("ascii"))
+    digest.update("\0".join(names).encode("utf-8"))
+    return {"n": n, "dtype": dtype, "logits": packed, "labels": names, "revision": digest.hexdigest()[:16]}
+
+
+def view_data(
+    n: int,
     *,
     temperature: float,
     k: int,
@@ -92,36 +119,35 @@ def explorer_data(
     show_k: bool = True,
     reference: bool = True,
     temperatures: Sequence[float] = TEMPERATURES,
+    rows: Literal["top", "all"] = "top",
+    shown: int | None = None,
+    rest_label: str = "",
+    columns: Sequence[Column] = COLUMNS,
+    chart_n: int | None = None,
+    probability_format: Literal["percent", "decimal"] = "percent",
 ) -> dict[str, object]:
-    """The explorer's data for one vector of logits (see the module docstring for each key).
+    """The rest of the explorer's data for `n` classes: the settings, the layout and the wording (checked; see the
+    module docstring for each key).
 
     Args:
-        logits: one vector of logits (any float dtype; sent exactly).
-        labels: the class names ("#i" where the list is short).
-        temperature: the T to show first, inside the grid's range.
+        n: the number of classes.
+        temperature: the T to show first, inside the grid's range (`temperatures`).
         k: the number of classes to list first (clipped to 1..k_max); `k_max` is clipped to the class count.
         top_p: None for no top-p control, else its first value in (0, 1].
     """
-    dtype, packed = pack_logits(logits)
-    n = as_logits(logits).numel()
     value = check_temperature(temperature)
     low, high = min(temperatures), max(temperatures)
     if not low <= value <= high:
         raise InputError(f"temperature must be from {low:g} to {high:g}, got {value:g}")
     if top_p is not None and not 0 < top_p <= 1:
         raise InputError(f"top-p must be in (0, 1], got {top_p:g}")
-    names = [label_of(labels, i) for i in range(n)]
-    digest = hashlib.sha256(packed.encode("ascii"))
-    digest.update("\0".join(names).encode("utf-8"))
+    unknown = [c for c in columns if c not in get_args(Column)]
+    if unknown:
+        raise ValueError(f"unknown explorer columns: {unknown}")
     k_max = max(1, min(int(k_max), n))
     return {
         "version": 1,
         "lang": "zh" if lang == "zh" else "en",
-        "n": n,
-        "dtype": dtype,
-        "logits": packed,
-        "labels": names,
-        "revision": digest.hexdigest()[:16],
         "temperatures": [float(v) for v in temperatures],
         "temperature": value,
         "k": max(1, min(int(k), k_max)),
@@ -129,8 +155,21 @@ def explorer_data(
         "k_max": k_max,
         "show_k": show_k,
         "reference": reference,
+        "rows": rows,
+        "shown": n if shown is None else max(1, min(int(shown), n)),
+        "rest_label": rest_label,
+        "columns": list(columns),
+        "chart_n": None if chart_n is None else max(1, min(int(chart_n), n)),
+        "probability_format": probability_format,
         "strings": explorer_strings(lang),
     }
+
+
+def explorer_data(logits: Tensor, labels: Sequence[str], **settings: Any) -> dict[str, object]:
+    """The explorer's whole data for one vector of logits: `class_data(logits, labels)` and `view_data(n, **settings)`
+    (the settings, layout and wording; see there) in one object, as the HTML report embeds it."""
+    classes = class_data(logits, labels)
+    return view_data(int(cast(int, classes["n"])), **settings) | classes
 
 
 def json_script_text(value: object) -> str:

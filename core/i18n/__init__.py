@@ -1,8 +1,8 @@
 """Every string the UI and the CLI show, in English and Chinese, in one place.
 
 The strings are data, one JSON file per area beside this module (`common`, `inspector`, `lab`, `evaluate`,
-`diagnose`, `report`, `inputs`): {"key": {"en": "...", "zh": "..."}}. A translator edits those files, never code;
-a new area is a new file. `t(key, lang)` looks a key up in all of them.
+`diagnose`, `report`, `inputs`, `models`): {"key": {"en": "...", "zh": "..."}}. A translator edits those files, never
+code; a new area is a new file. `t(key, lang)` looks a key up in all of them.
 """
 
 from __future__ import annotations

@@ -102,11 +102,6 @@ def _quoted(text: str) -> str:
     return text if len(text) <= _MAX_SHOWN_CHARS else text[:_MAX_SHOWN_CHARS] + "…"
 
 
-def _nearest(value: float, choices: Sequence[float]) -> float:
-    # on a log slider "nearest" is nearest in log T
-    return min(choices, key=lambda c: abs(math.log(c) - math.log(value)))
-
-
 def decode_query(
     params: Mapping[str, Sequence[str]],
     *,
@@ -120,7 +115,8 @@ def decode_query(
     Args:
         params: e.g. `{key: st.query_params.get_all(key) for key in st.query_params}`.
         samples: the sample names that exist here; `models` the registry's names.
-        temperatures: the slider's values: T between two of them snaps to the nearest (with a note).
+        temperatures: the slider's values: a T from the lowest to the highest is kept exactly (the explorer
+            adds a typed T between two of them to its slider), any other is a problem.
         default: the view for every parameter that is absent or broken.
     """
     base = default or InspectorState()
@@ -156,9 +152,7 @@ def decode_query(
         if not (math.isfinite(value) and low <= value <= high):
             problems.append(LinkProblem("links.err.temperature", {"text": _quoted(raw), "low": low, "high": high}))
         else:
-            temperature = _nearest(value, temperatures)
-            if temperature != value:
-                problems.append(LinkProblem("links.note.temperature", {"text": _quoted(raw), "t": temperature}))
+            temperature = value  # kept exactly: the explorer takes any typed T, and its link must restore it
 
     k = base.k
     if (raw := one("k")) is not None:

@@ -1,6 +1,8 @@
 """User checkpoints: an architecture name + a weights file, loaded without ever unpickling code.
 
-`.safetensors` files load through safetensors; `.pt`/`.pth` state dicts through
+The architecture is "efficientnet_lite0", a torchvision classification model name, or "timm:NAME" for a timm
+architecture (its preprocessing then timm's own `create_transform`, `core.models.timm_hub`).
+`.safetensors` files load through safetensors; `.pt`/`.pth`/`.bin` state dicts through
 `torch.load(weights_only=True)`, which refuses pickled code (a malicious checkpoint fails cleanly).
 The class count is read from the checkpoint's classifier weight; any other mismatch is listed.
 """
@@ -8,9 +10,9 @@ The class count is read from the checkpoint's classifier weight; any other misma
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import io
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,19 +23,33 @@ from torch import Tensor, nn
 from core.errors import CheckpointError, InputError
 from core.labels import validate_labels
 from core.models.builtin import EFFICIENTNET_LITE0_PRE, build_efficientnet_lite0
+from core.models.files import MODEL_LIMITS, explain_refusal, user_spec
 from core.models.registry import get_spec
-from core.models.spec import Availability, LoadedModel, ModelSpec, default_device
+from core.models.spec import LoadedModel, ModelSpec, default_device
+from core.models.timm_hub import TIMM_PREFIX, check_architecture, timm_head, timm_module, timm_preprocessing
 from core.models.torchvision_hub import torchvision_model_names
+from core.preprocess import Preprocessing
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 _MAX_LISTED = 8
-MAX_CLASSES = 1_000_000
+MAX_CLASSES = MODEL_LIMITS.max_classes
 
 
 def checkpoint_architectures() -> list[str]:
-    """Architecture names a checkpoint can be loaded into."""
+    """Architecture names a checkpoint can be loaded into (timm's, "timm:NAME", are checked on their own:
+    `core.models.timm_hub.timm_architectures` lists them)."""
     return ["efficientnet_lite0", *torchvision_model_names()]
+
+
+def check_checkpoint_architecture(arch: str) -> None:
+    """InputError for an architecture no checkpoint can be loaded into."""
+    if arch.startswith(TIMM_PREFIX):
+        check_architecture(arch[len(TIMM_PREFIX) :], "--arch")
+    elif arch not in checkpoint_architectures():
+        close = difflib.get_close_matches(arch, checkpoint_architectures(), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else " A timm architecture is named timm:NAME."
+        raise InputError(f"unknown architecture {arch!r} for a checkpoint.{hint}")
 
 
 def read_state_dict(data: bytes, filename: str) -> dict[str, Tensor]:
@@ -53,7 +69,7 @@ def read_state_dict(data: bytes, filename: str) -> dict[str, Tensor]:
         try:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as exc:  # pickle errors come in many types; all mean "refused"
-            raise CheckpointError(f"{filename}: {_explain_refusal(str(exc))}") from None
+            raise CheckpointError(f"{filename}: {explain_refusal(str(exc))}") from None
     tensors = _flatten(state, filename)
     for key, tensor in tensors.items():
         # a pickled tensor may be a view that claims far more elements than its storage (stride 0):
@@ -63,17 +79,6 @@ def read_state_dict(data: bytes, filename: str) -> dict[str, Tensor]:
                 f"{filename}: tensor {key!r} claims shape {tuple(tensor.shape)}, more data than the file holds"
             )
     return tensors
-
-
-def _explain_refusal(message: str) -> str:
-    """Turn torch.load's long weights_only error into one sentence a user can act on."""
-    match = re.search(r"(?i)unsupported\s+(?:global:\s+)?global\s+([\w.]+)", message)
-    if match:
-        return (
-            f"refused: it contains a Python object ({match.group(1)}) besides tensors, and loading it could run "
-            "code. Save a plain state dict (model.state_dict()) or use .safetensors."
-        )
-    return "not a readable PyTorch state dict (expected a file saved with torch.save(model.state_dict(), ...))"
 
 
 def _flatten(state: object, filename: str) -> dict[str, Tensor]:
@@ -94,13 +99,18 @@ def _flatten(state: object, filename: str) -> dict[str, Tensor]:
     return tensors
 
 
-def _build(arch: str, num_classes: int, *, meta: bool = False) -> tuple[nn.Module, ModelSpec | None]:
-    """`arch` with `num_classes` outputs; with `meta`, parameters have shapes but no memory (a free probe)."""
+def _build(arch: str, num_classes: int, *, meta: bool = False) -> tuple[nn.Module, Preprocessing, str | None]:
+    """`arch` with `num_classes` outputs, its preprocessing and its head's path (None: from the architecture's
+    name); with `meta`, parameters have shapes but no memory (a free probe)."""
     with torch.device("meta") if meta else contextlib.nullcontext():
         if arch == "efficientnet_lite0":
-            return build_efficientnet_lite0(num_classes, pretrained=False), None
-        model: nn.Module = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
-    return model, get_spec(arch)
+            return build_efficientnet_lite0(num_classes, pretrained=False), EFFICIENTNET_LITE0_PRE, None
+        if arch.startswith(TIMM_PREFIX):
+            name = arch[len(TIMM_PREFIX) :]
+            model: nn.Module = timm_module().create_model(name, pretrained=False, num_classes=num_classes)
+            return model, timm_preprocessing(model, f"checkpoint:{arch}"), timm_head(model)
+        model = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
+    return model, get_spec(arch).preprocessing, None
 
 
 def _class_count(weight: Tensor, expected: Tensor, *, head: str, filename: str, arch: str, max_classes: int) -> int:
@@ -122,9 +132,13 @@ def _class_count(weight: Tensor, expected: Tensor, *, head: str, filename: str, 
     return count
 
 
-def _head_key(model: nn.Module) -> str:
-    """Name of the classifier weight: the last parameter whose first dim is the class count."""
-    weights = [(k, v) for k, v in model.state_dict().items() if k.endswith("weight") and v.ndim in (2, 4)]
+def _head_key(model: nn.Module, head: str | None) -> str:
+    """Name of the classifier weight: the head's own (timm names it), else the last parameter whose first dim is
+    the class count."""
+    state = model.state_dict()
+    if head is not None and f"{head}.weight" in state:
+        return f"{head}.weight"
+    weights = [(k, v) for k, v in state.items() if k.endswith("weight") and v.ndim in (2, 4)]
     return weights[-1][0]
 
 
@@ -147,32 +161,32 @@ def _differences(model: nn.Module, state: Mapping[str, Tensor]) -> list[str]:
     return problems
 
 
-def load_checkpoint(
+def checkpoint_spec(
     arch: str,
     data: bytes,
     filename: str,
     *,
     labels: Sequence[str] | None = None,
-    device: torch.device | None = None,
     max_classes: int = MAX_CLASSES,
-) -> LoadedModel:
-    """Build `arch` and load a user's weights into it, or raise CheckpointError listing what differs.
+    details: tuple[tuple[str, str], ...] = (),
+) -> ModelSpec:
+    """Build `arch`, load a user's weights into it (on the CPU) and return its spec, whose builder gives that model;
+    or raise CheckpointError listing what differs.
 
     Args:
-        arch: "efficientnet_lite0" or a torchvision classification model name.
+        arch: "efficientnet_lite0", a torchvision classification model name, or "timm:NAME".
         data: the checkpoint file's bytes.
         filename: its name (the suffix picks the format).
         labels: the user's class names; must match the checkpoint's class count.
-        device: where to put the model (default: CUDA if present).
         max_classes: the largest class count accepted.
+        details: what else to say about where it came from (`models --describe`).
     """
-    if arch not in checkpoint_architectures():
-        raise InputError(f"unknown architecture {arch!r} for a checkpoint")
+    check_checkpoint_architecture(arch)
     state = read_state_dict(data, filename)
     # every check runs on meta-device models (shapes, no memory); the real model is built once they pass,
     # so its size is bounded by the checkpoint's own tensors
-    probe, _ = _build(arch, 1000, meta=True)
-    head = _head_key(probe)
+    probe, _, head_path = _build(arch, 1000, meta=True)
+    head = _head_key(probe, head_path)
     if head not in state:
         raise CheckpointError(
             f"{filename} does not fit {arch}: its classifier weight {head!r} is missing. "
@@ -185,22 +199,45 @@ def load_checkpoint(
     problems = _differences(shaped, state)
     if problems:
         raise CheckpointError(f"{filename} does not fit {arch} ({num_classes} classes): " + "; ".join(problems))
-    model, base_spec = _build(arch, num_classes)
+    model, preprocessing, head_path = _build(arch, num_classes)
     model.load_state_dict(state, strict=False)  # strict check done above, minus num_batches_tracked
+    model.eval()
     if labels is not None:
         validate_labels(labels, num_classes, source="the label file")
     digest = hashlib.sha256(data).hexdigest()[:12]
-    preprocessing = EFFICIENTNET_LITE0_PRE if base_spec is None else base_spec.preprocessing
-    spec = ModelSpec(
-        name=f"checkpoint:{arch}:{digest}",
-        title=f"{filename} ({arch}, {num_classes} classes)",
-        source="checkpoint",
+    imagenet = num_classes == 1000 and labels is None
+    return user_spec(
+        f"checkpoint:{arch}:{digest}",
+        "checkpoint",
+        f"{filename} ({arch}, {num_classes} classes)",
+        preprocessing,
+        lambda: model,
         num_classes=num_classes,
-        preprocessing=preprocessing,
-        label_set="imagenet" if num_classes == 1000 and labels is None else None,
-        builder=lambda: model,
-        availability=lambda: Availability(True),
+        label_set="imagenet" if imagenet else None,
         categories=tuple(labels) if labels is not None else None,
+        head=head_path,
+        arch=arch.removeprefix(TIMM_PREFIX),
+        labels_source=(
+            "your label file"
+            if labels is not None
+            else "ImageNet's names (the architecture's 1000 classes)"
+            if imagenet
+            else "none in a weights file: class index numbers (or your label file)"
+        ),
+        details=(*details, ("weights", filename)),
     )
+
+
+def load_checkpoint(
+    arch: str,
+    data: bytes,
+    filename: str,
+    *,
+    labels: Sequence[str] | None = None,
+    device: torch.device | None = None,
+    max_classes: int = MAX_CLASSES,
+) -> LoadedModel:
+    """`checkpoint_spec`'s model on `device` (default: CUDA if present)."""
+    spec = checkpoint_spec(arch, data, filename, labels=labels, max_classes=max_classes)
     target = device or default_device()
-    return LoadedModel(spec, model.eval().to(target), target)
+    return LoadedModel(spec, spec.builder().to(target), target)

@@ -2,7 +2,8 @@
 
 Pages and the CLI never hard-code a mean/std or a label list; they ask the registry. Its names: the models that
 ship (`core.models.builtin`: EfficientNet-Lite0/1/2, the digits CNN) and every torchvision classification model
-(`core.models.torchvision_hub`). A user checkpoint becomes a spec too (`core.models.checkpoint`).
+(`core.models.torchvision_hub`). A user's own model (a folder, a zip, an ONNX file, a checkpoint) becomes a spec
+too, from its files (`core.models.reference.resolve_model`: a name or a path).
 `load_model` builds the torch model; what runs it is attached by `core.backends.choose.with_backend`.
 """
 
@@ -49,5 +50,6 @@ def load_model(spec: ModelSpec | str, *, device: torch.device | None = None) -> 
     status = spec.availability()
     if not status.available and spec.source != "torchvision":  # torchvision may still download
         raise ModelUnavailableError(f"{spec.name}: {status.reason}")
-    target = device or default_device()
+    # an ONNX file's graph runs on ONNX Runtime's CPU provider, whatever device torch would use
+    target = torch.device("cpu") if spec.runtime != "torch" else device or default_device()
     return LoadedModel(spec, spec.builder().eval().to(target), target)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -28,17 +28,26 @@ class ModelSpec:
     """Everything needed to build a model and read its output.
 
     Attributes:
-        name: registry name, e.g. "efficientnet_lite0", "resnet50".
+        name: registry name, e.g. "efficientnet_lite0", "resnet50"; a user's model is named by its kind, its
+            file's stem and a digest of its files ("transformers:tiny-vit:1a2b3c4d5e6f").
         title: a short human description.
-        source: "embedded", "bundled", "torchvision" or "checkpoint".
+        source: "embedded", "bundled", "torchvision", or a user's model (`USER_SOURCES`): "checkpoint"
+            (an architecture + a weights file), "transformers", "timm" (a folder or a zip of one), "onnx".
         num_classes: size of the logits vector.
-        preprocessing: the input the weights were trained with.
+        preprocessing: the input the weights were trained with (a library's own `Pipeline` for transformers/timm).
         label_set: name of a shipped label set ("imagenet", "digits"), or None.
-        categories: English class names when the source provides them (torchvision meta).
+        categories: class names when the source provides them (torchvision meta, id2label, label_names).
         head: dotted path of the classifier head module ("fc", "classifier.-1"); None: `core.features.head_path`
             finds it from the architecture's name.
         builder: returns the model with weights loaded, in eval mode, on CPU.
         availability: says whether `builder` can succeed now, without building.
+        arch: the architecture ("resnet18", "ViTForImageClassification"); "": the name is the architecture.
+        runtime: what `builder`'s module is: "torch" (torch layers: gradients, export, the torch oracle) or
+            "onnxruntime" (an ONNX file's graph run by ONNX Runtime: no gradients, nothing to verify against).
+        labels_source: where `categories` (or their absence) came from, in words.
+        details: what was found in the model's files, as (key, value) pairs (`models --describe`).
+        rebuild: makes this spec again from the model's files (a path): a pickled spec (a Ray actor's) is this
+            call, not the built objects; None: pickled as is.
     """
 
     name: str
@@ -51,11 +60,33 @@ class ModelSpec:
     availability: Callable[[], Availability] = field(repr=False, compare=False)
     categories: tuple[str, ...] | None = field(default=None, repr=False)
     head: str | None = field(default=None, repr=False)
+    arch: str = ""
+    runtime: str = "torch"
+    labels_source: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+    rebuild: Callable[[], ModelSpec] | None = field(default=None, repr=False, compare=False)
 
     @property
     def architecture(self) -> str:
-        """The architecture behind the name: a checkpoint's spec is named "checkpoint:<arch>:<digest>"."""
+        """The architecture behind the name: `arch`, else a checkpoint's from its name "checkpoint:<arch>:<digest>"."""
+        if self.arch:
+            return self.arch
         return self.name.split(":")[1] if self.name.startswith("checkpoint:") else self.name
+
+    @property
+    def user_model(self) -> bool:
+        """Whether the model is the user's own (a file or folder), not one the registry names: a share link
+        cannot carry it."""
+        return self.source in USER_SOURCES
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # a user's model travels as the call that reads its files again (a Ray actor builds its own copy)
+        if self.rebuild is not None:
+            return (self.rebuild, ())
+        return super().__reduce_ex__(protocol)
+
+
+USER_SOURCES = ("checkpoint", "transformers", "timm", "onnx")
 
 
 @dataclass(frozen=True)
@@ -78,7 +109,12 @@ class BackendInfo:
         """One line for a person, e.g. "onnxruntime · max |Δlogit| 5e-06 vs torch" or "torch (eager)"."""
         if self.name == "onnxruntime" and self.max_abs_dlogit is not None:
             return f"onnxruntime · max |Δlogit| {self.max_abs_dlogit:.0e} vs torch"
+        if self.name == "onnxruntime":
+            return f"onnxruntime · {NO_TORCH_ORACLE}"
         return "torch (eager)"
+
+
+NO_TORCH_ORACLE = "an ONNX file: its own graph, no torch model to check it against"
 
 
 class Backend(Protocol):

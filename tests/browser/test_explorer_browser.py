@@ -7,7 +7,6 @@ The app is tests/browser/apps/explorer_app.py: EfficientNet-Lite0's logits for c
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -21,16 +20,12 @@ from playwright.sync_api import expect
 from core.analysis import analyse
 from core.i18n import t
 from core.labels import builtin_labels
-from core.numerics import TEMPERATURES
 from core.report.inspector import inspector_report
 from tests.browser.apps.explorer_cases import HOSTILE, LARGE, large_labels
 from tests.browser.conftest import ARTIFACTS, ROOT, screenshot
+from tests.browser.explorer_checks import GRID, ONE, RTOL, check_view, press
 from tests.browser.test_report_browser import _open_offline
 from tests.server import serving
-
-GRID = list(TEMPERATURES)
-ONE = GRID.index(1.0)
-RTOL = 1e-9  # the raw numbers: float64 in the browser against float64 in torch
 
 
 @pytest.fixture(scope="module")
@@ -48,51 +43,6 @@ def _open(page, url: str, query: str):
     root = page.locator(".lx-root")
     root.locator("tbody tr").first.wait_for(timeout=180_000)
     return root
-
-
-def _shown_matches(text: str, value: float) -> bool:
-    """Whether `text` ("95.664%" or "3.10e-09", core.query.format_probability's forms) is `value` to its digits."""
-    if text.endswith("%"):
-        digits = len(text[:-1].split(".")[1]) + 2
-        return abs(float(text[:-1]) / 100 - value) <= 0.5 * 10**-digits * (1 + 1e-9)
-    mantissa, exponent = text.split("e")
-    return abs(float(text) - value) <= 0.5 * 10 ** (int(exponent) - len(mantissa.split(".")[1])) * (1 + 1e-9)
-
-
-def check_view(root, z: torch.Tensor, labels: list[str], *, temperature: float, k: int, top_p: float | None = None):
-    """The explorer under `root` shows softmax(z / T) as torch computes it: its ranking, table and raw numbers."""
-    slider = root.locator(".lx-t-range")
-    expect(slider).to_have_attribute("aria-valuetext", f"T = {temperature:g}")
-    state = json.loads(root.get_attribute("data-state"))
-    z64 = z.double()
-    p = torch.softmax(z64 / temperature, dim=0)
-    ranked = torch.sort(z64, descending=True, stable=True).indices  # ties: the lower index first
-    top = ranked[:k]
-    assert state["temperature"] == temperature and state["k"] == k
-    assert state["indices"] == top.tolist()
-    torch.testing.assert_close(torch.tensor(state["probabilities"], dtype=torch.float64), p[top], rtol=RTOL, atol=0)
-    cumulative = torch.cumsum(p[top], 0)
-    torch.testing.assert_close(torch.tensor(state["cumulative"], dtype=torch.float64), cumulative, rtol=RTOL, atol=0)
-    entropy = float(torch.special.entr(p).sum()) / math.log(2)
-    assert state["entropy_bits"] == pytest.approx(entropy, rel=RTOL, abs=1e-12)
-    if top_p is not None:
-        before = torch.cumsum(p[ranked], 0) - p[ranked]  # core.numerics.top_p_mask: the mass above each class
-        assert state["top_p"] == top_p and state["top_p_count"] == int((before < top_p).sum())
-    # what a person (and a screen reader) reads: real text in the order rank, label, logit, probability, cumulative
-    rows = root.locator("tbody tr").evaluate_all("trs => trs.map(tr => [...tr.cells].map(td => td.textContent))")
-    assert len(rows) == k
-    for n, (row, index) in enumerate(zip(rows, top.tolist(), strict=True)):
-        rank, label, logit, probability, running = row
-        assert rank == str(n + 1) and label == labels[index]
-        assert abs(float(logit) - float(z64[index])) <= 5e-5 * (1 + 1e-9)
-        assert _shown_matches(probability, float(p[index])), (probability, float(p[index]))
-        assert _shown_matches(running, float(cumulative[n])), (running, float(cumulative[n]))
-    return state
-
-
-def _press(root, control: str, key: str) -> None:
-    root.locator(control).focus()
-    root.page.keyboard.press(key)
 
 
 def test_app_explorer_by_keyboard_matches_torch_and_python_hears_it(explorer_app, page, lite0, sample) -> None:
@@ -120,7 +70,7 @@ def test_app_explorer_by_keyboard_matches_torch_and_python_hears_it(explorer_app
         ("PageUp", 5),
         ("ArrowLeft", 4),
     ]:
-        _press(root, ".lx-t-range", key)
+        press(root, ".lx-t-range", key)
         check_view(root, z, labels, temperature=GRID[index], k=5)
     # a typed T off the grid is kept exactly; a bad one is refused with a message, T unchanged
     root.locator(".lx-t-typed").fill("0.7")
@@ -129,12 +79,12 @@ def test_app_explorer_by_keyboard_matches_torch_and_python_hears_it(explorer_app
     root.locator(".lx-t-typed").fill("abc")
     root.locator(".lx-t-typed").press("Enter")
     expect(root.get_by_role("alert")).to_have_text("T = 'abc' is not a temperature between 0.05 and 20.")
-    _press(root, ".lx-t-range", "ArrowRight")  # from 0.7 to the grid's next step
+    press(root, ".lx-t-range", "ArrowRight")  # from 0.7 to the grid's next step
     check_view(root, z, labels, temperature=GRID[GRID.index(0.63) + 1], k=5)
     expect(page.get_by_text(f"python: T={GRID[GRID.index(0.63) + 1]!r} k=5 top_p=None")).to_be_visible()
     # k by keyboard: two more rows, and Python hears it too
-    _press(root, ".lx-k-input", "ArrowUp")
-    _press(root, ".lx-k-input", "ArrowUp")
+    press(root, ".lx-k-input", "ArrowUp")
+    press(root, ".lx-k-input", "ArrowUp")
     check_view(root, z, labels, temperature=0.79, k=7)
     expect(page.get_by_text("python: T=0.79 k=7 top_p=None")).to_be_visible()
     screenshot(page, "explorer-app")
@@ -144,15 +94,15 @@ def test_app_explorer_follows_a_new_value_from_python(explorer_app, page) -> Non
     url, dump = explorer_app
     root = _open(page, url, "case=coffee")
     z, labels = torch.load(dump / "coffee.pt"), builtin_labels("imagenet")
-    _press(root, ".lx-t-range", "ArrowRight")
+    press(root, ".lx-t-range", "ArrowRight")
     expect(page.get_by_text("python: T=1.3 k=5 top_p=None")).to_be_visible()
     page.get_by_role("button", name="Ask for T = 2").click()  # the page asks anew: it wins, in both places
     expect(page.get_by_text("python: T=2.0 k=5 top_p=None")).to_be_visible()
     check_view(root, z, labels, temperature=2.0, k=5)
     page.get_by_role("button", name="Ask for T = 2").click()  # the same ask again is no news: T stays
     expect(page.get_by_text("python: T=2.0 k=5 top_p=None")).to_be_visible()
-    _press(root, ".lx-t-range", "ArrowLeft")  # and the user's next move wins again, even to a value seen before
-    _press(root, ".lx-t-range", "ArrowLeft")
+    press(root, ".lx-t-range", "ArrowLeft")  # and the user's next move wins again, even to a value seen before
+    press(root, ".lx-t-range", "ArrowLeft")
     check_view(root, z, labels, temperature=1.3, k=5)
     expect(page.get_by_text("python: T=1.3 k=5 top_p=None")).to_be_visible()
 
@@ -167,7 +117,7 @@ def test_app_explorer_in_chinese(explorer_app, page) -> None:
         t("inspector.col.probability", "zh", temperature=1.0),
         t("inspector.col.cumulative", "zh"),
     ]
-    _press(root, ".lx-t-range", "PageDown")
+    press(root, ".lx-t-range", "PageDown")
     check_view(root, torch.load(dump / "coffee.pt"), labels, temperature=GRID[ONE - 5], k=5)
     assert "比特" in root.locator(".lx-summary").inner_text()
 
@@ -181,10 +131,10 @@ def test_app_explorer_with_50000_classes(explorer_app, page) -> None:
     state = check_view(root, z, labels, temperature=1.0, k=10, top_p=0.5)
     assert state["indices"][:5] == [77, 4321, 49_999, 8, 9]  # the tied classes, lower index first
     for key, index in [("ArrowRight", ONE + 1), ("PageDown", ONE - 4), ("End", len(GRID) - 1), ("Home", 0)]:
-        _press(root, ".lx-t-range", key)
+        press(root, ".lx-t-range", key)
         check_view(root, z, labels, temperature=GRID[index], k=10, top_p=0.5)
-    _press(root, ".lx-t-range", "PageUp")
-    _press(root, ".lx-p-range", "ArrowRight")
+    press(root, ".lx-t-range", "PageUp")
+    press(root, ".lx-p-range", "ArrowRight")
     check_view(root, z, labels, temperature=GRID[5], k=10, top_p=0.51)
     root.locator(".lx-k-input").fill("20")
     root.locator(".lx-k-input").press("Tab")
@@ -210,9 +160,9 @@ def test_report_explorer_offline_matches_torch(page, lite0, sample, tmp_path) ->
     check_view(cat, results[1].logits, labels, temperature=2.0, k=3)
     two = GRID.index(2.0)
     for key, index in [("ArrowLeft", two - 1), ("PageDown", two - 6), ("Home", 0), ("End", len(GRID) - 1)]:
-        _press(cat, ".lx-t-range", key)
+        press(cat, ".lx-t-range", key)
         check_view(cat, results[1].logits, labels, temperature=GRID[index], k=3)
-    _press(cat, ".lx-k-input", "ArrowUp")
+    press(cat, ".lx-k-input", "ArrowUp")
     check_view(cat, results[1].logits, labels, temperature=20.0, k=4)
     check_view(coffee, results[0].logits, labels, temperature=2.0, k=3)  # each image has its own
     # its temperature sweep and entropy charts follow the T the reader left; the coffee's stay at the report's

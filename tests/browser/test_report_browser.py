@@ -133,7 +133,7 @@ def test_inspector_link_and_its_report_download(app_url, page, tmp_path) -> None
     page.goto(f"{app_url}/Image_Inspector?samples=chelsea&T=2&k=3")
     wait_for_app(page)
     main = page.locator("[data-testid=stMain]")
-    main.get_by_text("Top-3 classes: logits and softmax probabilities").wait_for(timeout=120_000)
+    main.get_by_text("Top-3 at T = 2", exact=True).first.wait_for(timeout=120_000)  # the explorer and the lines
     assert "samples=chelsea" in page.url and "T=2" in page.url and "k=3" in page.url
     # ... and the report the person downloads from it is that view, offline
     with page.expect_download() as download:

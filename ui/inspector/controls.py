@@ -9,8 +9,10 @@ value once its page is left). An image handed over by another page ("inspector_h
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import streamlit as st
 
@@ -22,11 +24,13 @@ from core.models.spec import LoadedModel, ModelSpec
 from core.numerics import ScoreKind, temperature_options
 from core.samples import sample_images
 from ui.cache import analysed, model_key
+from ui.explorer import ExplorerState
 from ui.navigation import INSPECTOR_HANDOFF
 from ui.sidebar import SidebarControls, keep, persistent_key
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 K_RANGE = (1, 20)
+DEFAULT_K = 5
 DEFAULT_SAMPLE = "coffee"
 TEMPERATURES = temperature_options()
 
@@ -36,8 +40,8 @@ class InspectorControls:
     """The page's own knobs (none of them re-runs the model).
 
     Attributes:
-        k: how many top classes to show (1-20).
-        temperature: T of softmax(z / T).
+        k: how many top classes to show (1-20), as the page keeps it.
+        temperature: T of softmax(z / T), as the page keeps it.
         scores: "softmax" (one distribution) or "sigmoid" (independent per-class scores).
     """
 
@@ -73,6 +77,18 @@ class Names:
     other: list[str] | None
     search: list[list[str] | None]
 
+    @cached_property
+    def shown(self) -> list[str]:
+        """One name per class as a table cell shows it: both languages ("espresso · 浓咖啡") when both are chosen."""
+        if self.other is None:
+            return self.labels
+        return [f"{a} · {b}" if b and b != a else a for a, b in zip(self.labels, self.other, strict=False)]
+
+    @cached_property
+    def key(self) -> str:
+        """A digest of the names shown: what, with the model and the image, identifies a table's text."""
+        return hashlib.sha256("\0".join(self.shown).encode("utf-8")).hexdigest()
+
 
 def _widget(key: str) -> str:
     return key.replace("inspector_", "inspector_w_", 1)  # "inspector_k" is kept, "inspector_w_k" is the widget
@@ -87,27 +103,16 @@ def _keep(key: str) -> None:
 
 
 def inspector_controls(lang: str) -> InspectorControls:
-    """k, temperature (log-scale slider) and softmax/sigmoid, in the sidebar under the shared controls."""
+    """Softmax or sigmoid, in the sidebar under the shared controls; k and T as the page keeps them.
+
+    The page's one k and T live in "inspector_k" and "inspector_temperature": a link seeds them, and the control
+    beside the table moves them (the explorer in the softmax view, `sigmoid_knobs` in the sigmoid view).
+    """
+    st.session_state.setdefault("inspector_k", DEFAULT_K)
+    st.session_state.setdefault("inspector_temperature", 1.0)
     with st.sidebar:
         st.divider()
         st.subheader(t("inspector.controls", lang))
-        k = st.slider(
-            t("inspector.k", lang),
-            *K_RANGE,
-            key=_seed("inspector_k", 5),
-            on_change=_keep,
-            args=("inspector_k",),
-            help=t("inspector.k_help", lang),
-        )
-        temperature = st.select_slider(
-            t("inspector.temperature", lang),
-            TEMPERATURES,
-            key=_seed("inspector_temperature", 1.0),
-            format_func=lambda v: f"{v:g}",
-            on_change=_keep,
-            args=("inspector_temperature",),
-            help=t("inspector.temperature_help", lang),
-        )
         scores = st.segmented_control(
             t("inspector.scores", lang),
             ["softmax", "sigmoid"],
@@ -120,7 +125,40 @@ def inspector_controls(lang: str) -> InspectorControls:
         )
         if scores == "sigmoid":
             st.caption(t("inspector.sigmoid_note", lang))
-    return InspectorControls(int(k), float(temperature), "sigmoid" if scores == "sigmoid" else "softmax")
+    ss = st.session_state
+    return InspectorControls(
+        int(ss["inspector_k"]), float(ss["inspector_temperature"]), "sigmoid" if scores == "sigmoid" else "softmax"
+    )
+
+
+def sigmoid_knobs(knobs: InspectorControls, lang: str) -> InspectorControls:
+    """The sigmoid view's k and T (the explorer computes softmax only): sliders on the server, same kept values."""
+    temperature_column, k_column = st.columns([3, 1], vertical_alignment="bottom")
+    temperature = temperature_column.select_slider(
+        t("inspector.temperature", lang),
+        temperature_options(include=(knobs.temperature,)),  # a T typed in the explorer is kept exactly
+        key=_seed("inspector_temperature", 1.0),
+        format_func=lambda v: f"{v:g}",
+        on_change=_keep,
+        args=("inspector_temperature",),
+        help=t("inspector.temperature_help", lang),
+    )
+    k = k_column.slider(
+        t("inspector.k", lang),
+        *K_RANGE,
+        key=_seed("inspector_k", DEFAULT_K),
+        on_change=_keep,
+        args=("inspector_k",),
+        help=t("inspector.k_help", lang),
+    )
+    return replace(knobs, k=int(k), temperature=float(temperature))
+
+
+def keep_knobs(knobs: InspectorControls, state: ExplorerState) -> InspectorControls:
+    """The settings the user left the explorer at become the page's k and T (links, downloads, charts follow)."""
+    st.session_state["inspector_temperature"] = state.temperature
+    st.session_state["inspector_k"] = state.k
+    return replace(knobs, k=state.k, temperature=state.temperature)
 
 
 def class_names(controls: SidebarControls, spec: ModelSpec) -> Names:

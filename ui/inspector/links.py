@@ -115,11 +115,12 @@ def current_state(model: LoadedModel, knobs: InspectorControls, lang: str) -> In
 
 
 def _linkable(model: LoadedModel) -> bool:
-    return st.session_state.get("model") != CHECKPOINT and model.spec.source != "checkpoint"
+    """A link names a registry model only: a user's own model (its files stay on this server) has none."""
+    return st.session_state.get("model") != CHECKPOINT and not model.spec.user_model
 
 
 def sync_link(model: LoadedModel, knobs: InspectorControls, lang: str) -> None:
-    """Keep the address bar equal to the share link of the current view (cleared for a checkpoint model)."""
+    """Keep the address bar equal to the share link of the current view (cleared for a user's own model)."""
     ss = st.session_state
     if not _linkable(model):
         if st.query_params:
@@ -171,6 +172,7 @@ def share_row(
     }
     row.download_button(**download, key="inspector_report")  # type: ignore[arg-type]
     if not _linkable(model):
+        row.caption(t("links.own_model", lang))
         return
     with row.popover(t("links.share", lang), icon=":material/link:"):
         link = query_string(encode_query(current_state(model, knobs, lang)))

@@ -5,14 +5,18 @@ Every number comes from `core.lab`; this module only draws. Helpers return what 
 `editor()` gives the table to compute with, `knobs()` a `LabControls`.
 
 The page splits in two: the table's source (examples, import, the editor) reruns the whole page, and
-`driven()` is an `st.fragment`, so moving T, k or top-p reruns only it. The fragment writes into
-containers the page made first (the knob row, the column next to the editor, the export and share
+`driven()` is an `st.fragment` with the knobs and everything they drive. In the softmax view the knobs are the
+client-side explorer's (`ui.explorer`): the table beside the editor and the headline chart are redrawn in the browser
+as T, k or top-p moves, and the fragment reruns once the user lets go, so the export, the share link and the open
+tab follow. In the sigmoid view (the explorer computes softmax only) they are server sliders, as before. The fragment
+writes into containers the page made first (the knob row, the column next to the editor, the export and share
 popovers), so the layout stays where it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -27,6 +31,7 @@ from core.lab.presets import PRESETS
 from core.lab.steps import class_table, summary
 from core.lab.write import table_csv, table_json
 from core.links.lab import MAX_URL_CHARS, LabControls, encode_query, query_string, temperature_choices
+from ui.explorer import Layout, logits_explorer
 from ui.lab.sections import sections
 from ui.lab.state import (
     P_FORMAT,
@@ -123,10 +128,22 @@ def editor(lang: str) -> LabTable:
 
 
 def knobs(table: LabTable, lang: str) -> LabControls:
-    """Temperature, k, top-p and softmax/sigmoid; returns them with k limited to the table's size."""
+    """Softmax or sigmoid, and in the sigmoid view temperature, k and top-p as server sliders (in the softmax view the
+    explorer beside the editor has them); returns the knobs as kept, k limited to the table's size."""
     ss = st.session_state
-    cols = st.columns([4, 1.4, 2.4, 1.8], vertical_alignment="bottom")
-    temperature = cols[0].select_slider(
+    ss["lab_k"] = max(1, min(ss["lab_k"], table.size))
+    mode_column = st.columns([4, 1.4, 2.4, 1.8], vertical_alignment="bottom")
+    mode = mode_column[3].segmented_control(
+        t("lab.mode", lang),
+        MODES,
+        key="lab_mode",
+        required=True,
+        help=t("lab.mode.help", lang),
+        persist_state="session",
+    )
+    if mode != "sigmoid":
+        return LabControls(float(ss["lab_T"]), int(ss["lab_k"]), float(ss["lab_top_p"]), "softmax").clamped(table.size)
+    temperature = mode_column[0].select_slider(
         t("lab.temperature", lang),
         options=temperature_choices(ss["lab_T"]),
         key="lab_T",
@@ -134,11 +151,10 @@ def knobs(table: LabTable, lang: str) -> LabControls:
         help=t("lab.temperature.help", lang),
         persist_state="session",
     )
-    ss["lab_k"] = max(1, min(ss["lab_k"], table.size))
-    k = cols[1].number_input(
+    k = mode_column[1].number_input(
         "k", min_value=1, max_value=table.size, step=1, key="lab_k", help=t("lab.k.help", lang), persist_state="session"
     )
-    top_p = cols[2].slider(
+    top_p = mode_column[2].slider(
         "top-p",
         min_value=0.01,
         max_value=1.0,
@@ -147,15 +163,34 @@ def knobs(table: LabTable, lang: str) -> LabControls:
         help=t("lab.top_p.help", lang),
         persist_state="session",
     )
-    mode = cols[3].segmented_control(
-        t("lab.mode", lang),
-        MODES,
-        key="lab_mode",
-        required=True,
-        help=t("lab.mode.help", lang),
-        persist_state="session",
+    return LabControls(float(temperature), int(k), float(top_p), "sigmoid").clamped(table.size)
+
+
+def explorer(table: LabTable, knobs: LabControls, lang: str) -> LabControls:
+    """The softmax view's table and chart, redrawn in the browser as T, k or top-p moves: every class in the editor's
+    order (the Inspector's tail as one row), p at T and at T = 1, rank, the top-k and top-p ticks, and the top
+    classes' bars. Returns the knobs at the settings the user left (kept as the page's own)."""
+    state = logits_explorer(
+        table.all_logits(),
+        table.all_labels(),
+        temperature=knobs.temperature,
+        k=knobs.k,
+        top_p=knobs.top_p,
+        lang=lang,
+        key="lab_explorer",
+        k_max=table.size,
+        layout=Layout(
+            rows="all",
+            shown=table.shown,
+            rest_label=rest_label(table, lang),
+            columns=("label", "probability", "reference", "rank", "top_k", "top_p"),
+            chart_n=TOP_N,
+            probability_format="decimal",
+        ),
     )
-    return LabControls(float(temperature), int(k), float(top_p), mode or "softmax").clamped(table.size)
+    top_p = knobs.top_p if state.top_p is None else state.top_p
+    st.session_state.update(lab_T=state.temperature, lab_k=state.k, lab_top_p=top_p)
+    return replace(knobs, temperature=state.temperature, k=state.k, top_p=top_p)
 
 
 def results(table: LabTable, knobs: LabControls, lang: str) -> None:
@@ -273,8 +308,12 @@ def driven(
     with knob_row:
         controls = knobs(table, lang)
     with beside:
-        results(table, controls, lang)
-    headline(table, controls, lang)
+        if controls.mode == "softmax":
+            controls = explorer(table, controls, lang)
+        else:
+            results(table, controls, lang)
+    if controls.mode == "sigmoid":
+        headline(table, controls, lang)
     with export_box:
         export(table, controls.temperature, lang)
     with share_box:

@@ -150,13 +150,14 @@ function shortLabel(text, limit = 18) {
 /** The chart's fixed parts for these classes: axes, tick labels, class names, one bar per class and series. */
 function buildChart(box, view) {
   box.replaceChildren();
-  const tilted = view.rows.length > 6; // many names: tilted, so they never overlap
+  const rows = view.chartRows;
+  const tilted = rows.length > 6; // many names: tilted, so they never overlap
   const plotW = CHART.width - CHART.left - CHART.right;
   const plotH = CHART.plot;
   const height = CHART.top + plotH + (tilted ? 96 : 36);
   const root = svg('svg', { viewBox: `0 0 ${CHART.width} ${height}`, role: 'img', class: 'lx-svg' }, box);
   const chart = { root, title: svg('text', { x: 8, y: 22, class: 'lx-title' }, root), bars: [] };
-  const logits = view.rows.map((i) => view.z[i]);
+  const logits = rows.map((i) => view.z[i]);
   const ticks = niceTicks(Math.min(...logits), Math.max(...logits));
   const [lo, hi] = [ticks[0], ticks[ticks.length - 1]];
   chart.yLogit = (v) => CHART.top + plotH * (1 - (v - lo) / (hi - lo));
@@ -176,8 +177,8 @@ function buildChart(box, view) {
   };
   axisTitle(view.strings.logit, 16, COLOUR.logit);
   axisTitle(view.strings.probability, CHART.width - 10, COLOUR.prob);
-  const slot = plotW / view.rows.length;
-  view.rows.forEach((index, n) => {
+  const slot = plotW / rows.length;
+  rows.forEach((index, n) => {
     const x = CHART.left + slot * (n + 0.5);
     const name = svg('text', { transform: `translate(${x} ${CHART.top + plotH + 16}) rotate(${tilted ? -35 : 0})`, 'text-anchor': tilted ? 'end' : 'middle', class: 'lx-tick' }, root);
     name.textContent = shortLabel(view.labels[index]);
@@ -243,6 +244,17 @@ function drawChart(chart, view, probs, reference, kept) {
 
 // ---------------------------------------------------------------- the explorer
 let counter = 0;
+const COLUMNS = ['rank', 'label', 'logit', 'probability', 'cumulative']; // the top-k table, in this order
+const TALL_ROWS = 16; // more rows than this scroll inside the table's box
+const WINDOW_ROWS = 60; // more rows than this: only this many are in the page at once, around the scroll position
+const MARGIN_ROWS = 20; // of them, above the first row in view
+const ROW_PX = 30; // the height of a row in such a window (explorer.css: .lx-virtual)
+
+/** Probability as text: "95.664%" (formatProbability), or "0.6590" as tutorials print them (the Logits Lab). */
+function probabilityText(p, decimal) {
+  if (!decimal) return formatProbability(p);
+  return p === 0 || p >= 1e-4 || !Number.isFinite(p) ? p.toFixed(4) : p.toExponential(2);
+}
 
 /** Mount the explorer into `root` (explorer.html's skeleton) for `data` (core/explorer/payload.py).
  * options.onCommit(settings) hears {temperature, k, top_p} when the user lets go of a control.
@@ -253,11 +265,11 @@ export function mount(root, data, options = {}) {
     tLabel: part('t-label'), tValue: part('t-value'), range: part('t-range'), typed: part('t-typed'),
     kBox: part('k'), kLabel: part('k-label'), k: part('k-input'), pBox: part('p'), p: part('p-range'), pValue: part('p-value'),
     error: part('error'), summary: part('summary'), table: part('table'), caption: part('caption'),
-    head: part('head'), body: part('body'), chart: part('chart'),
+    head: part('head'), body: part('body'), chart: part('chart'), scroll: part('scroll'),
   };
   const id = `lx-${++counter}`;
-  const view = { rows: [] };
-  let given = null; // the settings Python last asked for: a new ask wins over the user's, an old one does not
+  const view = { rows: [], chartRows: [] };
+  let given = null; // the settings Python last asked for, and that ask's number: only a new ask wins over the user's
   let chart = null;
   let committed = null;
   let timer = null;
@@ -268,9 +280,18 @@ export function mount(root, data, options = {}) {
     view.z = decodeLogits(next.logits, next.dtype);
     view.s = shifted(view.z);
     view.ranked = null;
+    view.rankOf = null;
     view.revision = next.revision;
     view.reference = next.reference !== false;
     view.kMax = Math.max(1, Math.min(next.k_max, view.z.length));
+    // rows "top": the top-k by logit, ranked; rows "all": every class in the given order, those past `shown` as one row
+    view.all = next.rows === 'all';
+    root.classList.toggle('lx-all', view.all);
+    view.shown = view.all ? Math.max(1, Math.min(next.shown ?? view.z.length, view.z.length)) : null;
+    view.restLabel = next.rest_label ?? '';
+    view.columns = next.columns ?? COLUMNS;
+    view.chartN = next.chart_n ?? null;
+    view.decimal = next.probability_format === 'decimal';
     root.lang = next.lang === 'zh' ? 'zh-CN' : 'en';
     const s = next.strings;
     el.tLabel.textContent = s.temperature;
@@ -279,14 +300,28 @@ export function mount(root, data, options = {}) {
     el.kBox.hidden = !next.show_k;
     el.k.max = view.kMax;
     el.pBox.hidden = next.top_p === null || next.top_p === undefined;
-    el.head.replaceChildren(...['rank', 'label', 'logit', 'probability', 'cumulative'].map((name) => {
+    el.head.replaceChildren(...view.columns.map((name) => {
       const th = document.createElement('th');
       th.scope = 'col';
       th.className = `lx-col-${name}`;
-      th.textContent = s[`col_${name}`];
       return th;
     }));
-    el.probHead = el.head.children[3];
+    el.headOf = Object.fromEntries(view.columns.map((name, c) => [name, el.head.children[c]]));
+    const fixed = {
+      rank: s.col_rank, label: s.col_label, logit: s.col_logit, cumulative: s.col_cumulative,
+      reference: view.decimal ? s.col_p_t1 : s.col_reference, top_p: 'top-p',
+    }; // the probability and top-k headers name T and k: written as they move
+    for (const [name, th] of Object.entries(el.headOf)) if (name in fixed) th.textContent = fixed[name];
+  }
+
+  /** The ranking by logit (ties to the lower index) and each class's place in it: sorted once per set of logits. */
+  function ranking() {
+    if (!view.ranked) {
+      view.ranked = order(view.z);
+      view.rankOf = new Int32Array(view.z.length);
+      view.ranked.forEach((index, n) => { view.rankOf[index] = n; });
+    }
+    return view.ranked;
   }
 
   function setGrid(values, temperature) {
@@ -304,21 +339,96 @@ export function mount(root, data, options = {}) {
     if (view.topP !== null) el.p.value = view.topP;
   }
 
+  function cell(tr, name, text) {
+    const td = document.createElement('td');
+    td.className = `${name === 'label' ? 'lx-label' : 'lx-num'} lx-col-${name}`;
+    td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+
+  /** One class's row: its fixed cells written (rank, label, logit, top-k tick, p at T = 1), the others by writeRows. */
+  function makeRow(n) {
+    const index = view.rows[n];
+    const text = {
+      rank: String(view.all ? view.rankOf[index] + 1 : n + 1),
+      label: view.labels[index],
+      logit: view.z[index].toFixed(4),
+      top_k: view.all && view.rankOf[index] < view.k ? '✓' : '',
+      reference: probabilityText(view.atOne.rows[n], view.decimal),
+    };
+    const tr = document.createElement('tr');
+    tr.n = n;
+    tr.cellOf = Object.fromEntries(view.columns.map((name) => [name, cell(tr, name, text[name] ?? '')]));
+    if (view.virtual) tr.setAttribute('aria-rowindex', String(n + 2)); // the header is row 1
+    return tr;
+  }
+
+  function spacer() {
+    const tr = document.createElement('tr');
+    tr.className = 'lx-spacer';
+    tr.setAttribute('aria-hidden', 'true');
+    const td = document.createElement('td');
+    td.colSpan = view.columns.length;
+    tr.appendChild(td);
+    return tr;
+  }
+
+  /** The rows for these k (the table's fixed cells, and the chart's bars): rebuilt when k or the logits change.
+   * Many rows (the Lab's thousand classes) are a window: only the rows in view and a margin are in the page, between
+   * two spacers as tall as the rows they stand for (a redraw then lays out sixty rows, not a thousand). */
   function rebuildRows() {
-    view.rows = topK(view.z, view.k);
-    view.atOne = null;
-    el.body.replaceChildren(...view.rows.map((index, n) => {
+    view.rest = view.all && view.shown < view.z.length;
+    if (view.all) {
+      ranking();
+      view.rows = Array.from({ length: view.shown }, (_, i) => i);
+    } else view.rows = topK(view.z, view.k);
+    view.chartRows = view.chartN ? topK(view.z, Math.min(view.chartN, view.z.length)) : view.rows;
+    const one = softmaxAt(view.s, 1); // the probabilities at T = 1 never move: computed once per set of rows
+    view.atOne = { rows: view.rows.map((i) => one.p(i)), chart: view.chartRows.map((i) => one.p(i)) };
+    if (view.rest) view.atOne.rest = restTotal(one);
+    view.virtual = view.rows.length > WINDOW_ROWS;
+    root.classList.toggle('lx-virtual', view.virtual);
+    if (view.virtual) el.table.setAttribute('aria-rowcount', String(view.rows.length + 1 + (view.rest ? 1 : 0)));
+    else el.table.removeAttribute('aria-rowcount');
+    view.restRow = null;
+    if (view.rest) { // the classes past `shown`: one row with their total, no rank, logit or ticks of its own
       const tr = document.createElement('tr');
-      const cells = [String(n + 1), view.labels[index], view.z[index].toFixed(4), '', ''];
-      for (const [c, text] of cells.entries()) {
-        const td = document.createElement('td');
-        td.className = c === 1 ? 'lx-label' : 'lx-num';
-        td.textContent = text;
-        tr.appendChild(td);
-      }
-      return tr;
-    }));
+      tr.className = 'lx-rest';
+      const text = { label: view.restLabel, reference: probabilityText(view.atOne.rest, view.decimal) };
+      tr.cellOf = Object.fromEntries(view.columns.map((name) => [name, cell(tr, name, text[name] ?? '')]));
+      view.restRow = tr;
+    }
+    view.spacers = view.virtual ? [spacer(), spacer()] : null;
+    view.window = null;
+    setWindow(windowAt(el.scroll.scrollTop));
+    el.scroll.classList.toggle('lx-tall', view.rows.length + (view.rest ? 1 : 0) > TALL_ROWS);
     chart = buildChart(el.chart, view);
+  }
+
+  /** The rows [from, to) to have in the page for a scroll position (every row while there are few). */
+  function windowAt(scrollTop) {
+    const n = view.rows.length;
+    if (!view.virtual) return [0, n];
+    const from = Math.max(0, Math.min(n - WINDOW_ROWS, Math.floor(scrollTop / ROW_PX) - MARGIN_ROWS));
+    return [from, Math.min(n, from + WINDOW_ROWS)];
+  }
+
+  function setWindow([from, to]) {
+    if (view.window && view.window[0] === from && view.window[1] === to) return;
+    view.window = [from, to];
+    view.windowRows = Array.from({ length: to - from }, (_, i) => makeRow(from + i));
+    const parts = [...view.windowRows];
+    if (view.virtual) {
+      const [above, below] = view.spacers;
+      above.firstChild.style.height = `${from * ROW_PX}px`;
+      below.firstChild.style.height = `${(view.rows.length - to) * ROW_PX}px`;
+      parts.unshift(above);
+      parts.push(below);
+    }
+    if (view.restRow) parts.push(view.restRow);
+    el.body.replaceChildren(...parts);
+    if (view.drawn) writeRows();
   }
 
   function render() {
@@ -332,36 +442,59 @@ export function mount(root, data, options = {}) {
     if (root.getRootNode().activeElement !== el.typed) el.typed.value = formatG(temperature);
     const soft = softmaxAt(view.s, temperature);
     const probs = view.rows.map((i) => soft.p(i));
-    if (view.reference && !view.atOne) { // the grey bars at T = 1 never move: computed once per set of rows
-      const one = softmaxAt(view.s, 1);
-      view.atOne = view.rows.map((i) => one.p(i));
-    }
+    const chartProbs = view.chartRows === view.rows ? probs : view.chartRows.map((i) => soft.p(i));
     let kept = null;
     if (view.topP !== null) {
-      view.ranked = view.ranked || order(view.z); // T never changes the ranking: sorted once
-      kept = topPCount(view.ranked, soft, view.topP);
+      kept = topPCount(ranking(), soft, view.topP); // T never changes the ranking: sorted once
       el.pValue.textContent = formatG(view.topP);
     }
     let cumulative = 0;
     const running = probs.map((p) => (cumulative += p));
-    el.probHead.textContent = fill(s.col_probability, { temperature });
-    el.caption.textContent = fill(s.caption, { k: view.rows.length, temperature });
-    [...el.body.rows].forEach((tr, n) => {
-      tr.cells[3].textContent = formatProbability(probs[n]);
-      tr.cells[4].textContent = formatProbability(running[n]);
-      tr.classList.toggle('lx-kept', kept !== null && n < kept);
-      tr.classList.toggle('lx-cut', kept !== null && n === kept - 1 && kept < view.rows.length);
-    });
+    const rest = view.rest ? restTotal(soft) : null;
+    const head = el.headOf;
+    const probabilityHead = fill(view.decimal ? s.col_p : s.col_probability, { temperature });
+    if (head.probability) head.probability.textContent = probabilityHead;
+    if (head.top_k) head.top_k.textContent = `top-${view.k}`;
+    if (head.top_p && view.topP !== null) head.top_p.title = `top-p = ${formatG(view.topP)}`;
+    root.classList.toggle('lx-at-one', temperature === 1);
+    el.caption.textContent = fill(view.all ? s.caption_all : s.caption, { k: view.rows.length, temperature });
+    view.drawn = { probs, running, kept };
+    writeRows();
+    if (view.restRow?.cellOf.probability) view.restRow.cellOf.probability.textContent = probabilityText(rest, view.decimal);
     const hMax = Math.log2(view.z.length);
     let summary = fill(s.entropy, { h: soft.entropyBits.toFixed(3), h_max: hMax.toFixed(3) });
     if (kept !== null) summary += ` · ${fill(s.top_p_kept, { p: formatG(view.topP), n: kept, total: view.z.length })}`;
     el.summary.textContent = summary;
-    drawChart(chart, view, probs, view.reference && temperature !== 1 ? view.atOne : null, kept);
+    const reference = view.reference && temperature !== 1 ? view.atOne.chart : null;
+    drawChart(chart, view, chartProbs, reference, kept);
     // the raw float64 numbers of what is shown, for tests and anything else that reads the page
     root.dataset.state = JSON.stringify({
       temperature, k: view.k, top_p: view.topP, indices: view.rows, probabilities: probs, cumulative: running,
-      entropy_bits: soft.entropyBits, top_p_count: kept,
+      rest_probability: rest, entropy_bits: soft.entropyBits, top_p_count: kept, chart_indices: view.chartRows,
     });
+  }
+
+  /** Write the last redraw's numbers into the rows in the page (probability, cumulative, the top-p tick). */
+  function writeRows() {
+    const { probs, running, kept } = view.drawn;
+    for (const tr of view.windowRows) {
+      const n = tr.n;
+      const cells = tr.cellOf;
+      const inTopP = kept !== null && (view.all ? view.rankOf[view.rows[n]] < kept : n < kept);
+      if (cells.probability) cells.probability.textContent = probabilityText(probs[n], view.decimal);
+      if (cells.cumulative) cells.cumulative.textContent = probabilityText(running[n], view.decimal);
+      const tick = inTopP ? '✓' : '';
+      if (cells.top_p && cells.top_p.textContent !== tick) cells.top_p.textContent = tick;
+      tr.classList.toggle('lx-kept', !view.all && inTopP);
+      tr.classList.toggle('lx-cut', !view.all && kept !== null && n === kept - 1 && kept < view.rows.length);
+    }
+  }
+
+  /** The total probability of the classes past `shown` (the rest row). */
+  function restTotal(soft) {
+    let total = 0;
+    for (let i = view.shown; i < view.z.length; i++) total += soft.p(i);
+    return total;
   }
 
   function settings() {
@@ -398,6 +531,12 @@ export function mount(root, data, options = {}) {
     commit(COMMIT_DELAY_MS);
   });
   el.range.addEventListener('input', () => moveTo(Number(el.range.value)));
+  let scrolled = false;
+  el.scroll.addEventListener('scroll', () => { // a window of rows follows the scroll
+    if (scrolled || !view.virtual) return;
+    scrolled = true;
+    requestAnimationFrame(() => { scrolled = false; setWindow(windowAt(el.scroll.scrollTop)); });
+  }, { passive: true });
   el.range.addEventListener('change', () => commit()); // a pointer let go
   el.typed.addEventListener('change', () => {
     const value = Number(el.typed.value.trim().replace(',', '.'));
@@ -425,12 +564,14 @@ export function mount(root, data, options = {}) {
   });
   el.p.addEventListener('change', () => commit());
 
+  /** New data from Python: new logits are reloaded, and its settings win over the user's only when they are a new
+   * ask (`ask`, a number Python raises for each; without it, settings that differ from the last ones given). */
   function update(next) {
-    const asked = { temperature: next.temperature, k: next.k, top_p: next.top_p ?? null };
+    const asked = { temperature: next.temperature, k: next.k, top_p: next.top_p ?? null, ask: next.ask ?? null };
     const fresh = next.revision !== view.revision;
-    const newAsk = JSON.stringify(asked) !== JSON.stringify(given);
+    const newAsk = given === null || (asked.ask !== null ? asked.ask !== given.ask : JSON.stringify(asked) !== JSON.stringify(given));
     if (!fresh && !newAsk) return;
-    const keep = given !== null && !newAsk ? settings() : asked; // the user's settings, unless Python asks anew
+    const keep = newAsk ? asked : settings(); // the user's settings, unless Python asks anew
     if (fresh) load(next);
     given = asked;
     if (!view.grid || fresh) setGrid(next.temperatures, keep.temperature);
