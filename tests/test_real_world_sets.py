@@ -311,5 +311,8 @@ def test_one_class_and_one_image_in_the_cli(tmp_path: Path, capsys) -> None:
         assert (
             report["top1"] == 1.0 and report["label_issues"] == [] and report["unavailable"] == {"label_issues": reason}
         )
+        # prediction sets need a calibration half and a test half: one image gets the section, with its reason
+        assert ("unavailable" in report["conformal"]) == (name == "one.zip")
+        assert report["conformal"]["coverage"] is None if name == "one.zip" else report["conformal"]["test_n"] == 1
         assert main(["evaluate", str(tmp_path / name), "--backend", "torch"]) == 0
         assert f"likely label errors: not looked for ({reason})" in capsys.readouterr().out

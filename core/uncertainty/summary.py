@@ -55,6 +55,9 @@ def outside_logits(
     return found.logits
 
 
+MIN_CONFORMAL_IMAGES = 2
+
+
 def doubt_summary(
     logits: Tensor,
     targets: Tensor,
@@ -67,9 +70,18 @@ def doubt_summary(
     temperature: float = 1.0,
 ) -> dict[str, object]:
     """The "selective", "conformal" and, with `outside_logits`, "ood" sections (the evaluated set is the inside)."""
+    n = int(targets.shape[0])
+    if n >= MIN_CONFORMAL_IMAGES:
+        conformal = conformal_summary(logits, targets, method=method, alpha=alpha, seed=seed)
+    else:  # no calibration half and test half to make: the section says so, with the same keys (issue 22)
+        conformal = dict.fromkeys(("threshold", "coverage", "mean_set_size"))
+        conformal |= {"method": method, "alpha": alpha, "calibration_n": 0, "test_n": 0, "seed": seed}
+        conformal["unavailable"] = (
+            f"needs at least {MIN_CONFORMAL_IMAGES} images (a calibration and a test half); this result has {n}"
+        )
     report: dict[str, object] = {
         "selective": selective_summary(logits, targets, fitted_temperature=fitted_temperature),
-        "conformal": conformal_summary(logits, targets, method=method, alpha=alpha, seed=seed),
+        "conformal": conformal,
     }
     if outside_logits is not None:
         report["ood"] = ood_summary(logits, outside_logits, temperature=temperature)
