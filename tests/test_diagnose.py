@@ -26,7 +26,8 @@ from core.errors import InputError
 from core.evaluate import scores
 from core.evaluate.files import read_results, results_bytes, results_frame
 from core.evaluate.records import per_class_table, records_table
-from core.evaluate.run import EvalResult, ImageFileDataset, collate, evaluate
+from core.evaluate.result import EvalResult
+from core.evaluate.run import ImageFileDataset, collate, evaluate
 from core.features import forward_with_features, head_module, head_path, resolve_module
 from core.models.registry import get_spec, load_model
 from core.models.spec import LoadedModel
@@ -107,7 +108,7 @@ def test_one_class_or_one_image_is_an_input_error_with_the_reason_not_cleanlabs_
 
 def test_availability_names_each_tool_that_cannot_run_and_why() -> None:
     from core.diagnose.availability import TOOLS, availability
-    from core.evaluate.run import EvalResult
+    from core.evaluate.result import EvalResult
 
     def result(n: int, classes: list[int], features: bool) -> EvalResult:
         return EvalResult(
@@ -320,6 +321,28 @@ def test_neighbours_and_duplicates_against_brute_force(monkeypatch: pytest.Monke
     assert pairs["similarity"].is_monotonic_decreasing
     assert (pairs.iloc[0]["a"], pairs.iloc[0]["b"]) == (10, 200)
     assert len(index.duplicates(threshold=0.5, max_pairs=3)) == 3
+
+
+def test_a_few_queries_on_a_large_set_come_from_the_sketch_and_equal_the_full_scan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((300, 64)).astype(np.float32)
+    x = (centres[rng.integers(0, 300, 6000)] + 0.3 * rng.standard_normal((6000, 64))).astype(np.float16)
+    x[5000:5100] = x[17]  # 100 exact copies of one image: more equals than the sketch re-ranks
+    index = embedding.FeatureIndex(x)
+    asked: list[int] = []
+    real = index._from_sketch
+    monkeypatch.setattr(index, "_from_sketch", lambda row, k: asked.append(row) or real(row, k))
+    queries = [3, 99, 4321]
+    fast = index.neighbours(queries, k=8)
+    exact = index._scan(np.asarray(queries), 8)
+    assert asked == queries and index._sketch is not None  # the sketch answered them
+    np.testing.assert_array_equal(fast[0], exact[0])
+    np.testing.assert_allclose(fast[1], exact[1], atol=1e-6)
+    assert real(17, 8) is None  # the sketch cannot vouch among 100 copies: the full scan answers
+    np.testing.assert_array_equal(index.neighbours([17], k=8)[0], index._scan(np.asarray([17]), 8)[0])
+    assert set(index.neighbours([17], k=8)[0][0]) <= set(range(5000, 5100))
 
 
 def test_pca_map_matches_an_svd_and_tsne_reports_progress() -> None:

@@ -22,6 +22,10 @@ from core.errors import InputError
 
 BLOCK_ROWS = 1024
 SCAN_ROWS = 8192  # rows turned into float32 at a time (40 MB at 1,280 dimensions)
+SKETCH_QUERIES = 32  # up to this many queries are answered from the bfloat16 sketch of a large set
+SKETCH_MIN_ROWS = 4096  # below this a float32 scan is as fast
+SKETCH_CANDIDATES = 64  # rows of the sketch's ranking re-ranked exactly
+SKETCH_ERROR = 0.0125  # bound on |bfloat16 cosine - float32 cosine| for unit rows: 2 * 2^-8 + 2^-8, and a margin
 PROJECTION_DIMS = 128  # near-duplicates: candidates are found in this many dimensions, then checked in full
 PROJECTION_SAMPLE = 4096  # rows the projection's directions are taken from
 PAIR_ROWS = 256  # near-duplicates: rows compared with every row after them at a time (50 MB at 50,000 rows)
@@ -126,6 +130,7 @@ class FeatureIndex:
             self.norms[start : start + SCAN_ROWS] = np.linalg.norm(block, axis=1)
         self.inverse = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.norms > 0)
         self._projected: np.ndarray | None = None
+        self._sketch: torch.Tensor | None = None
 
     @property
     def n(self) -> int:
@@ -139,12 +144,52 @@ class FeatureIndex:
 
     def neighbours(self, queries: np.ndarray | list[int], *, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
         """For each query row, the `k` most similar other rows: (indices, similarities), each (q, k), most
-        similar first (ties by lower index). Exact: every row is compared, a block at a time."""
+        similar first (ties by lower index). Exact: a few queries on a large set are answered from a bfloat16 sketch
+        and checked (`_from_sketch`); otherwise every row is compared in float32, a block at a time."""
         q = np.asarray(queries, dtype=np.int64).reshape(-1)
         n = self.n
         if len(q) and (q.min() < 0 or q.max() >= n):
             raise InputError(f"query indices must be 0..{n - 1}")
         k = max(0, min(k, n - 1))
+        if k > 0 and len(q) <= SKETCH_QUERIES and n > SKETCH_MIN_ROWS:
+            found = [self._from_sketch(int(row), k) for row in q]
+            if all(f is not None for f in found):
+                return np.stack([f[0] for f in found if f]), np.stack([f[1] for f in found if f])
+        return self._scan(q, k)
+
+    def sketch(self) -> torch.Tensor:
+        """The unit rows in bfloat16 (half the float16 features' memory again; made on the first look-alike query):
+        one query against every row is one fast matrix-vector product."""
+        if self._sketch is None:
+            rows = [
+                torch.from_numpy(self.unit(slice(s, s + SCAN_ROWS))).to(torch.bfloat16)
+                for s in range(0, self.n, SCAN_ROWS)
+            ]
+            self._sketch = torch.cat(rows)
+        return self._sketch
+
+    def _from_sketch(self, row: int, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The exact `k` neighbours of `row`, found among the best SKETCH_CANDIDATES of the sketch and re-ranked in
+        float32, or None when the sketch cannot vouch for them. A bfloat16 cosine is within SKETCH_ERROR of the
+        float32 one (8-bit mantissas: each unit component off by at most 2^-8 of itself, and the product rounded
+        once), so a row left out has a true similarity at most the last candidate's + SKETCH_ERROR: when the k-th
+        re-ranked similarity is above that, no row left out can beat it."""
+        sketch = self.sketch()
+        sims = (sketch @ sketch[row]).float()
+        sims[row] = -torch.inf  # never one's own neighbour
+        count = min(SKETCH_CANDIDATES, self.n - 1)
+        approx, candidates = torch.topk(sims, count)
+        picked = candidates.numpy()
+        # the scan's own arithmetic, so both paths give the same numbers
+        exact = (self.unit(np.asarray([row])) @ self.features[picked].astype(np.float32).T)[0] * self.inverse[picked]
+        order = np.lexsort((picked, -exact))[:k]
+        if count < self.n - 1 and not exact[order[-1]] > float(approx[-1]) + SKETCH_ERROR:
+            return None  # too many look-alikes as close as the k-th: compare every row
+        return picked[order], exact[order].astype(np.float32)
+
+    def _scan(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every row compared with every query, in float32, a block of rows at a time."""
+        n = self.n
         indices = np.empty((len(q), k), dtype=np.int64)
         similarities = np.empty((len(q), k), dtype=np.float32)
         for begin in range(0, len(q), BLOCK_ROWS):
