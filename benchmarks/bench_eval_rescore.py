@@ -35,7 +35,7 @@ from core.evaluate.metrics import (
 )
 from core.evaluate.records import records_table
 from core.evaluate.rescore import Rescorer
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 
 
 def synthetic(n: int, classes: int, *, seed: int = 0) -> EvalResult:

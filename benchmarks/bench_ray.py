@@ -40,7 +40,8 @@ from core.datasets.sets import LabelledSet
 from core.datasets.sources import open_folder
 from core.evaluate.ray import DECODE_BATCH, RayOptions, evaluate_on_ray
 from core.evaluate.ray_cluster import ray_cluster
-from core.evaluate.run import EvalResult, ImageFileDataset, default_batch_size, evaluate
+from core.evaluate.result import EvalResult
+from core.evaluate.run import ImageFileDataset, default_batch_size, evaluate
 from core.inference import forward
 from core.models.labels import spec_labels
 from core.models.registry import load_model

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 
 CHUNK = 5_000  # rows generated at a time: bounded temporaries
 

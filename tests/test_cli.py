@@ -189,3 +189,25 @@ def test_a_registry_model_never_imports_transformers_or_timm(sample) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_rescoring_a_results_file_loads_no_model_code(tmp_path: Path) -> None:
+    # `evaluate RESULTS.parquet` re-scores logits: torchvision, scikit-learn and the backends stay unloaded
+    import torch
+
+    from core.evaluate.files import write_results
+    from core.evaluate.result import EvalResult
+
+    g = torch.Generator().manual_seed(0)
+    result = EvalResult(("a", "b", "c", "d"), torch.tensor([0, 1, 2, 1]), torch.randn(4, 3, generator=g), model="m")
+    write_results(result, tmp_path / "r.parquet", fmt="parquet")
+    code = (
+        "import sys, io, contextlib\n"
+        "from core.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['evaluate', {str(tmp_path / 'r.parquet')!r}, '--json']) == 0\n"
+        "heavy = ('torchvision', 'sklearn', 'onnxruntime', 'core.backends.choose')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

@@ -14,7 +14,7 @@ import torch
 from core.cli.common import progress_text
 from core.cli.main import main
 from core.digits import write_digits_folder
-from core.evaluate.run import Progress
+from core.evaluate.result import Progress
 from core.images import read_image_file
 from core.inference import predict
 from core.models.registry import load_model

@@ -45,7 +45,8 @@ from core.evaluate.records import (
     per_class_table,
     records_table,
 )
-from core.evaluate.run import EvalResult, Progress, choose_workers, default_batch_size, evaluate
+from core.evaluate.result import EvalResult, Progress
+from core.evaluate.run import choose_workers, default_batch_size, evaluate
 from core.evaluate.summary import summary
 from core.images import decode_image, image_bytes, thumbnail
 from core.inference import predict

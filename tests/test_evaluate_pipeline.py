@@ -13,7 +13,8 @@ import torch
 from core.backends.choose import backend_info, with_backend
 from core.datasets.sources import digits_set
 from core.errors import InputError
-from core.evaluate.run import Progress, evaluate, overlaps_decoding, prefetch
+from core.evaluate.result import Progress
+from core.evaluate.run import evaluate, overlaps_decoding, prefetch
 from core.features import features_backend
 from core.images import decode_image
 from core.models.registry import load_model

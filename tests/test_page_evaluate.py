@@ -19,7 +19,8 @@ from core.evaluate import run
 from core.evaluate.files import results_bytes
 from core.evaluate.metrics import compute_metrics
 from core.evaluate.records import records_table
-from core.evaluate.run import Progress, evaluate
+from core.evaluate.result import Progress
+from core.evaluate.run import evaluate
 from core.models.registry import load_model
 from tests.explorer_state import explorer_data, top_label
 

@@ -28,7 +28,8 @@ from core.digits import write_digits_folder
 from core.errors import InputError
 from core.evaluate.files import read_results, results_bytes
 from core.evaluate.metrics import compute_metrics
-from core.evaluate.run import DEFAULT_BATCH_SIZE, EvalResult, default_batch_size, evaluate
+from core.evaluate.result import EvalResult
+from core.evaluate.run import DEFAULT_BATCH_SIZE, default_batch_size, evaluate
 from core.models.labels import spec_labels
 from core.models.registry import get_spec, load_model
 from core.models.spec import LoadedModel

@@ -26,7 +26,8 @@ from core.datasets.sets import LabelledSet
 from core.datasets.sources import digits_set, open_folder, open_zip
 from core.diagnose.availability import availability
 from core.diagnose.summary import diagnosis
-from core.evaluate.run import EvalResult, evaluate
+from core.evaluate.result import EvalResult
+from core.evaluate.run import evaluate
 from core.evaluate.scores import per_image_scores
 from core.labels import builtin_labels
 from core.models.registry import get_spec, load_model

@@ -23,7 +23,7 @@ from sklearn.metrics import accuracy_score, log_loss
 
 from core.analysis import analyse, analyse_files
 from core.cli.main import main as cli_main
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.labels import builtin_labels
 from core.models.labels import spec_labels
 from core.report.document import report_file_name

@@ -28,7 +28,7 @@ from core.evaluate.metrics import (
 )
 from core.evaluate.records import records_table
 from core.evaluate.rescore import Rescorer
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.evaluate.scores import per_image_scores
 from core.numerics import ranks
 from tests.synthetic import synthetic_result

@@ -15,7 +15,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from core.datasets.sources import digits_set
 from core.errors import InputError
-from core.evaluate.run import EvalResult, evaluate
+from core.evaluate.result import EvalResult
+from core.evaluate.run import evaluate
 from core.models.registry import load_model
 from core.numerics import softmax
 from core.uncertainty import conformal as cf

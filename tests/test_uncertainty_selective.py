@@ -15,7 +15,8 @@ from torch_uncertainty.metrics.classification import AURC
 from core.datasets.sources import digits_set
 from core.errors import InputError
 from core.evaluate.metrics import calibrate
-from core.evaluate.run import EvalResult, evaluate
+from core.evaluate.result import EvalResult
+from core.evaluate.run import evaluate
 from core.models.registry import load_model
 from core.numerics import softmax
 from core.uncertainty import selective as sel

@@ -18,7 +18,7 @@ from core.labels import LABEL_LANGUAGES, label_of, read_label_file, validate_lab
 from core.numerics import as_logits, softmax, top_k
 
 if TYPE_CHECKING:
-    from core.evaluate.run import Progress
+    from core.evaluate.result import Progress
     from core.models.spec import BackendInfo, ModelSpec
 
 BACKEND_HELP = (

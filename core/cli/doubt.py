@@ -11,7 +11,7 @@ from core.numerics import check_temperature
 
 if TYPE_CHECKING:
     from core.datasets.sets import LabelledSet
-    from core.evaluate.run import EvalResult
+    from core.evaluate.result import EvalResult
     from core.models.spec import LoadedModel
 
 
@@ -30,11 +30,14 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
 def open_outside(args: argparse.Namespace, *, model: str, num_classes: int) -> LabelledSet | EvalResult | None:
     """The arguments of doubt checked before the run: a bad --ood fails in seconds, not after the whole set."""
     from core.uncertainty.conformal import check_alpha
-    from core.uncertainty.summary import open_outside as open_other
 
     check_alpha(args.conformal_alpha)
     check_temperature(args.temperature)
-    return None if args.ood is None else open_other(args.ood, model=model, num_classes=num_classes)
+    if args.ood is None:
+        return None
+    from core.uncertainty.outside import open_outside as open_other  # the datasets and the runner: only with --ood
+
+    return open_other(args.ood, model=model, num_classes=num_classes)
 
 
 def report(
@@ -45,9 +48,13 @@ def report(
     load: Callable[[], LoadedModel],
 ) -> dict[str, object]:
     """The JSON's "selective", "conformal" and, with --ood, "ood" (unlabelled outside images run on `load()`)."""
-    from core.uncertainty.summary import doubt_summary, outside_logits
+    from core.uncertainty.summary import doubt_summary
 
-    found = None if outside is None else outside_logits(outside, load, batch_size=getattr(args, "batch_size", None))
+    found = None
+    if outside is not None:  # the outside images' code (datasets, the local runner) loads only with --ood
+        from core.uncertainty.outside import outside_logits
+
+        found = outside_logits(outside, load, batch_size=getattr(args, "batch_size", None))
     return doubt_summary(
         result.logits,
         result.targets,

@@ -32,7 +32,7 @@ from core.labels import label_of
 if TYPE_CHECKING:
     from core.datasets.classes import ClassResolver
     from core.evaluate.metrics import TemperatureFit
-    from core.evaluate.run import EvalResult, Progress
+    from core.evaluate.result import EvalResult, Progress
     from core.models.spec import BackendInfo, LoadedModel, ModelSpec
 
 

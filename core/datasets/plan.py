@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from core.archive import Entry, bomb_reason, human_size, unsafe_path
-from core.datasets.classes import ClassResolver
 from core.datasets.sets import EmptyDatasetError, LabelledSet, Limits, Reader, Skipped
 from core.errors import InputError
 from core.image_formats import IMAGE_EXTENSIONS, unsupported_reason
 from core.safe_io import SafeInputError, decode_text, read_csv_rows
+
+if TYPE_CHECKING:  # a resolver is only used here, never built: planning loads no model code
+    from core.datasets.classes import ClassResolver
 
 MANIFEST_NAME = "labels.csv"
 # the reason of an OS metadata file; `labelled_set` counts these in one note instead of one row each

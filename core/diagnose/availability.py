@@ -19,7 +19,7 @@ from core.i18n import t
 from core.labels import label_of
 
 if TYPE_CHECKING:  # only its attributes are read: this module stays a leaf that label_issues can import
-    from core.evaluate.run import EvalResult
+    from core.evaluate.result import EvalResult
 
 # the tools, by the core function each one calls
 TOOLS = (

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.evaluate.scores import probabilities
 
 

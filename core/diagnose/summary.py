@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from core.diagnose.availability import label_issues_unavailable
 from core.diagnose.classes import per_class_records, per_class_report
 from core.diagnose.label_issues import issue_records, label_issues
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.evaluate.scores import probabilities
 
 

@@ -25,7 +25,7 @@ import torch
 from core.errors import InputError
 from core.evaluate.metrics import TOP_K
 from core.evaluate.rescore import Rescorer
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.labels import label_of
 from core.numerics import top_k
 

@@ -33,7 +33,8 @@ from core.backends.choose import backend_info, with_backend
 from core.datasets.sets import LabelledSet, Reader, Skipped
 from core.errors import InputError, first_line
 from core.evaluate.ray_cluster import Cluster, RayRunError, ray_cluster, ray_module
-from core.evaluate.run import EvalResult, ImageFileDataset, Progress, default_batch_size
+from core.evaluate.result import EvalResult, Progress
+from core.evaluate.run import ImageFileDataset, default_batch_size
 from core.features import features_backend, forward_with_features
 from core.inference import forward
 from core.models.registry import load_model

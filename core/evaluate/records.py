@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from core.evaluate.metrics import check_scored
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.evaluate.scores import per_image_scores
 from core.labels import label_of
 from core.numerics import softmax, top_k

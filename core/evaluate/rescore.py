@@ -40,7 +40,7 @@ from core.evaluate.metrics import (
     max_calibration_error,
     solve_temperature,
 )
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.labels import label_of
 from core.numerics import check_temperature
 

@@ -11,8 +11,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import torch
@@ -23,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from core.backends.choose import backend_info
 from core.datasets.sets import LabelledSet, Skipped
 from core.errors import ImageError, InputError
+from core.evaluate.result import EvalResult, Progress
 from core.features import features_backend, forward_with_features
 from core.images import decode_image
 from core.inference import forward
@@ -184,65 +184,6 @@ def prefetch(items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
     finally:
         stop.set()
         producer.join(timeout=WORKER_TIMEOUT_S)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far a run is: images done of total, and the rate so far."""
-
-    done: int
-    total: int
-    seconds: float
-
-    @property
-    def images_per_second(self) -> float:
-        return self.done / self.seconds if self.seconds > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    """Everything a run produced; metrics at any T are computed from it without the model.
-
-    Attributes:
-        files: the evaluated images' names, in order.
-        targets: their true class indices, int64 (n,).
-        logits: their full logits, float32 (n, num_classes).
-        errors: members skipped before the run and images that failed to decode, with reasons.
-        notes: sentences about the whole set (how a zip's names were decoded, OS metadata left out).
-        file_notes: per evaluated file with notes, what was done to it (EXIF turn, CMYK, enlarged 8×, only
-            its centre seen: the Inspector's notes, `core.preprocess.input_notes`).
-        model: the model's registry name.
-        source: what was evaluated.
-        seconds: wall time of the run (0 for results loaded from a file).
-        attempted: images the run tried to decode (evaluated + failed).
-        features: penultimate-layer features, float16 (n, dim), when the run kept them (`core.features`).
-        backend: what ran the model ("torch", "onnxruntime"; "" for results loaded from a file).
-    """
-
-    files: tuple[str, ...]
-    targets: Tensor
-    logits: Tensor
-    errors: tuple[Skipped, ...] = ()
-    model: str = ""
-    source: str = ""
-    seconds: float = 0.0
-    attempted: int = 0
-    features: Tensor | None = None
-    backend: str = ""
-    notes: tuple[str, ...] = ()
-    file_notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        return len(self.files)
-
-    @property
-    def num_classes(self) -> int:
-        return int(self.logits.shape[1])
-
-    @property
-    def images_per_second(self) -> float:
-        return self.attempted / self.seconds if self.seconds > 0 else 0.0
 
 
 def evaluate(

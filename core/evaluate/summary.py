@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.evaluate.metrics import TemperatureFit
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 
 
 def summary(result: EvalResult, fit: TemperatureFit) -> dict[str, object]:

@@ -13,7 +13,7 @@ from core.charts.evaluate import MAX_HEATMAP_CLASSES, confusion_matrix_figure, r
 from core.evaluate.metrics import TemperatureFit
 from core.evaluate.records import confused_pairs, confusion_matrix, most_confident_mistakes, shown_classes
 from core.evaluate.rescore import Rescorer
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.i18n import t
 from core.labels import label_of
 from core.report.document import Charts, Raw, document, esc, meta_html, percent, table_html

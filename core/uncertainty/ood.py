@@ -25,7 +25,6 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import roc_auc_score, roc_curve
 from torch import Tensor
 
 from core.errors import InputError
@@ -126,6 +125,9 @@ def separation(name: str, inside: np.ndarray, outside: np.ndarray) -> Separation
     labels = np.concatenate([np.ones(pos.size, dtype=np.int8), np.zeros(neg.size, dtype=np.int8)])
     values = np.concatenate([pos, neg])
     # drop_intermediate=False: the point where TPR first reaches 95% must not be dropped as collinear
+    # scikit-learn (about a second to import) loads only when two sets are separated, not for a set's scores
+    from sklearn.metrics import roc_auc_score, roc_curve
+
     fpr, tpr, thresholds = roc_curve(labels, values, drop_intermediate=False)
     at = int(np.searchsorted(tpr, TPR_LEVEL, side="left"))
     threshold = float(thresholds[at]) if HIGHER_IS_INSIDE[name] else -float(thresholds[at])

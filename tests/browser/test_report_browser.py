@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.labels import builtin_labels
 from core.report.evaluation import evaluation_report
 from tests.browser.conftest import ARTIFACTS, ROOT, wait_for_app

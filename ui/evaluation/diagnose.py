@@ -22,7 +22,8 @@ from core.datasets.sets import LabelledSet
 from core.diagnose import classes, compare, embedding, slices
 from core.errors import LogitscopeError
 from core.evaluate.files import read_results
-from core.evaluate.run import EvalResult, Progress, evaluate
+from core.evaluate.result import EvalResult, Progress
+from core.evaluate.run import evaluate
 from core.i18n import escape_markdown, t
 from core.labels import label_of
 from core.models.registry import list_models

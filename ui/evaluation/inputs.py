@@ -26,7 +26,8 @@ from core.errors import InputError, LogitscopeError
 from core.evaluate.files import read_results
 from core.evaluate.metrics import DEFAULT_BINS
 from core.evaluate.rescore import Rescorer
-from core.evaluate.run import EvalResult, Progress, evaluate
+from core.evaluate.result import EvalResult, Progress
+from core.evaluate.run import evaluate
 from core.i18n import escape_markdown, t
 from core.models.spec import LoadedModel, ModelSpec
 from ui.sidebar import SidebarControls

@@ -30,7 +30,7 @@ from core.evaluate.records import (
     per_class_table,
     shown_classes,
 )
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.i18n import escape_markdown, t
 from core.labels import index_labels
 from core.numerics import temperature_options

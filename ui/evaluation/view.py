@@ -25,7 +25,7 @@ from core.diagnose.label_issues import label_issues
 from core.errors import LogitscopeError
 from core.evaluate.metrics import TemperatureFit
 from core.evaluate.rescore import AtTemperature, Rescorer
-from core.evaluate.run import EvalResult
+from core.evaluate.result import EvalResult
 from core.evaluate.scores import probabilities
 from core.i18n import escape_markdown, t
 from core.images import decode_image, image_bytes, thumbnail
