@@ -203,8 +203,8 @@ def test_a_50000_class_checkpoint_moves_t_in_the_browser(app_url, page, checkpoi
     sidebar.get_by_text("torch", exact=True).click()  # torch runs it at once (ONNX Runtime would export it first)
     wait_for_app(page)
     model = sidebar.locator("[data-testid=stSelectbox]").filter(has_text="Model").first.locator("input")
-    model.fill("Your checkpoint")  # the option is last of a long list: type to find it
-    page.get_by_role("option", name="Your checkpoint…").first.click()
+    model.fill("Your own model")  # the option is last of a long list: type to find it
+    page.get_by_role("option", name="Your own model…").first.click()
     wait_for_app(page)
     sidebar.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(checkpoint_50k))
     root = page.locator(".lx-root")
