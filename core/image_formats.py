@@ -69,6 +69,9 @@ _UNSUPPORTED: Final[dict[str, str]] = {
     **({} if HEIF_AVAILABLE else dict.fromkeys((".heic", ".heif"), _HEIC_REASON)),
     **({} if AVIF_AVAILABLE else {".avif": _AVIF_REASON}),
 }
+# what an uploader lets through besides `UPLOAD_TYPES`: images we cannot read, so that the decoder says why in one
+# line on the page (a browser's own refusal is a red mark on the file chip, its reason only on hover)
+EXPLAINED_UPLOAD_TYPES: Final = [ext.lstrip(".") for ext in _UNSUPPORTED]
 
 # ISO base media files name their kind in the "ftyp" box: bytes 4..8 are b"ftyp", 8..12 the major brand
 _HEIF_BRANDS: Final = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}

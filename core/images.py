@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.config import SETTINGS
 from core.errors import ImageError
-from core.image_formats import FORMAT_NAMES, is_heif, register_heif, sniff_unsupported
+from core.image_formats import FORMAT_NAMES, is_heif, register_heif, sniff_unsupported, unsupported_reason
 
 # A quick look at the first bytes names the common non-image files people upload by mistake.
 _NOT_IMAGE_SIGNATURES = {
@@ -102,7 +102,8 @@ def decode_image(data: bytes, name: str = "image", *, max_pixels: int = SETTINGS
         raise ImageError(
             f"{name}: the file is {len(data) / 1e6:.0f} MB, over the {SETTINGS.max_upload_bytes / 1e6:.0f} MB limit"
         )
-    unsupported = sniff_unsupported(data)  # first: an SVG may start like an HTML page
+    # first: an SVG may start like an HTML page; a RAW file by its name, as in a zip (Pillow would read some as TIFF)
+    unsupported = unsupported_reason(name) or sniff_unsupported(data)
     if unsupported is not None:
         raise ImageError(f"{name}: {unsupported}")
     kind = _sniff_non_image(data)

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Final
 
 from core.errors import LabelError
 from core.safe_io import SafeInputError, load_json, read_csv_rows
@@ -30,6 +31,9 @@ _PY_DICT_LINE = re.compile(r"""\s*\{?\s*(\d+)\s*:\s*(['"])(.*)\2\s*,?\s*\}?\s*""
 _INDEX_HEADERS = ("index", "id", "class_index", "class_id", "idx")
 _NAME_HEADERS = ("name", "label", "class_name", "label_name", "class", "names", "labels")
 _WNID_HEADERS = ("wnid", "synset", "wordnet_id")
+# what a label-file uploader offers (suffixes without the dot): the shapes above, and darknet's one-name-per-line
+# `coco.names` / `imagenet.shortnames.list` (any suffix other than .json/.csv/.tsv is read as lines)
+LABEL_FILE_TYPES: Final = ("txt", "json", "csv", "tsv", "names", "list")
 
 
 @dataclass(frozen=True)

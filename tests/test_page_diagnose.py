@@ -102,4 +102,4 @@ def test_two_models_from_a_results_file_and_a_results_file_without_features(eval
     at.file_uploader(key="eval_results_file").upload("r.parquet", results_bytes(result, fmt="parquet")).run()
     at.segmented_control(key="diag_tool").set_value("map").run()
     assert not at.exception
-    assert any("has no features" in i.value for i in at.info)
+    assert any("Embedding map cannot run on this result: the run kept no features" in i.value for i in at.info)

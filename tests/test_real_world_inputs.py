@@ -284,6 +284,13 @@ def test_vector_and_unsupported_images_get_one_clear_line(lite0, tmp_path: Path,
     (tmp_path / "logo.svg").write_bytes(svg)
     assert main(["predict", str(tmp_path / "logo.svg"), "--backend", "torch"]) == 1
     assert "a vector image (SVG): export it as PNG" in capsys.readouterr().err
+    # a DNG is a TIFF inside (Pillow would read its small preview) and a JPEG XL nothing Pillow knows: both are
+    # refused by their name, with what to do, as the zip planner refuses them
+    raw = analyse(lite0, "IMG_0042.DNG", encode(coffee(), "TIFF"))
+    assert raw.error == "IMG_0042.DNG: a camera RAW file: export it as JPEG first"
+    assert analyse(lite0, "photo.jxl", b"\xff\x0a" + bytes(64)).error == (
+        "photo.jxl: JPEG XL is not supported: convert it to JPEG or PNG"
+    )
 
 
 def test_the_readme_lists_every_accepted_format() -> None:

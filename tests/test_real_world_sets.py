@@ -48,12 +48,17 @@ def digits_model():
     return load_model("digits_cnn")
 
 
+def held_out_digits(per_class: int = 5) -> dict[str, bytes]:
+    """`per_class` held-out digits of each class, as "<digit>/<index>.png"."""
+    full = digits_set("test")
+    chosen = [f for d in range(10) for f in [f for f in full.files if f.startswith(f"{d}/")][:per_class]]
+    return {f: full.reader.read(f) for f in chosen}
+
+
 @pytest.fixture(scope="module")
 def digits() -> dict[str, bytes]:
-    """Five held-out digits of each class, as "<digit>/<index>.png"."""
-    full = digits_set("test")
-    chosen = [f for d in range(10) for f in [f for f in full.files if f.startswith(f"{d}/")][:5]]
-    return {f: full.reader.read(f) for f in chosen}
+    """Five held-out digits of each class."""
+    return held_out_digits()
 
 
 def renamed(files: dict[str, bytes], names: list[str], *, sep: str = "/") -> dict[str, bytes]:
@@ -252,8 +257,7 @@ def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def espresso_zip() -> bytes:
+def phone_folder_zip() -> bytes:
     """A phone's folder of espresso photos (HEIC, AVIF, an upper-case .JPG), one long strip, a logo as SVG."""
     from pillow_heif import from_pillow
 
@@ -270,6 +274,11 @@ def espresso_zip() -> bytes:
             "espresso/.DS_Store": b"Bud1",
         }
     )
+
+
+@pytest.fixture(scope="module")
+def espresso_zip() -> bytes:
+    return phone_folder_zip()
 
 
 def test_a_one_class_folder_of_phone_photos_evaluates_and_says_what_it_cannot_do(lite0, espresso_zip) -> None:

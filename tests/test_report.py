@@ -275,6 +275,29 @@ def test_evaluation_report_with_label_issues_and_thumbnails(evaluation: EvalResu
     assert "No likely label errors" in evaluation_report(evaluation, labels, label_issues=empty, generated=WHEN)
 
 
+def test_a_one_class_or_one_image_report_says_in_one_line_why_no_label_errors(evaluation: EvalResult) -> None:
+    labels = [f"class {i}" for i in range(6)]
+    same = evaluation.targets == 2
+    one_class = EvalResult(
+        tuple(f for f, keep in zip(evaluation.files, same.tolist(), strict=True) if keep),
+        evaluation.targets[same],
+        evaluation.logits[same],
+    )
+    one_image = EvalResult(evaluation.files[:1], evaluation.targets[:1], evaluation.logits[:1])
+    for result, reason in (
+        (
+            one_class,
+            f"needs images of at least 2 classes to compare them; all {one_class.n} images here are labelled class 2",
+        ),
+        (one_image, "needs at least 2 images; this result has 1"),
+    ):
+        page = evaluation_report(result, labels, generated=WHEN)
+        assert re.findall(r"<p>Likely label errors: not looked for \((.*?)\)\.</p>", page) == [reason]
+        assert 'class="page issues"' not in page
+    # a set where they could be computed but were not asked for says nothing about them
+    assert "not looked for" not in evaluation_report(evaluation, labels, generated=WHEN)
+
+
 def test_evaluation_report_with_many_classes_lists_pairs(evaluation: EvalResult) -> None:
     generator = torch.Generator().manual_seed(2)
     targets = torch.arange(40)

@@ -18,6 +18,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from core.backends.choose import backend_info
 from core.config import BACKENDS, DEFAULT_BACKEND, SETTINGS
 from core.i18n import LANGUAGES, escape_markdown, t
+from core.label_formats import LABEL_FILE_TYPES
 from core.models.checkpoint import CHECKPOINT_SUFFIXES, checkpoint_architectures
 from core.models.onnx_file import NORMALIZE_PRESETS
 from core.models.reference import MODEL_ROOTS_ENV
@@ -175,7 +176,7 @@ def shared_sidebar() -> SidebarControls:
         if st.session_state["label_mode"] == "file":
             label_file = _upload(
                 t("sidebar.label_file", lang),
-                ["txt", "json", "csv"],
+                list(LABEL_FILE_TYPES),
                 "label_upload",
                 t("sidebar.label_file_help", lang),
             )

@@ -12,8 +12,9 @@ and everything shown at T follows per image from those three sums S, A and Q:
 - hardness (the entropy) = log S - A / S; margin (top-1 minus top-2 probability) = (1 - exp(u_2)) / S.
 
 The definitions, and the tests' oracles, are `core.evaluate.metrics`, `core.evaluate.records` and
-`core.evaluate.scores`. `Rescorer.fit_temperature` is the same LBFGS on log T as `metrics.fit_temperature`, each of
-its steps one pass (the NLL and its derivative d NLL / d log T = mean(u_y - A / S) from S and A).
+`core.evaluate.scores`. `Rescorer.fit_temperature` is the same Newton's method on 1 / T as `metrics.fit_temperature`
+(`metrics.solve_temperature`), each of its steps one pass (the NLL and its first two derivatives from S, A and
+B = sum exp(u) u^2).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from core.charts.evaluate import MAX_HEATMAP_CLASSES, confusion_matrix_figure, reliability_figure
+from core.diagnose.availability import label_issues_unavailable
 from core.evaluate.metrics import TemperatureFit
 from core.evaluate.records import confused_pairs, confusion_matrix, most_confident_mistakes, shown_classes
 from core.evaluate.rescore import Rescorer
@@ -93,7 +94,8 @@ def evaluation_report(
         labels: the class names.
         temperature: the page's T (mistakes and confusion are counted at it; metrics at 1, fitted and T).
         fit: the fitted temperature, computed here when None.
-        label_issues: `core.diagnose.label_issues`' table, or None when not computed.
+        label_issues: `core.diagnose.label_issues`' table, or None when not computed (when they cannot be, for one
+            class or one image, the report says why in one line).
         thumbnails: PNG bytes per file name, shown next to mistakes and label issues.
         scorer: the result made ready to re-score (the page's, with its temperatures scored); made here when None.
     """
@@ -160,4 +162,6 @@ def evaluation_report(
         body.append(f"<p>{esc(t('report.label_issues_note', lang))}</p>")
         body.append(_label_issues_html(label_issues, result, labels, thumbnails, lang))
         body.append("</section>")
+    elif (why := label_issues_unavailable(result.targets.numpy(), result.num_classes, labels)) is not None:
+        body.append(f"<p>{esc(t('report.label_issues_unavailable', lang, reason=why.message(lang)))}</p>")
     return document(title, "\n".join(body), lang=lang, generated=generated or datetime.now(UTC))

@@ -20,6 +20,7 @@ import torch
 from core.charts.diagnose import COLOUR_BY, confusion_view_figure, embedding_figure, selected_rows
 from core.datasets.sets import LabelledSet
 from core.diagnose import classes, compare, embedding, slices
+from core.diagnose.availability import Unavailable
 from core.errors import LogitscopeError
 from core.evaluate.files import read_results
 from core.evaluate.result import EvalResult, Progress
@@ -37,6 +38,9 @@ NEIGHBOURS = 8
 MAP_OVERLAYS_UP_TO = 5_000  # images; above, the map's overlays start switched off
 PICKER_OPTIONS = 200  # names offered by the look-alikes picker at once (the search box narrows them)
 DUPLICATES_AT_ONCE_UP_TO = 5_000  # images; above, near-duplicates are searched on request (seconds to a minute)
+# the tools that cannot always run, by their entry in core.diagnose.availability (per image, per class and two
+# models work on any result, one class and one image included)
+NEEDS = {"issues": "label_issues", "map": "pca_map", "lookalikes": "lookalikes", "slices": "slices"}
 
 
 def init_state() -> None:
@@ -98,6 +102,8 @@ def render(view: View) -> None:
     if tool is None:
         st.caption(t("diag.pick", lang))
         return
+    if _says_why_not(view, tool, view.tools.get(NEEDS.get(tool, ""))):
+        return
     {
         "issues": issues_tool,
         "images": images_tool,
@@ -107,6 +113,21 @@ def render(view: View) -> None:
         "compare": compare_tool,
         "slices": slices_tool,
     }[tool](view)
+
+
+def _says_why_not(view: View, tool: str, why: Unavailable | None) -> bool:
+    """Instead of a tool that would fail on this result (one class, too few images, no features), say why, once."""
+    if why is None:
+        return False
+    name = t(f"diag.tool.{tool}", view.lang) if tool in TOOLS else tool
+    st.info(t("diag.unavailable", view.lang, tool=name, reason=_reason(why, view.lang)), icon=":material/block:")
+    return True
+
+
+def _reason(why: Unavailable, lang: str) -> str:
+    """The reason as Markdown: a class name in it (the user's label file) shows literally."""
+    params = {key: escape_markdown(v) if isinstance(v, str) else v for key, v in why.params.items()}
+    return Unavailable(why.key, params).message(lang)
 
 
 def _class_filter(view: View) -> None:
@@ -218,13 +239,6 @@ def classes_tool(view: View) -> None:
 
 
 # ---------------------------------------------------------------- the embedding map
-def _no_features(view: View) -> bool:
-    if view.result.features is None:
-        st.info(t("diag.no_features", view.lang))
-        return True
-    return False
-
-
 def _tsne(view: View) -> tuple[np.ndarray, np.ndarray] | None:
     """The t-SNE map of the current result (all images up to `embedding.TSNE_LIMIT`, else a seeded sample of that
     many) as (coords, rows), computed on request and kept in session state; None until then."""
@@ -251,8 +265,6 @@ def _tsne(view: View) -> tuple[np.ndarray, np.ndarray] | None:
 
 def map_tool(view: View) -> None:
     lang, n = view.lang, view.result.n
-    if _no_features(view):
-        return
     method_column, colour_column = st.columns([1, 2])
     method = method_column.radio(
         t("diag.map.method", lang),
@@ -272,9 +284,14 @@ def map_tool(view: View) -> None:
     small = n <= MAP_OVERLAYS_UP_TO  # above this, the overlays start off: they would hide the points
     left, right = st.columns(2)
     show_mistakes = left.toggle(t("diag.map.show_mistakes", lang), value=small, key="diag_map_mistakes")
-    show_issues = right.toggle(t("diag.map.show_issues", lang), value=small, key="diag_map_issues")
+    no_issues = view.tools["label_issues"]  # one class: cleanlab has nothing to compare, the overlay is left out
+    if no_issues is None:
+        show_issues = right.toggle(t("diag.map.show_issues", lang), value=small, key="diag_map_issues")
+    else:
+        show_issues = False
+        right.caption(t("diag.map.no_issues", lang, reason=_reason(no_issues, lang)))
     coords, rows = _pca(view.key, view.result), None
-    if method == "tsne":
+    if method == "tsne" and not _says_why_not(view, t("diag.map.tsne", lang), view.tools["tsne_map"]):
         found = _tsne(view)
         if found is not None:
             coords, rows = found
@@ -327,8 +344,6 @@ def _image_picker(view: View) -> int:
 
 def lookalikes_tool(view: View) -> None:
     lang, result = view.lang, view.result
-    if _no_features(view):
-        return
     index = _index(view)
     files = result.files
     chosen = _image_picker(view)

@@ -30,6 +30,7 @@ from core.evaluate.result import EvalResult, Progress
 from core.evaluate.run import evaluate
 from core.i18n import escape_markdown, t
 from core.models.spec import LoadedModel, ModelSpec
+from ui.evaluation.view import notes
 from ui.sidebar import SidebarControls
 
 DIGITS_MODEL = "digits_cnn"
@@ -247,6 +248,8 @@ def run_controls(data: DataIn, model: LoadedModel | None, lang: str) -> None:
     classes = len(set(labelled.targets))
     st.write(t("eval.set_summary", lang, n=len(labelled), classes=classes, skipped=len(labelled.skipped)))
     done = stored_result(key) is not None
+    if not done:  # how a zip's names were read, system files left out; once evaluated, the results say them
+        notes(labelled.notes)
     address = _ray_controls(lang)
     clicked = st.button(
         t("eval.rerun" if done else "eval.run", lang, n=len(labelled), model=model.spec.name),

@@ -2,15 +2,12 @@
 
 Built only when the button is clicked (`core.report.evaluation.evaluation_report`): the headline metrics at T = 1,
 the fitted T and the slider's T, the reliability diagram, the confusion, the most confident mistakes with
-their pictures, and the likely label errors (`core.diagnose`, the same cached table as the page's tool;
-left out when they cannot be computed for this set).
+their pictures, and the likely label errors (`core.diagnose`, the same cached table as the page's tool; for one
+class or one image, `View.tools` says they cannot be looked for, and the report says why in one line).
 """
 
 from __future__ import annotations
 
-import pandas as pd
-
-from core.errors import LogitscopeError
 from core.evaluate.records import most_confident_mistakes
 from core.report.document import report_file_name
 from core.report.evaluation import evaluation_report
@@ -20,17 +17,10 @@ MAX_MISTAKES = 12
 MAX_ISSUE_PICTURES = 50
 
 
-def _label_issues(view: View) -> pd.DataFrame | None:
-    try:
-        return view.label_issues()
-    except (LogitscopeError, ValueError):  # e.g. fewer than 2 images or classes: no such section
-        return None
-
-
 def evaluation_html(view: View) -> str:
     """The report of the results shown, at the slider's T, in the UI language."""
     result = view.result
-    issues = _label_issues(view)
+    issues = view.label_issues() if view.tools["label_issues"] is None else None
     files: list[str] = []
     mistakes = most_confident_mistakes(view.at(view.temperature).records, n=MAX_MISTAKES)
     files += mistakes["file"].tolist()

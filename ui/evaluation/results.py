@@ -35,7 +35,7 @@ from core.i18n import escape_markdown, t
 from core.labels import index_labels
 from core.numerics import temperature_options
 from ui.evaluation import diagnose, report
-from ui.evaluation.view import GALLERY_SIZE, View, records_gallery
+from ui.evaluation.view import GALLERY_SIZE, View, notes, records_gallery
 
 # the headline metrics: name, format
 METRICS = (
@@ -95,6 +95,7 @@ def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reade
     fit: TemperatureFit | None = stored["fit"]  # type: ignore[assignment]
     if result.n == 0 or fit is None:
         st.error(t("eval.nothing_decoded", lang, errors=len(result.errors)))
+        notes(result.notes)
         st.dataframe(pd.DataFrame([vars(e) for e in result.errors]), hide_index=True, width="stretch")
         return
     names = tuple(labels) if len(labels) == result.num_classes else tuple(index_labels(result.num_classes))
@@ -157,6 +158,7 @@ def headline(view: View) -> None:
     )
     if view.fit.probabilities_warning:
         st.warning(t("eval.probabilities_warning", lang))
+    notes(view.result.notes)  # about the whole set: a zip's name encoding, system files left out
     errors = view.result.errors
     if errors:
         with st.expander(t("eval.skipped", lang, n=len(errors))):

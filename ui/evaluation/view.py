@@ -11,7 +11,7 @@ only small derived data (label issues, thumbnails), keyed by the result's key. S
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +21,7 @@ import streamlit as st
 
 from core.checks import run_checks
 from core.datasets.sets import Reader
+from core.diagnose.availability import Unavailable, availability
 from core.diagnose.label_issues import label_issues
 from core.errors import LogitscopeError
 from core.evaluate.metrics import TemperatureFit
@@ -84,6 +85,12 @@ class View:
     def names_key(self) -> str:
         return hashlib.sha256("\0".join(self.names).encode()).hexdigest()
 
+    @cached_property
+    def tools(self) -> dict[str, Unavailable | None]:
+        """Which debugging tools this result can feed, and why not (one class, one image, no features): once per
+        render, read by the tools, the map's overlay and the report."""
+        return availability(self.result, self.names)
+
     def at(self, temperature: float) -> AtTemperature:
         return self.scorer.at(temperature, bins=self.bins, names=self.names)
 
@@ -98,6 +105,12 @@ class View:
 
 
 # ---------------------------------------------------------------- image cards and the single-image view
+def notes(lines: Iterable[str]) -> None:
+    """Sentences core wrote about a set or an image (a zip's name encoding, "enlarged 8×"), one caption each."""
+    for line in lines:
+        st.caption(f":material/info: {escape_markdown(line)}")
+
+
 def _open(name: str, slot: str) -> None:
     st.session_state["eval_selected"] = name
     st.session_state["eval_selected_slot"] = slot  # the view opens under the gallery that was clicked
@@ -135,6 +148,7 @@ def card_grid(
                 name = str(row["file"])
                 picture(view, name)
                 body(row)
+                notes(view.result.file_notes.get(name, ()))  # what the model really saw: enlarged, cropped, ...
                 st.button(
                     t("eval.open", view.lang),
                     key=f"{key_prefix}_open_{slot}_{name}",
@@ -191,6 +205,8 @@ def single_image(view: View, name: str) -> None:
         picture.text(t("eval.card", lang, true=row["target_label"], predicted=row["prediction_label"]))
         confidence = precise_percent(float(row["confidence"]))
         picture.caption(t("eval.card_numbers", lang, confidence=confidence, margin=row["margin"]))
+        with picture:
+            notes(view.result.file_notes.get(name, ()))
         with table:
             st.caption(t("eval.view.top_k", lang, t=temperature))
             top = top_k_table(logits, view.names, k=5, temperature=temperature)

@@ -18,6 +18,7 @@ import streamlit as st
 
 from core.analysis import ImageResult, digest
 from core.i18n import escape_markdown, t
+from core.image_formats import EXPLAINED_UPLOAD_TYPES, FORMAT_NAMES, UPLOAD_TYPES
 from core.images import decode_image, image_bytes, thumbnail
 from core.models.labels import choose_labels, spec_labels
 from core.models.spec import LoadedModel, ModelSpec
@@ -28,7 +29,6 @@ from ui.explorer import ExplorerState
 from ui.navigation import INSPECTOR_HANDOFF
 from ui.sidebar import SidebarControls, keep, persistent_key
 
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 K_RANGE = (1, 20)
 DEFAULT_K = 5
 DEFAULT_SAMPLE = "coffee"
@@ -274,11 +274,11 @@ def image_inputs(lang: str) -> list[ImageInput]:
     with upload_column:
         st.file_uploader(
             t("inspector.upload", lang),
-            type=UPLOAD_TYPES,
+            type=[*UPLOAD_TYPES, *EXPLAINED_UPLOAD_TYPES],  # SVG, RAW...: the decoder's one line, in the page
             accept_multiple_files=True,
             key="inspector_w_uploads",
             on_change=_store_uploads,
-            help=t("inspector.upload_help", lang),
+            help=t("inspector.upload_help", lang, formats=FORMAT_NAMES),
         )
     with camera_column:
         camera_on = st.toggle(t("inspector.camera", lang), key="inspector_camera_on")

@@ -48,9 +48,9 @@ def inspector_results(
         st.info(t("inspector.nothing", lang), icon=":material/add_photo_alternate:")
         sync_link(model, knobs, lang)
         return
-    summary_box = st.container() if len(results) > 1 else None  # filled once the explorer has said k and T
-    for failed in (r for r in results if not r.ok):
+    for failed in (r for r in results if not r.ok):  # first: a file that did not work is never passed over
         st.error(escape_markdown(failed.error or ""), icon=":material/broken_image:")
+    summary_box = st.container() if len(results) > 1 else None  # filled once the explorer has said k and T
     good = [r for r in results if r.ok]
     if good:
         result = _detail_pick(good, lang)
