@@ -17,14 +17,23 @@ from streamlit.testing.v1 import AppTest
 
 from core.evaluate.files import results_bytes
 from core.evaluate.run import EvalResult
+from core.report.doubt import score_text
 from core.uncertainty.calibration import (
     adaptive_calibration_table,
     adaptive_ece,
     classwise_calibration_table,
     classwise_ece,
 )
-from core.uncertainty.conformal import apply_sets, calibrate_sets, split_conformal
-from core.uncertainty.ood import most_fooling, ood_scores, ood_table, separations, threshold_split
+from core.uncertainty.conformal import apply_sets, calibrate_sets, set_for_image, split_conformal
+from core.uncertainty.ood import (
+    most_fooling,
+    ood_scores,
+    ood_scores_record,
+    ood_table,
+    score_percentiles,
+    separations,
+    threshold_split,
+)
 from core.uncertainty.selective import (
     abstain,
     abstained_images,
@@ -35,9 +44,13 @@ from core.uncertainty.selective import (
     risk_coverage,
     threshold_stops,
 )
+from tests.explorer_state import explorer_data, given_logits, move
 from ui.evaluation.view import precise_percent
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Dataset_Evaluation.py")
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "3_Dataset_Evaluation.py")
+APP = str(ROOT / "app.py")
+EVALUATION, INSPECTOR = "pages/3_Dataset_Evaluation.py", "pages/1_Image_Inspector.py"
 TIMEOUT = 120
 
 
@@ -232,3 +245,39 @@ def test_a_one_image_result_says_which_tools_are_unavailable() -> None:
         assert any("unavailable: needs at least 2 images" in i.value for i in at.info), tool
     pick(at, "depth")  # one image is enough for these
     assert not at.exception and not at.error
+
+
+def test_the_inspector_places_an_image_among_the_evaluated_digits_and_shows_its_set() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["model"] = "digits_cnn"
+    at.run()
+    at.switch_page(INSPECTOR).run()
+    assert not at.exception
+    readout = [c.value for c in at.caption if "No reference yet" in c.value]
+    assert readout and "evaluate a labelled set of digits_cnn" in readout[0]
+    assert not [m for m in at.markdown if "set: {" in m.value]  # no calibrated sets yet
+    # evaluate the digits and calibrate prediction sets on the Evaluation page, then come back
+    at.switch_page(EVALUATION).run()
+    at.button[0].click().run()  # "Evaluate 540 images with digits_cnn" (the model is already chosen)
+    pick(at, "conformal")
+    at.switch_page(INSPECTOR).run()
+    assert not at.exception
+    result = at.session_state["eval_result"]["result"]
+    logits = given_logits(explorer_data(at, "inspector_explorer"))  # the shown image's (coffee.png's) logits
+    record = ood_scores_record(logits, 1.0)
+    found = score_percentiles(record, ood_scores(result.logits))
+    lines = [m.value for m in at.markdown if m.value.startswith("max softmax probability:")]
+    assert len(lines) == 1
+    for name in ("msp", "max_logit", "energy", "entropy"):
+        assert f"**{score_text(name, record[name])}** · percentile {found[name]:.1f}" in lines[0], name
+    assert any("of the 540 images of digits" in c.value for c in at.caption)
+    calibration = at.session_state["doubt_calibration"]["calibration"]
+    members = set_for_image(calibration, logits, [str(i) for i in range(10)])
+    shown = f"**90% set: {{{', '.join(label for _, label, _ in members)}}} · size {len(members)}**"
+    assert shown in [m.value for m in at.markdown]
+    # at another T every score but the max logit moves, and so do their percentiles
+    move(at, "inspector_explorer", temperature=2.5, k=5)
+    record = ood_scores_record(logits, 2.5)
+    found = score_percentiles(record, ood_scores(result.logits, temperature=2.5))
+    line = next(m.value for m in at.markdown if m.value.startswith("max softmax probability:"))
+    assert f"**{score_text('energy', record['energy'])}** · percentile {found['energy']:.1f}" in line

@@ -1,5 +1,5 @@
-"""The Evaluation page's report: headline metrics, reliability diagram, confusion, the most confident mistakes and the
-likely label errors."""
+"""The Evaluation page's report: headline metrics, reliability diagram, confusion, the most confident mistakes, the
+likely label errors, and the doubt sections (`core.report.doubt`)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from core.charts.evaluate import MAX_HEATMAP_CLASSES, confusion_matrix_figure, reliability_figure
-from core.evaluate.metrics import TemperatureFit
+from core.evaluate.metrics import DEFAULT_BINS, TemperatureFit
 from core.evaluate.records import confused_pairs, confusion_matrix, most_confident_mistakes, shown_classes
 from core.evaluate.rescore import Rescorer
 from core.evaluate.run import EvalResult
 from core.i18n import t
 from core.labels import label_of
 from core.report.document import Charts, Raw, document, esc, meta_html, percent, table_html
+from core.report.doubt import DoubtSettings, evaluation_doubt_html
 
 MAX_TABLE_ROWS = 50
 THUMBNAIL_SIDE = 96
@@ -84,6 +85,8 @@ def evaluation_report(
     lang: str = "en",
     generated: datetime | None = None,
     scorer: Rescorer | None = None,
+    bins: int = DEFAULT_BINS,
+    doubt: DoubtSettings | None = None,
 ) -> str:
     """The Evaluation page's findings as one HTML file: headline metrics, reliability diagram, confusion,
     the most confident mistakes and, when given, the likely label errors.
@@ -96,6 +99,10 @@ def evaluation_report(
         label_issues: `core.diagnose.label_issues`' table, or None when not computed.
         thumbnails: PNG bytes per file name, shown next to mistakes and label issues.
         scorer: the result made ready to re-score (the page's, with its temperatures scored); made here when None.
+        bins: calibration bins of the calibration-depth section.
+        doubt: the doubt tools' settings (coverage, method, the abstain threshold, the outside set); the defaults
+            when None. The sections: abstaining, prediction sets, outside images (only with an outside set),
+            calibration depth.
     """
     scorer = scorer or Rescorer(result)
     fit = fit or scorer.calibrate()
@@ -160,4 +167,17 @@ def evaluation_report(
         body.append(f"<p>{esc(t('report.label_issues_note', lang))}</p>")
         body.append(_label_issues_html(label_issues, result, labels, thumbnails, lang))
         body.append("</section>")
+    settings = doubt or DoubtSettings()
+    body.append(
+        evaluation_doubt_html(
+            scorer,
+            labels,
+            fitted=fit.temperature,
+            temperature=temperature,
+            bins=bins,
+            settings=settings,
+            charts=charts,
+            lang=lang,
+        )
+    )
     return document(title, "\n".join(body), lang=lang, generated=generated or datetime.now(UTC))
