@@ -27,6 +27,7 @@ from core.charts.common import (
     WRONG_COLOUR,
     layout,
     legend_below,
+    legend_below_long,
     safe_text,
     temperature_axis,
 )
@@ -154,7 +155,8 @@ def roc_figure(found: Mapping[str, Separation], *, lang: str = "en") -> go.Figur
         yaxis=dict(title=unc_text("tpr", lang), range=[0, 1.02], tickformat=".0%"),
     )
     layout(fig, unc_text("roc", lang), height=460)
-    return legend_below(fig)
+    # drawn in half the page's width: its five names wrap onto several lines, so they start below the axis title
+    return legend_below_long(fig).update_layout(margin=dict(b=150))
 
 
 # ---------------------------------------------------------------- selective prediction
