@@ -50,4 +50,4 @@ run_controls(data, model, lang)
 stored = stored_result(data.key)
 if stored is None:
     st.stop()
-results_view(stored, labels, data.labelled.reader if data.labelled is not None else None, lang)
+results_view(stored, labels, data.labelled.reader if data.labelled is not None else None, lang, model)

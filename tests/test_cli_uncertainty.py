@@ -16,13 +16,14 @@ from PIL import Image
 from core.cli.main import main
 from core.datasets.sets import EmptyDatasetError
 from core.datasets.sources import digits_set
-from core.datasets.unlabelled import open_unlabelled_path, open_unlabelled_zip
+from core.datasets.unlabelled import open_unlabelled_files, open_unlabelled_path, open_unlabelled_zip
 from core.digits import write_digits_folder
 from core.evaluate.files import read_results
 from core.evaluate.metrics import calibrate
 from core.evaluate.run import evaluate
 from core.inference import predict
 from core.models.registry import load_model
+from core.uncertainty.availability import doubt_availability
 from core.uncertainty.conformal import conformal_summary
 from core.uncertainty.ood import ood_scores_record, ood_summary
 from core.uncertainty.selective import selective_summary
@@ -170,3 +171,28 @@ def test_unlabelled_zip_is_screened_like_a_labelled_one() -> None:
         archive.writestr("readme.txt", b"hi")
     with pytest.raises(EmptyDatasetError, match="no images"):
         open_unlabelled_zip(only_text.getvalue())
+
+
+def test_unlabelled_files_uploaded_one_by_one_are_screened_like_a_folder() -> None:
+    image = io.BytesIO()
+    Image.new("RGB", (4, 4), (9, 9, 9)).save(image, format="PNG")
+    files = {"shots/a.png": image.getvalue(), "b.png": image.getvalue(), "notes.txt": b"hi", ".DS_Store": b"x"}
+    found = open_unlabelled_files(files, name="folder upload")
+    assert found.files == ("b.png", "shots/a.png") and found.source == "folder upload"
+    assert [(s.name, s.reason) for s in found.skipped] == [("notes.txt", "not an image file (.txt)")]
+    assert found.notes == ("1 system file (macOS/Windows metadata) left out",)
+    assert found.reader.read("shots/a.png") == image.getvalue()
+    renamed = open_unlabelled_files({"c.png": image.getvalue(), "b.png": image.getvalue()})
+    assert renamed.digest != found.digest  # other names: another set
+    assert open_unlabelled_files(dict(reversed(files.items()))).digest == found.digest  # order does not matter
+    with pytest.raises(EmptyDatasetError, match="no images"):
+        open_unlabelled_files({"readme.txt": b"hi"})
+
+
+def test_too_few_images_for_conformal_sets_or_a_risk_coverage_area_say_why() -> None:
+    assert doubt_availability(5) == dict.fromkeys(("selective", "conformal", "ood", "depth"))
+    one = doubt_availability(1)
+    assert one["ood"] is None and one["depth"] is None
+    assert str(one["conformal"]) == "needs at least 2 images (a calibration and a test half); this result has 1"
+    assert one["conformal"].message("zh").startswith("至少需要 2 张图片")
+    assert "needs at least 2 images" in str(one["selective"])

@@ -66,7 +66,7 @@ def test_risk_coverage_is_thinned_from_true_points_and_marks_the_threshold() -> 
     assert len(line.x) <= charts.MAX_POINTS and line.x[0] == curve.coverage[0] and line.x[-1] == 1.0
     index = np.rint(np.asarray(line.x) * curve.n).astype(int) - 1
     np.testing.assert_array_equal(line.y, curve.risk[index])  # every drawn point is on the curve
-    assert f"AURC {sel.aurc(curve):.4f}" in line.name
+    assert f"AURC {sel.aurc(curve):.4g}" in line.name
     assert point.x[0] == marked.coverage and point.y[0] == pytest.approx(curve.risk[marked.kept - 1], abs=1e-12)
     assert f"keep {marked.kept}" in point.name
 
@@ -84,10 +84,12 @@ def test_set_figures_show_the_tables() -> None:
     colours = fig.data[0].marker.color
     assert all((c == charts.WRONG_COLOUR) == (v < 0.9) for c, v in zip(colours, table["coverage"], strict=True))
     by_t = cf.set_sizes_by_temperature(z, y, [0.5, 1.0, 2.0], method="aps")
-    fig = charts.set_size_by_temperature_figure(by_t, alpha=0.1)
+    fig = charts.set_size_by_temperature_figure(by_t, alpha=0.1, current=1.5)
     sizes, empty, coverage = fig.data
     assert list(sizes.y) == by_t["mean_set_size"].tolist() and list(coverage.y) == by_t["coverage"].tolist()
     assert list(empty.y) == by_t["empty_share"].tolist() and fig.layout.xaxis.type == "log"
+    assert [shape.x0 for shape in fig.layout.shapes if shape.x0 == shape.x1] == [1.5]  # the page's T
+    assert list(fig.layout.yaxis2.tickvals) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
 
 
 def test_reliability_figures_show_the_tables() -> None:
@@ -99,6 +101,8 @@ def test_reliability_figures_show_the_tables() -> None:
     curve = fig.data[1]
     assert list(curve.x) == table["confidence"].tolist() and list(curve.y) == table["accuracy"].tolist()
     np.testing.assert_allclose(np.asarray(curve.x) - np.asarray(curve.error_x.arrayminus), table["lower"])
+    gaps = fig.data[2]  # each equal-count bin's gap, by bin number, in the row below
+    assert list(gaps.x) == list(range(1, len(table) + 1)) and list(gaps.y) == table["gap"].tolist()
     classwise = cal.classwise_calibration_table(z, y, n_bins=10)
     worst = cal.classwise_errors(classwise)
     fig = charts.classwise_reliability_figure(classwise, ["a", "b", "c", "d", "e", "f"], top=2)

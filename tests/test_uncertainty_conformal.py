@@ -283,3 +283,19 @@ def test_one_image_set_is_its_row_of_the_batch_sets(digits: EvalResult) -> None:
         probs = softmax(logits.double(), temperature=2.0)
         assert all(label == f"digit {i}" and p == float(probs[i]) for i, label, p in members)
         assert all(p >= 1 - split.calibration.threshold for _, _, p in members)  # LAC: p >= 1 - q
+
+
+def test_set_summary_equals_the_split_and_the_tables() -> None:
+    z, y = random_case(5, n=400)
+    split = cf.split_conformal(z, y, method="aps", alpha=0.2, seed=3)
+    found = cf.summarise_sets(split.sets, split.targets, list("abcdefghij"))
+    assert found.n == split.test_index.size == 200
+    assert found.coverage == split.coverage and found.mean_set_size == pytest.approx(split.mean_set_size, abs=1e-15)
+    sizes = split.sets.sum(dim=1).numpy()
+    assert found.empty_share == np.mean(sizes == 0)
+    assert found.histogram.equals(cf.set_size_histogram(split.sets))
+    assert found.by_class.equals(cf.coverage_by_class(split.sets, split.targets, list("abcdefghij")))
+    # set_sizes_by_temperature takes randomized APS too: each row is that split at that T
+    by_t = cf.set_sizes_by_temperature(z, y, [0.5, 2.0], method="aps", alpha=0.2, randomized=True, seed=3)
+    again = cf.split_conformal(z, y, method="aps", alpha=0.2, temperature=2.0, randomized=True, seed=3)
+    assert by_t["mean_set_size"].iloc[1] == again.mean_set_size and by_t["coverage"].iloc[1] == again.coverage

@@ -136,3 +136,15 @@ def test_summary_on_the_digits(digits: EvalResult) -> None:
     for key, values in [("aurc", scores["msp"]), ("aurc_fitted_t", fitted["msp"]), ("aurc_energy", scores["energy"])]:
         assert np.unique(values).size == values.size
         assert summary[key] == pytest.approx(reference_aurc(values, errors), abs=1e-8)
+
+
+def test_threshold_stops_are_real_values_at_even_shares() -> None:
+    values = np.arange(1001, dtype=np.float64)[::-1]  # 1000 .. 0, any order
+    stops = sel.threshold_stops(values, steps=10)
+    np.testing.assert_array_equal(stops, np.arange(0, 1001, 100))
+    # abstaining below the stop at share q drops exactly q of the images when no two values tie
+    assert sel.abstain(values, np.ones(1001, bool), float(stops[3])).abstained == 300
+    tied = np.array([0.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])  # an over-confident model's 1.0s
+    np.testing.assert_array_equal(sel.threshold_stops(tied, steps=100), [0.2, 1.0])
+    with pytest.raises(InputError):
+        sel.threshold_stops([])

@@ -8,6 +8,7 @@ true one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -26,6 +27,7 @@ from core.charts.common import (
     WRONG_COLOUR,
     layout,
     legend_below,
+    legend_below_long,
     safe_text,
     temperature_axis,
 )
@@ -39,6 +41,9 @@ from core.uncertainty.selective import Abstention, RiskCoverage, aurc
 MAX_POINTS = 2000
 INSIDE_COLOUR = BLUE
 OUTSIDE_COLOUR = ORANGE
+# up to four curves on one plot (msp at T = 1 and at the fitted T, max logit, energy): three colours, then a dotted ink
+CURVE_STYLES = (*((colour, "solid") for colour in CURVE_COLOURS), (INK, "dot"))
+LABEL_GROUND = "rgba(255, 255, 255, 0.85)"  # behind a label drawn over bars or lines
 
 
 def unc_text(key: str, lang: str, **params: object) -> str:
@@ -89,8 +94,15 @@ def score_histogram_figure(
         )
     if threshold is not None:
         fig.add_vline(x=threshold, line_dash="dash", line_color=INK)
-        fig.add_annotation(
-            x=threshold, y=1.0, yref="paper", text=unc_text("threshold", lang, value=threshold), showarrow=False
+        fig.add_annotation(  # beside the line, on a white ground, so neither the line nor a bar crosses the text
+            x=threshold,
+            y=1.0,
+            yref="paper",
+            text=unc_text("threshold", lang, value=threshold),
+            showarrow=False,
+            xanchor="left",
+            xshift=4,
+            bgcolor=LABEL_GROUND,
         )
     fig.update_layout(
         barmode="overlay",
@@ -143,7 +155,8 @@ def roc_figure(found: Mapping[str, Separation], *, lang: str = "en") -> go.Figur
         yaxis=dict(title=unc_text("tpr", lang), range=[0, 1.02], tickformat=".0%"),
     )
     layout(fig, unc_text("roc", lang), height=460)
-    return legend_below(fig)
+    # drawn in half the page's width: its five names wrap onto several lines, so they start below the axis title
+    return legend_below_long(fig).update_layout(margin=dict(b=150))
 
 
 # ---------------------------------------------------------------- selective prediction
@@ -155,12 +168,13 @@ def risk_coverage_figure(
     fig = go.Figure()
     for number, (name, curve) in enumerate(curves):
         keep = thin(curve.n)
+        colour, dash = CURVE_STYLES[number % len(CURVE_STYLES)]
         fig.add_scatter(
             x=curve.coverage[keep].tolist(),
             y=curve.risk[keep].tolist(),
             mode="lines",
             name=safe_text(unc_text("curve_name", lang, name=name, aurc=aurc(curve))),
-            line=dict(color=CURVE_COLOURS[number % len(CURVE_COLOURS)], width=2),
+            line=dict(color=colour, width=2, dash=dash),
             customdata=curve.confidence[keep].tolist(),
             hovertemplate=unc_text("risk_hover", lang),
         )
@@ -226,6 +240,7 @@ def coverage_by_class_figure(table: pd.DataFrame, *, alpha: float, top: int = 30
         showarrow=False,
         xanchor="right",
         yanchor="bottom",
+        bgcolor=LABEL_GROUND,
     )
     fig.update_layout(
         xaxis=dict(type="category", tickangle=-45 if len(shown) > 8 else 0),
@@ -234,8 +249,11 @@ def coverage_by_class_figure(table: pd.DataFrame, *, alpha: float, top: int = 30
     return layout(fig, unc_text("coverage_by_class", lang), height=420)
 
 
-def set_size_by_temperature_figure(table: pd.DataFrame, *, alpha: float, lang: str = "en") -> go.Figure:
-    """Mean set size (left axis) and test coverage (right axis) of `set_sizes_by_temperature`, on a log T axis."""
+def set_size_by_temperature_figure(
+    table: pd.DataFrame, *, alpha: float, current: float | None = None, lang: str = "en"
+) -> go.Figure:
+    """Mean set size (left axis) and test coverage (right axis) of `set_sizes_by_temperature`, on a log T axis;
+    `current` marks the page's T."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     temps = table["temperature"].tolist()
     fig.add_scatter(
@@ -263,9 +281,29 @@ def set_size_by_temperature_figure(table: pd.DataFrame, *, alpha: float, lang: s
         secondary_y=True,
     )
     fig.add_hline(y=1 - alpha, line_dash="dash", line_color=INK, secondary_y=True)
+    if current is not None:
+        fig.add_vline(x=current, line_dash="dot", line_color=WRONG_COLOUR)
+        fig.add_annotation(
+            x=math.log10(current),  # a log axis places annotations by the exponent
+            y=1.0,
+            yref="paper",
+            text=unc_text("current_t", lang, t=current),
+            showarrow=False,
+            xanchor="left",
+            xshift=4,
+            bgcolor=LABEL_GROUND,
+        )
     fig.update_xaxes(**temperature_axis(lang))
     fig.update_yaxes(title_text=unc_text("mean_set_size", lang), rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text=unc_text("test_coverage", lang), range=[0, 1.02], tickformat=".0%", secondary_y=True)
+    # round percentages on the right, and only the left axis's grid: two grids that do not meet read as noise
+    fig.update_yaxes(
+        title_text=unc_text("test_coverage", lang),
+        range=[0, 1.02],
+        tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        tickformat=".0%",
+        showgrid=False,
+        secondary_y=True,
+    )
     layout(fig, unc_text("by_temperature", lang), height=420)
     return legend_below(fig)
 
@@ -273,8 +311,10 @@ def set_size_by_temperature_figure(table: pd.DataFrame, *, alpha: float, lang: s
 # ---------------------------------------------------------------- calibration depth
 def adaptive_reliability_figure(table: pd.DataFrame, *, lang: str = "en") -> go.Figure:
     """Accuracy vs mean confidence of each equal-count bin (`adaptive_calibration_table`); each point's
-    horizontal bar spans the bin's confidences, the diagonal is perfect calibration."""
-    fig = go.Figure()
+    horizontal bar spans the bin's confidences, the diagonal is perfect calibration. Below, each bin's gap
+    (accuracy - confidence) by bin number: equal-count bins of a confident model all sit near 100% above, so this
+    row is where they can be told apart."""
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.68, 0.32], vertical_spacing=0.16)
     fig.add_scatter(
         x=[0, 1],
         y=[0, 1],
@@ -282,7 +322,10 @@ def adaptive_reliability_figure(table: pd.DataFrame, *, lang: str = "en") -> go.
         name=t("eval.chart.perfect", lang),
         line=dict(color=REFERENCE_COLOUR, dash="dash"),
         hoverinfo="skip",
+        row=1,
+        col=1,
     )
+    custom = table[["lower", "upper", "count"]].to_numpy().tolist()
     fig.add_scatter(
         x=table["confidence"].tolist(),
         y=table["accuracy"].tolist(),
@@ -296,14 +339,28 @@ def adaptive_reliability_figure(table: pd.DataFrame, *, lang: str = "en") -> go.
             arrayminus=(table["confidence"] - table["lower"]).tolist(),
             color=GREY,
         ),
-        customdata=table[["lower", "upper", "count"]].to_numpy().tolist(),
+        customdata=custom,
         hovertemplate=unc_text("adaptive_hover", lang),
+        row=1,
+        col=1,
     )
-    fig.update_layout(
-        xaxis=dict(title=t("eval.chart.confidence", lang), range=[0, 1], tickformat=".0%"),
-        yaxis=dict(title=t("eval.chart.accuracy", lang), range=[0, 1.02], tickformat=".0%"),
+    gaps = table["gap"].to_numpy(dtype=float)
+    fig.add_bar(
+        x=(table["bin"] + 1).tolist(),
+        y=gaps.tolist(),
+        name=unc_text("gap", lang),
+        showlegend=False,
+        marker_color=[WRONG_COLOUR if g < 0 else TEAL for g in gaps],  # below zero: more confident than right
+        customdata=custom,
+        hovertemplate=unc_text("gap_hover", lang),
+        row=2,
+        col=1,
     )
-    layout(fig, unc_text("adaptive", lang), height=460)
+    fig.update_xaxes(title_text=t("eval.chart.confidence", lang), range=[0, 1], tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(title_text=t("eval.chart.accuracy", lang), range=[0, 1.02], tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(title_text=unc_text("bin_number", lang), dtick=1 if len(table) <= 20 else None, row=2, col=1)
+    fig.update_yaxes(title_text=unc_text("gap", lang), tickformat=".1%", zeroline=True, row=2, col=1)
+    layout(fig, unc_text("adaptive", lang), height=560)
     return legend_below(fig)
 
 

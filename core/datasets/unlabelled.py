@@ -1,9 +1,9 @@
 """Unlabelled image sets: the "outside" images of an out-of-distribution check (`evaluate --ood OTHER`).
 
-A folder or a zip is read like a labelled one (the same screening: unsafe paths, system files, non-images,
-zip bombs, size limits), but every image file counts, at any folder depth, with no class folders or labels.csv.
-The set is a `LabelledSet` so that `core.evaluate.run.evaluate` runs it unchanged; its targets are all 0 and mean
-nothing: only the logits are used.
+A folder, a zip or files uploaded one by one are read like a labelled set (the same screening: unsafe paths,
+system files, non-images, zip bombs, size limits), but every image file counts, at any folder depth, with no class
+folders or labels.csv. The set is a `LabelledSet` so that `core.evaluate.run.evaluate` runs it unchanged; its
+targets are all 0 and mean nothing: only the logits are used.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from core.archive import human_size
+from core.archive import Entry, human_size
 from core.datasets.listing import folder_entries, zip_entries
 from core.datasets.plan import SYSTEM_FILE, plan_unlabelled, system_note
-from core.datasets.readers import FolderReader, ZipReader
+from core.datasets.readers import FolderReader, MemoryReader, ZipReader
 from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped
 from core.errors import InputError
 
@@ -68,6 +69,22 @@ def open_unlabelled_folder(root: str | os.PathLike[str], *, limits: Limits = LIM
         stamp.update(f"{entry.name}\0{entry.size}\0".encode())
     reader = FolderReader(base, max_bytes=limits.max_member_bytes)
     return _unlabelled_set(names, skipped, source=str(base), reader=reader, digest=stamp.hexdigest())
+
+
+def open_unlabelled_files(
+    files: Mapping[str, bytes], *, name: str = "outside images", limits: Limits = LIMITS
+) -> LabelledSet:
+    """Files handed over one by one (a browser's multi-file or folder upload), by their relative names: screened
+    as a folder's files are (their names and sizes), held in memory."""
+    if len(files) > limits.max_members:
+        raise InputError(f"{name}: {len(files):,} files, over the limit of {limits.max_members:,}")
+    entries = [Entry(member, len(data), len(data)) for member, data in sorted(files.items())]
+    names, skipped = plan_unlabelled(entries, limits=limits)
+    stamp = hashlib.sha256()
+    for member in names:  # the content of what is kept: the same files under the same names are the same set
+        stamp.update(member.encode() + b"\0" + hashlib.sha256(files[member]).digest())
+    reader = MemoryReader({member: files[member] for member in names})
+    return _unlabelled_set(names, skipped, source=name, reader=reader, digest=stamp.hexdigest())
 
 
 def open_unlabelled_path(path: str | os.PathLike[str], *, limits: Limits = LIMITS) -> LabelledSet:

@@ -1,5 +1,5 @@
-"""The Evaluation page's report: headline metrics, reliability diagram, confusion, the most confident mistakes and the
-likely label errors."""
+"""The Evaluation page's report: headline metrics, reliability diagram, confusion, the most confident mistakes, the
+likely label errors, and the doubt sections (`core.report.doubt`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import pandas as pd
 
 from core.charts.evaluate import MAX_HEATMAP_CLASSES, confusion_matrix_figure, reliability_figure
 from core.diagnose.availability import label_issues_unavailable
-from core.evaluate.metrics import TemperatureFit
+from core.evaluate.metrics import DEFAULT_BINS, TemperatureFit
 from core.evaluate.records import confused_pairs, confusion_matrix, most_confident_mistakes, shown_classes
 from core.evaluate.rescore import Rescorer
 from core.evaluate.result import EvalResult
 from core.i18n import t
 from core.labels import label_of
 from core.report.document import Charts, Raw, document, esc, meta_html, percent, table_html
+from core.report.doubt import DoubtSettings, evaluation_doubt_html
 
 MAX_TABLE_ROWS = 50
 THUMBNAIL_SIDE = 96
@@ -85,6 +86,8 @@ def evaluation_report(
     lang: str = "en",
     generated: datetime | None = None,
     scorer: Rescorer | None = None,
+    bins: int = DEFAULT_BINS,
+    doubt: DoubtSettings | None = None,
 ) -> str:
     """The Evaluation page's findings as one HTML file: headline metrics, reliability diagram, confusion,
     the most confident mistakes and, when given, the likely label errors.
@@ -98,6 +101,10 @@ def evaluation_report(
             class or one image, the report says why in one line).
         thumbnails: PNG bytes per file name, shown next to mistakes and label issues.
         scorer: the result made ready to re-score (the page's, with its temperatures scored); made here when None.
+        bins: calibration bins of the calibration-depth section.
+        doubt: the doubt tools' settings (coverage, method, the abstain threshold, the outside set); the defaults
+            when None. The sections: abstaining, prediction sets, outside images (only with an outside set),
+            calibration depth.
     """
     scorer = scorer or Rescorer(result)
     fit = fit or scorer.calibrate()
@@ -164,4 +171,17 @@ def evaluation_report(
         body.append("</section>")
     elif (why := label_issues_unavailable(result.targets.numpy(), result.num_classes, labels)) is not None:
         body.append(f"<p>{esc(t('report.label_issues_unavailable', lang, reason=why.message(lang)))}</p>")
+    settings = doubt or DoubtSettings()
+    body.append(
+        evaluation_doubt_html(
+            scorer,
+            labels,
+            fitted=fit.temperature,
+            temperature=temperature,
+            bins=bins,
+            settings=settings,
+            charts=charts,
+            lang=lang,
+        )
+    )
     return document(title, "\n".join(body), lang=lang, generated=generated or datetime.now(UTC))

@@ -1,4 +1,5 @@
-"""The Image Inspector's report: per image the picture, the model input, the top-k table, the charts and the checks."""
+"""The Image Inspector's report: per image the picture, the model input, the top-k table, the charts, the checks and
+its out-of-distribution scores (with their percentiles and its prediction set when the session has them)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.i18n import t
 from core.numerics import T_MAX, T_MIN, ScoreKind
 from core.prediction.tables import score_table
 from core.report.document import Charts, data_uri, document, esc, meta_html, percent, table_html
+from core.report.doubt import ImageDoubt, image_doubt_html
 
 _STATUS_MARK = {"pass": "✓", "warn": "⚠", "fail": "✗"}
 
@@ -58,6 +60,7 @@ def _image_section(
     num_classes: int | None,
     other_labels: Sequence[str] | None,
     lang: str,
+    doubt: ImageDoubt,
 ) -> str:
     parts = [f"<h2>{esc(result.name)}</h2>"]
     if result.view is None or result.logits is None:
@@ -92,6 +95,18 @@ def _image_section(
     parts += [charts.html(figures[key]) for key in ("sweep", "entropy")]
     checks = run_checks(result.logits, labels=labels, num_classes=num_classes, k=k, temperature=temperature, lang=lang)
     parts.append(_checks_html(checks, lang))
+    parts.append(
+        image_doubt_html(
+            result.logits,
+            labels,
+            temperature=temperature,
+            reference=doubt.reference,
+            reference_name=doubt.reference_name,
+            calibration=doubt.calibration,
+            calibration_source=doubt.calibration_source,
+            lang=lang,
+        )
+    )
     return '<section class="page image">' + "".join(parts) + "</section>"
 
 
@@ -131,6 +146,7 @@ def inspector_report(
     other_labels: Sequence[str] | None = None,
     lang: str = "en",
     generated: datetime | None = None,
+    doubt: ImageDoubt | None = None,
 ) -> str:
     """The Inspector's view of `results` as one HTML file: per image the picture, the model input, the
     top-k table, the logits-vs-probabilities and temperature charts and the checks, at T and k.
@@ -141,6 +157,8 @@ def inspector_report(
         model: the model's registry name; `preprocessing` its pipeline in words.
         scores: "softmax" or "sigmoid", as on the page.
         generated: the time printed in the footer (default: now).
+        doubt: the reference images and calibrated prediction sets of the session, for each image's "is this like
+            what the model knows?" (its scores at T are always shown).
     """
     charts = Charts()
     title = t("report.inspector_title", lang)
@@ -165,6 +183,7 @@ def inspector_report(
                 num_classes=num_classes,
                 other_labels=other_labels,
                 lang=lang,
+                doubt=doubt or ImageDoubt(),
             )
         )
     sizes = [r.logits.numel() for r in results if r.logits is not None]

@@ -245,6 +245,41 @@ def coverage_by_class(sets: Tensor, targets: Tensor, labels: Sequence[str] | Non
     return table.sort_values(["coverage", "index"], kind="stable").reset_index(drop=True)
 
 
+@dataclass(frozen=True, eq=False)
+class SetSummary:
+    """What a page shows of many images' sets, without the (images × classes) masks themselves.
+
+    Attributes:
+        n: images.
+        coverage: share whose set holds the true class.
+        mean_set_size: classes per set, on average.
+        empty_share: share of empty sets.
+        histogram: `set_size_histogram`.
+        by_class: `coverage_by_class`, weakest first.
+    """
+
+    n: int
+    coverage: float
+    mean_set_size: float
+    empty_share: float
+    histogram: pd.DataFrame
+    by_class: pd.DataFrame
+
+
+def summarise_sets(sets: Tensor, targets: Tensor, labels: Sequence[str] | None = None) -> SetSummary:
+    """Coverage, sizes and coverage per class of `sets` (n, classes) for images whose true classes are `targets`."""
+    sizes = sets.sum(dim=1).double()
+    n = int(sets.shape[0])
+    return SetSummary(
+        n=n,
+        coverage=coverage(sets, targets),
+        mean_set_size=float(sizes.mean()) if n else math.nan,
+        empty_share=float((sizes == 0).double().mean()) if n else math.nan,
+        histogram=set_size_histogram(sets),
+        by_class=coverage_by_class(sets, targets, labels),
+    )
+
+
 def set_members(probs: Tensor, mask: Tensor, labels: Sequence[str]) -> list[tuple[int, str, float]]:
     """One image's set as (index, label, probability), most probable first (the stable ranking)."""
     p = torch.as_tensor(probs).reshape(-1).to(torch.float64)
@@ -323,6 +358,7 @@ def set_sizes_by_temperature(
     *,
     method: str = "lac",
     alpha: float = DEFAULT_ALPHA,
+    randomized: bool = False,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Recalibrate at each T on the same split: temperature, threshold, coverage, mean_set_size, empty_share.
@@ -332,7 +368,9 @@ def set_sizes_by_temperature(
     """
     rows = []
     for t in temperatures:
-        split = split_conformal(logits, targets, method=method, alpha=alpha, temperature=float(t), seed=seed)
+        split = split_conformal(
+            logits, targets, method=method, alpha=alpha, temperature=float(t), randomized=randomized, seed=seed
+        )
         sizes = split.sets.sum(dim=1)
         rows.append(
             {

@@ -147,6 +147,17 @@ def abstained_images(confidence: object, threshold: float) -> np.ndarray:
     return below[np.argsort(conf[below], kind="stable")]
 
 
+def threshold_stops(values: object, *, steps: int = 100) -> np.ndarray:
+    """The thresholds a slider offers over `values`: the value found at each share 0, 1/steps, ..., 1 of them sorted
+    (real values, each once, ascending), so one stop moves about 1/steps of the images however the values spread
+    (an over-confident model's probabilities all sit within 1e-6 of 1)."""
+    ordered = np.sort(np.asarray(values, dtype=np.float64).reshape(-1))
+    if ordered.size == 0 or not np.isfinite(ordered).all() or steps < 1:
+        raise InputError("thresholds need at least one finite value and one step")
+    at = np.floor(np.linspace(0.0, 1.0, steps + 1) * (ordered.size - 1)).astype(np.int64)
+    return np.unique(ordered[at])
+
+
 def correct_predictions(logits: Tensor, targets: Tensor) -> np.ndarray:
     """Whether each image's top class (the first maximum on a tie) is its true class; T never changes it."""
     z = check_logits(logits)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from core.uncertainty.availability import conformal_unavailable
 from core.uncertainty.conformal import DEFAULT_ALPHA, conformal_summary
 from core.uncertainty.ood import SCORE_NAMES, ood_summary
 from core.uncertainty.selective import selective_summary
-
-MIN_CONFORMAL_IMAGES = 2
 
 
 def doubt_summary(
@@ -29,14 +28,13 @@ def doubt_summary(
 ) -> dict[str, object]:
     """The "selective", "conformal" and, with `outside_logits`, "ood" sections (the evaluated set is the inside)."""
     n = int(targets.shape[0])
-    if n >= MIN_CONFORMAL_IMAGES:
+    reason = conformal_unavailable(n)
+    if reason is None:
         conformal = conformal_summary(logits, targets, method=method, alpha=alpha, seed=seed)
     else:  # no calibration half and test half to make: the section says so, with the same keys (issue 22)
         conformal = dict.fromkeys(("threshold", "coverage", "mean_set_size"))
         conformal |= {"method": method, "alpha": alpha, "calibration_n": 0, "test_n": 0, "seed": seed}
-        conformal["unavailable"] = (
-            f"needs at least {MIN_CONFORMAL_IMAGES} images (a calibration and a test half); this result has {n}"
-        )
+        conformal["unavailable"] = str(reason)
     report: dict[str, object] = {
         "selective": selective_summary(logits, targets, fitted_temperature=fitted_temperature),
         "conformal": conformal,

@@ -160,7 +160,7 @@ def _where(lang: str, key: str) -> str:
     return where or "upload"
 
 
-def _server_path(lang: str, key: str, label: str) -> Path | None:
+def server_path(lang: str, key: str, label: str) -> Path | None:
     """A path typed by the user, resolved under the allowed folders (an error shown and None when refused)."""
     roots = data_roots()
     typed = st.text_input(label, key=key, placeholder=str(roots[0] / "…"))
@@ -174,16 +174,16 @@ def _server_path(lang: str, key: str, label: str) -> Path | None:
         return None
 
 
-def _stamp(path: Path) -> str:
+def path_stamp(path: Path) -> str:
     info = path.stat()
     return f"{info.st_mtime_ns}:{info.st_size}"
 
 
 def _server_folder(lang: str, model: LoadedModel | None, labels: Sequence[str]) -> DataIn:
-    path = _server_path(lang, "eval_zip_path", t("eval.server.folder", lang))
+    path = server_path(lang, "eval_zip_path", t("eval.server.folder", lang))
     if path is None or model is None:
         return DataIn()
-    spec, stamp = model.spec, _stamp(path)
+    spec, stamp = model.spec, path_stamp(path)
     return _opened(lambda: _server_set(str(path), stamp, spec.name, tuple(labels), spec), model)
 
 
@@ -194,10 +194,10 @@ def _labelled(labelled: LabelledSet, model: LoadedModel) -> DataIn:
 
 def _results_file(lang: str) -> DataIn:
     if _where(lang, "eval_results_where") == "server":
-        path = _server_path(lang, "eval_results_path", t("eval.server.results", lang))
+        path = server_path(lang, "eval_results_path", t("eval.server.results", lang))
         if path is None:
             return DataIn()
-        key = ("results-path", str(path), _stamp(path))  # a file changed on disk is read again
+        key = ("results-path", str(path), path_stamp(path))  # a file changed on disk is read again
         return _read_once(key, lambda: read_results(_results_path(path), path.name))
     upload = st.file_uploader(
         t("eval.results.upload", lang),

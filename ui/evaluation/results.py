@@ -33,8 +33,9 @@ from core.evaluate.records import (
 from core.evaluate.result import EvalResult
 from core.i18n import escape_markdown, t
 from core.labels import index_labels
+from core.models.spec import LoadedModel
 from core.numerics import temperature_options
-from ui.evaluation import diagnose, report
+from ui.evaluation import diagnose, doubt, report
 from ui.evaluation.view import GALLERY_SIZE, View, notes, records_gallery
 
 # the headline metrics: name, format
@@ -89,7 +90,9 @@ def _temperature_controls(fit: TemperatureFit, lang: str) -> tuple[float, int]:
 
 
 @st.fragment
-def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reader | None, lang: str) -> None:
+def results_view(
+    stored: dict[str, object], labels: Sequence[str], reader: Reader | None, lang: str, model: LoadedModel | None = None
+) -> None:
     """Everything below the run button; a fragment, so T, bins and the galleries rerun only this."""
     result: EvalResult = stored["result"]  # type: ignore[assignment]
     fit: TemperatureFit | None = stored["fit"]  # type: ignore[assignment]
@@ -109,13 +112,14 @@ def results_view(stored: dict[str, object], labels: Sequence[str], reader: Reade
     st.caption(caption)
     temperature, bins = _temperature_controls(fit, lang)
     scorer = stored["scorer"]
-    view = View(stored["key"], result, fit, names, scorer, reader, temperature, bins, lang, stored)  # type: ignore[arg-type]
+    view = View(stored["key"], result, fit, names, scorer, reader, temperature, bins, lang, stored, model)  # type: ignore[arg-type]
     headline(view)
     calibration(view)
     confusion(view)
     galleries(view)
     per_class(view)
     diagnose.render(view)
+    doubt.render(view)
     downloads(view)
 
 

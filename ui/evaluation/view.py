@@ -31,6 +31,7 @@ from core.evaluate.scores import probabilities
 from core.i18n import escape_markdown, t
 from core.images import decode_image, image_bytes, thumbnail
 from core.labels import label_of
+from core.models.spec import LoadedModel
 from core.prediction.tables import top_k_table
 from ui.navigation import INSPECTOR, INSPECTOR_HANDOFF
 
@@ -68,6 +69,7 @@ class View:
         bins: calibration bins.
         lang: UI language.
         kept: the session's stored result (a dict), where the tools keep what they build for it.
+        model: the page's model (None when it could not be loaded): the doubt tools run outside images through it.
     """
 
     key: tuple[str, ...]
@@ -80,6 +82,7 @@ class View:
     bins: int
     lang: str
     kept: dict[str, object]
+    model: LoadedModel | None = None
 
     @cached_property
     def names_key(self) -> str:

@@ -32,6 +32,7 @@ from core.report.document import report_file_name
 from core.report.inspector import inspector_report
 from core.samples import sample_images
 from ui.inspector.controls import DEFAULT_SAMPLE, TEMPERATURES, InspectorControls, Names, sample_input
+from ui.inspector.doubt import report_doubt
 from ui.sidebar import CHECKPOINT
 
 WRITTEN_KEY = "inspector_link_written"  # the query this session last wrote: our own URL is never "a link"
@@ -157,6 +158,7 @@ def share_row(
             num_classes=model.spec.num_classes,
             other_labels=names.other,
             lang=lang,
+            doubt=report_doubt(model.spec.name, model.spec.num_classes, knobs.temperature),
         )
 
     stem = results[0].name if len(results) == 1 else f"{len(results)}_images"

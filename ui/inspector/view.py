@@ -33,6 +33,7 @@ from ui.inspector.controls import (
     sigmoid_knobs,
     table_columns,
 )
+from ui.inspector.doubt import doubt_readout, set_line
 from ui.inspector.links import share_row, sync_link
 from ui.inspector.tabs import STATUS_ICON, Shown, tabs
 from ui.navigation import LAB, LAB_HANDOFF
@@ -154,16 +155,21 @@ def overview(
 
 
 def _verdict(shown: Shown, where: DeltaGenerator) -> None:
-    """The prediction in lines ("1. espresso (95.7%)") and the checks' verdict, at the k and T shown."""
+    """The prediction in lines ("1. espresso (95.7%)") with its prediction set, the checks' verdict and the doubt
+    readout, at the k and T shown."""
     lang, table, knobs = shown.lang, shown.table, shown.knobs
     with where:
         st.markdown(f"**{t(f'inspector.lines.{knobs.scores}', lang, k=len(table), temperature=knobs.temperature)}**")
         st.code("\n".join(score_lines(table)), language=None)
+        logits, spec = shown.result.logits, shown.model.spec
+        assert logits is not None  # a shown image is a good one
+        set_line(logits, spec, shown.names.labels, lang)  # its prediction set, once calibrated in this session
         worst = worst_status(shown.checks)
         with st.container(border=True):
             verdict = t(f"inspector.checks.{worst}", lang)
             st.markdown(f"{STATUS_ICON[worst]} **{t('inspector.checks', lang)}** · {verdict}")
             st.markdown("  \n".join(f"{STATUS_ICON[c.status]} {escape_markdown(c.message)}" for c in shown.checks))
+        doubt_readout(logits, spec, knobs.temperature, lang)  # is this like what the model knows?
 
 
 def _sigmoid_table(shown: Shown) -> None:
