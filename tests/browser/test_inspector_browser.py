@@ -149,7 +149,10 @@ def test_several_images_and_chinese(app_url, page) -> None:
     page.get_by_role("tab", name="某个类别 X 呢？").click()
     wait_for_app(page)
     # the class picker searches English and Chinese names as you type
-    page.locator("[data-testid=stSelectbox]").filter(has_text="类别 X").locator("input").fill("埃及猫")
+    picker = page.locator("[data-testid=stSelectbox]").filter(has_text="类别 X").locator("input")
+    picker.scroll_into_view_if_needed()  # the picker sits at the page's foot: its list needs room to open
+    picker.click()
+    picker.fill("埃及猫")
     page.get_by_role("option", name="285 · Egyptian cat · 埃及猫").click()
     wait_for_app(page)
     page.get_by_text("“Egyptian cat”排名第").wait_for()

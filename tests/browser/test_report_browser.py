@@ -40,6 +40,12 @@ def _open_offline(page, path: Path) -> tuple[list[str], list[str]]:
     return outside, errors
 
 
+# an evaluation report's figures: the reliability diagram and the confusion matrix, then its doubt sections'
+# (risk-coverage; set sizes and coverage per class; adaptive and classwise reliability)
+EVALUATION_CHARTS = 7
+DOUBT_SECTIONS = ["Abstaining", "Prediction sets", "Calibration depth"]
+
+
 def _wait_for_charts(page, n: int) -> None:
     page.wait_for_function(
         f"() => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('svg.main-svg'))"
@@ -123,8 +129,9 @@ def test_evaluation_report_opens_offline(page, tmp_path) -> None:
     path = tmp_path / "evaluation.html"
     path.write_text(evaluation_report(result, labels, temperature=1.5), encoding="utf-8")
     outside, errors = _open_offline(page, path)
-    _wait_for_charts(page, 2)  # reliability diagram, confusion matrix
+    _wait_for_charts(page, EVALUATION_CHARTS)
     assert outside == [] and errors == []
+    assert [h.strip() for h in page.locator("h2").all_inner_texts()][-3:] == DOUBT_SECTIONS
     assert page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot .hm").count() >= 1
 
 
@@ -163,7 +170,7 @@ def test_evaluation_report_download(app_url, page, sample, tmp_path) -> None:
     download.value.save_as(saved)
     report = page.context.new_page()
     outside, errors = _open_offline(report, saved)
-    _wait_for_charts(report, 2)  # reliability diagram and confusion matrix
+    _wait_for_charts(report, EVALUATION_CHARTS)
     assert outside == [] and errors == []
     text = report.inner_text("body")
     assert "66.67%" in text  # top-1: espresso and tripod right, Chelsea an Egyptian cat
