@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from core.evaluate.files import results_bytes
 from core.evaluate.result import EvalResult
 from core.report.doubt import score_text
+from core.uncertainty import selective
 from core.uncertainty.calibration import (
     adaptive_calibration_table,
     adaptive_ece,
@@ -33,16 +34,6 @@ from core.uncertainty.ood import (
     score_percentiles,
     separations,
     threshold_split,
-)
-from core.uncertainty.selective import (
-    abstain,
-    abstained_images,
-    accuracy_at_coverage,
-    aurc,
-    correct_predictions,
-    coverage_at_accuracy,
-    risk_coverage,
-    threshold_stops,
 )
 from tests.explorer_state import explorer_data, given_logits, move
 from ui.evaluation.view import precise_percent
@@ -99,31 +90,31 @@ def test_abstaining_readouts_and_threshold_equal_core(evaluated: AppTest) -> Non
     at = pick(evaluated, "selective")
     result, fitted = stored(at)
     z, y = result.logits, result.targets
-    hit = correct_predictions(z, y)
+    hit = selective.correct_predictions(z, y)
     at_one, at_fit = ood_scores(z), ood_scores(z, temperature=fitted)
     scores = {"msp": at_one["msp"], "msp_fitted": at_fit["msp"], "max_logit": at_one["max_logit"]}
     scores["energy"] = at_one["energy"]
-    curves = {name: risk_coverage(values, hit) for name, values in scores.items()}
+    curves = {name: selective.risk_coverage(values, hit) for name, values in scores.items()}
     table = frame(at, "aurc")
-    assert table["aurc"].tolist() == [aurc(c) for c in curves.values()]
-    assert table["accuracy"].tolist() == [accuracy_at_coverage(c, 0.9) * 100 for c in curves.values()]
-    assert table["coverage"].tolist() == [coverage_at_accuracy(c, 0.99) * 100 for c in curves.values()]
+    assert table["aurc"].tolist() == [selective.aurc(c) for c in curves.values()]
+    assert table["accuracy"].tolist() == [selective.accuracy_at_coverage(c, 0.9) * 100 for c in curves.values()]
+    assert table["coverage"].tolist() == [selective.coverage_at_accuracy(c, 0.99) * 100 for c in curves.values()]
     at.number_input(key="doubt_at_coverage").set_value(0.5).run()
     table = frame(at, "aurc")
-    assert table["accuracy"].tolist() == [accuracy_at_coverage(c, 0.5) * 100 for c in curves.values()]
+    assert table["accuracy"].tolist() == [selective.accuracy_at_coverage(c, 0.5) * 100 for c in curves.values()]
 
     # the abstain threshold: its stops are core's, and what it keeps and drops is core's `abstain`
-    stops = threshold_stops(scores["msp"])
+    stops = selective.threshold_stops(scores["msp"])
     slider = at.select_slider(key="doubt_abstain_msp")
     assert slider.options == [precise_percent(v) for v in stops]
     for threshold in (float(slider.value), float(stops[len(stops) // 2])):
         at.select_slider(key="doubt_abstain_msp").set_value(threshold).run()
         assert not at.exception
-        found = abstain(scores["msp"], hit, threshold)
+        found = selective.abstain(scores["msp"], hit, threshold)
         assert metric(at, "Kept") == f"{found.kept:,} ({found.coverage:.1%})"
         assert metric(at, "Abstained on") == f"{found.abstained:,} ({1 - found.coverage:.1%})"
         assert metric(at, "Accuracy on the kept") == f"{found.accuracy:.2%}"
-        dropped = abstained_images(scores["msp"], threshold)
+        dropped = selective.abstained_images(scores["msp"], threshold)
         cards = [b.key for b in at.button if (b.key or "").startswith("eval_open_abstain_")]
         assert cards == [f"eval_open_abstain_{result.files[i]}" for i in dropped[:12]]
     chart = at.get("plotly_chart")[-1].proto.spec
@@ -131,7 +122,7 @@ def test_abstaining_readouts_and_threshold_equal_core(evaluated: AppTest) -> Non
     # abstaining by energy: its own stops and shares
     at.segmented_control(key="doubt_abstain_score").set_value("energy").run()
     threshold = float(at.select_slider(key="doubt_abstain_energy").value)
-    found = abstain(scores["energy"], hit, threshold)
+    found = selective.abstain(scores["energy"], hit, threshold)
     assert metric(at, "Kept") == f"{found.kept:,} ({found.coverage:.1%})"
 
 
@@ -198,7 +189,7 @@ def test_outside_images_separation_and_threshold_equal_core(evaluated: AppTest) 
     slider = at.select_slider(key="doubt_ood_threshold_energy")
     assert float(slider.value) == found["energy"].threshold95
     both = np.concatenate([inside_scores["energy"], outside_scores["energy"]])
-    stops = np.unique(np.append(threshold_stops(both), found["energy"].threshold95))
+    stops = np.unique(np.append(selective.threshold_stops(both), found["energy"].threshold95))
     assert slider.options == [f"{v:.6g}" for v in stops]  # each stop about 1% of all the images further
     for threshold in (found["energy"].threshold95, float(stops[5])):
         at.select_slider(key="doubt_ood_threshold_energy").set_value(threshold).run()

@@ -7,6 +7,7 @@ HTML-escaped before it reaches Plotly, which renders a subset of HTML in text.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -70,6 +71,40 @@ def level_line(
     font = dict(color=text_colour) if text_colour else None
     fig.add_annotation(
         x=1.0, xref="paper", y=y, text=text, showarrow=False, xanchor="right", yanchor="bottom", font=font
+    )
+    return fig
+
+
+def marked_line(
+    fig: go.Figure, x: float, text: str, *, colour: str, dash: str, ground: str, log_x: bool = False
+) -> go.Figure:
+    """A vertical line at `x`, named by `text` at its top, beside it (not across it) on a `ground` colour.
+
+    On a log x axis Plotly places annotations by the exponent: `log_x` passes log10(x)."""
+    fig.add_vline(x=x, line_dash=dash, line_color=colour)
+    fig.add_annotation(
+        x=math.log10(x) if log_x else x,
+        y=1.0,
+        yref="paper",
+        text=text,
+        showarrow=False,
+        xanchor="left",
+        xshift=4,
+        bgcolor=ground,
+    )
+    return fig
+
+
+def diagonal(fig: go.Figure, name: str, **cell: int) -> go.Figure:
+    """The dashed y = x line from (0, 0) to (1, 1): perfect calibration, or chance on a ROC (`cell`: row, col)."""
+    fig.add_scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        name=name,
+        line=dict(color=REFERENCE_COLOUR, dash="dash"),
+        hoverinfo="skip",
+        **cell,
     )
     return fig
 

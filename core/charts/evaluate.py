@@ -12,9 +12,9 @@ from torch import Tensor
 
 from core.charts.common import (
     CURVE_COLOURS,
-    REFERENCE_COLOUR,
     RIGHT_COLOUR,
     WRONG_COLOUR,
+    diagonal,
     layout,
     legend_below,
     safe_text,
@@ -44,16 +44,7 @@ def reliability_figure(
     """Reliability diagram: accuracy vs mean confidence per bin for each (name, calibration_table), the
     diagonal of perfect calibration, and below it the bin counts (log scale) of each curve."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.06)
-    fig.add_scatter(
-        x=[0, 1],
-        y=[0, 1],
-        mode="lines",
-        name=eval_text("perfect", lang),
-        line=dict(color=REFERENCE_COLOUR, dash="dash"),
-        hoverinfo="skip",
-        row=1,
-        col=1,
-    )
+    diagonal(fig, eval_text("perfect", lang), row=1, col=1)
     for number, (name, table) in enumerate(curves):
         colour = CURVE_COLOURS[number % len(CURVE_COLOURS)]
         filled = table[table["count"] > 0]

@@ -8,7 +8,6 @@ true one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -22,12 +21,13 @@ from core.charts.common import (
     GREY,
     INK,
     ORANGE,
-    REFERENCE_COLOUR,
     TEAL,
     WRONG_COLOUR,
+    diagonal,
     layout,
     legend_below,
     legend_below_long,
+    marked_line,
     safe_text,
     temperature_axis,
 )
@@ -93,16 +93,9 @@ def score_histogram_figure(
             hovertemplate=unc_text("histogram_hover", lang),
         )
     if threshold is not None:
-        fig.add_vline(x=threshold, line_dash="dash", line_color=INK)
-        fig.add_annotation(  # beside the line, on a white ground, so neither the line nor a bar crosses the text
-            x=threshold,
-            y=1.0,
-            yref="paper",
-            text=unc_text("threshold", lang, value=threshold),
-            showarrow=False,
-            xanchor="left",
-            xshift=4,
-            bgcolor=LABEL_GROUND,
+        # named beside the line, on a white ground, so neither the line nor a bar crosses the text
+        marked_line(
+            fig, threshold, unc_text("threshold", lang, value=threshold), colour=INK, dash="dash", ground=LABEL_GROUND
         )
     fig.update_layout(
         barmode="overlay",
@@ -118,14 +111,7 @@ def roc_figure(found: Mapping[str, Separation], *, lang: str = "en") -> go.Figur
     """ROC curves of each score (inside is the positive class), the chance diagonal, and each curve's point at
     95% TPR (its FPR95)."""
     fig = go.Figure()
-    fig.add_scatter(
-        x=[0, 1],
-        y=[0, 1],
-        mode="lines",
-        name=unc_text("chance", lang),
-        line=dict(color=REFERENCE_COLOUR, dash="dash"),
-        hoverinfo="skip",
-    )
+    diagonal(fig, unc_text("chance", lang))
     colours = (*CURVE_COLOURS, GREY)
     for number, (name, sep) in enumerate(found.items()):
         keep = thin(sep.fpr.size)
@@ -256,43 +242,19 @@ def set_size_by_temperature_figure(
     `current` marks the page's T."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     temps = table["temperature"].tolist()
-    fig.add_scatter(
-        x=temps,
-        y=table["mean_set_size"].tolist(),
-        mode="lines+markers",
-        name=unc_text("mean_set_size", lang),
-        line=dict(color=TEAL, width=2),
-        secondary_y=False,
+    curves = (  # column, name, mode, line, on the right axis
+        ("mean_set_size", "mean_set_size", "lines+markers", dict(color=TEAL, width=2), False),
+        ("empty_share", "empty_share", "lines", dict(color=GREY, dash="dot"), True),
+        ("coverage", "test_coverage", "lines+markers", dict(color=BLUE, width=1.5), True),
     )
-    fig.add_scatter(
-        x=temps,
-        y=table["empty_share"].tolist(),
-        mode="lines",
-        name=unc_text("empty_share", lang),
-        line=dict(color=GREY, dash="dot"),
-        secondary_y=True,
-    )
-    fig.add_scatter(
-        x=temps,
-        y=table["coverage"].tolist(),
-        mode="lines+markers",
-        name=unc_text("test_coverage", lang),
-        line=dict(color=BLUE, width=1.5),
-        secondary_y=True,
-    )
+    for column, name, mode, line, right in curves:
+        fig.add_scatter(
+            x=temps, y=table[column].tolist(), mode=mode, name=unc_text(name, lang), line=line, secondary_y=right
+        )
     fig.add_hline(y=1 - alpha, line_dash="dash", line_color=INK, secondary_y=True)
     if current is not None:
-        fig.add_vline(x=current, line_dash="dot", line_color=WRONG_COLOUR)
-        fig.add_annotation(
-            x=math.log10(current),  # a log axis places annotations by the exponent
-            y=1.0,
-            yref="paper",
-            text=unc_text("current_t", lang, t=current),
-            showarrow=False,
-            xanchor="left",
-            xshift=4,
-            bgcolor=LABEL_GROUND,
-        )
+        text = unc_text("current_t", lang, t=current)
+        marked_line(fig, current, text, colour=WRONG_COLOUR, dash="dot", ground=LABEL_GROUND, log_x=True)
     fig.update_xaxes(**temperature_axis(lang))
     fig.update_yaxes(title_text=unc_text("mean_set_size", lang), rangemode="tozero", secondary_y=False)
     # round percentages on the right, and only the left axis's grid: two grids that do not meet read as noise
@@ -315,16 +277,7 @@ def adaptive_reliability_figure(table: pd.DataFrame, *, lang: str = "en") -> go.
     (accuracy - confidence) by bin number: equal-count bins of a confident model all sit near 100% above, so this
     row is where they can be told apart."""
     fig = make_subplots(rows=2, cols=1, row_heights=[0.68, 0.32], vertical_spacing=0.16)
-    fig.add_scatter(
-        x=[0, 1],
-        y=[0, 1],
-        mode="lines",
-        name=t("eval.chart.perfect", lang),
-        line=dict(color=REFERENCE_COLOUR, dash="dash"),
-        hoverinfo="skip",
-        row=1,
-        col=1,
-    )
+    diagonal(fig, t("eval.chart.perfect", lang), row=1, col=1)
     custom = table[["lower", "upper", "count"]].to_numpy().tolist()
     fig.add_scatter(
         x=table["confidence"].tolist(),

@@ -6,6 +6,7 @@ A zip's member names are shown as their author wrote them when the zip does not 
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ class ZipListing:
     entries: list[Entry]
     stored: dict[str, str]
     note: str | None = None
+
+
+def open_zip_bytes(data: bytes, name: str) -> zipfile.ZipFile:
+    """The zip in `data`, open for listing, or InputError naming `name` when the bytes are not one."""
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{name}: not a zip archive ({exc})") from None
 
 
 def zip_entries(archive: zipfile.ZipFile, name: str, limits: Limits) -> ZipListing:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.archive import human_size
 from core.datasets.classes import ClassResolver
-from core.datasets.listing import folder_entries, zip_entries
+from core.datasets.listing import folder_entries, open_zip_bytes, zip_entries
 from core.datasets.plan import labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
 from core.datasets.sets import LIMITS, LabelledSet, Limits
@@ -25,11 +25,7 @@ def open_zip(data: bytes, resolver: ClassResolver, *, name: str = "upload.zip", 
     Raises InputError when the bytes are not a zip, it is empty or too large, or nothing in it can be
     evaluated (EmptyDatasetError, with the reasons).
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{name}: not a zip archive ({exc})") from None
-    with archive:
+    with open_zip_bytes(data, name) as archive:
         listing = zip_entries(archive, name, limits)
         stored = listing.stored
 

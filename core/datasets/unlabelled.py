@@ -9,14 +9,12 @@ targets are all 0 and mean nothing: only the logits are used.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from core.archive import Entry, human_size
-from core.datasets.listing import folder_entries, zip_entries
+from core.datasets.listing import folder_entries, open_zip_bytes, zip_entries
 from core.datasets.plan import SYSTEM_FILE, plan_unlabelled, system_note
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader
 from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped
@@ -46,11 +44,7 @@ def _unlabelled_set(
 
 def open_unlabelled_zip(data: bytes, *, name: str = "outside.zip", limits: Limits = LIMITS) -> LabelledSet:
     """Every image member of zip bytes (never extracted)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{name}: not a zip archive ({exc})") from None
-    with archive:
+    with open_zip_bytes(data, name) as archive:
         listing = zip_entries(archive, name, limits)
     names, skipped = plan_unlabelled(listing.entries, limits=limits)
     reader = ZipReader(data, max_bytes=limits.max_member_bytes, names=listing.stored)

@@ -100,3 +100,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def digits_evaluated(app_url: str, page):
+    """The Evaluation page after its one-click example (digits_cnn on the held-out digits), drawn; its main area."""
+    page.goto(f"{app_url}/Dataset_Evaluation")
+    wait_for_app(page)
+    main = page.locator("[data-testid=stMain]")
+    main.get_by_role("button", name="Switch to digits_cnn and evaluate").click()
+    main.get_by_text("Headline metrics").wait_for()
+    wait_for_app(page)
+    return main

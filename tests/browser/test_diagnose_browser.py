@@ -33,6 +33,17 @@ def settled_cards(page, main, *, fewer_than: int) -> list[str]:
     return main.get_by_text("the model says:", exact=False).all_inner_texts()
 
 
+def cards_of_one_class(page, main, select, name: str) -> None:
+    """The gallery, narrowed to class `name`, shows only cards given or said to be that class; then every class
+    again."""
+    texts = settled_cards(page, main, fewer_than=12)
+    assert 0 < len(texts) < 12
+    assert all(f"given: {name} " in x or f"says: {name} " in x for x in texts)
+    select.click()
+    page.get_by_role("option", name="all classes", exact=True).click()
+    wait_for_app(page)
+
+
 def test_label_errors_class_filter_and_lasso_on_the_map(app_url, page, tmp_path) -> None:
     page.goto(f"{app_url}/Dataset_Evaluation")
     wait_for_app(page)
@@ -59,12 +70,7 @@ def test_label_errors_class_filter_and_lasso_on_the_map(app_url, page, tmp_path)
     select = main.locator("[data-testid=stSelectbox]").filter(has_text="Show only class")
     select.click()
     page.get_by_role("option", name=f"{given}: {given}", exact=True).click()
-    texts = settled_cards(page, main, fewer_than=12)
-    assert 0 < len(texts) < 12
-    assert all(f"given: {given} " in x or f"says: {given} " in x for x in texts)
-    select.click()
-    page.get_by_role("option", name="all classes", exact=True).click()
-    wait_for_app(page)
+    cards_of_one_class(page, main, select, given)
 
     # clicking a row of the per-class table (weakest class first) filters the galleries to that class
     main.get_by_role("radio", name="Per class").click()
@@ -84,12 +90,7 @@ def test_label_errors_class_filter_and_lasso_on_the_map(app_url, page, tmp_path)
     assert chosen != "all classes" and ": " in chosen
     weakest = chosen.split(": ")[0]
     main.get_by_role("radio", name="Likely label errors").click()
-    texts = settled_cards(page, main, fewer_than=12)
-    assert 0 < len(texts) < 12
-    assert all(f"given: {weakest} " in x or f"says: {weakest} " in x for x in texts)
-    select.click()
-    page.get_by_role("option", name="all classes", exact=True).click()
-    wait_for_app(page)
+    cards_of_one_class(page, main, select, weakest)
 
     # the embedding map: a lasso around the whole cloud fills the gallery below it
     main.get_by_role("radio", name="Embedding map").click()

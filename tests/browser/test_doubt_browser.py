@@ -25,7 +25,7 @@ from core.report.doubt import score_text
 from core.uncertainty.conformal import set_for_image, split_conformal
 from core.uncertainty.ood import ood_scores, ood_scores_record, score_percentiles, separations, threshold_split
 from core.uncertainty.selective import abstain, aurc, correct_predictions, risk_coverage, threshold_stops
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import digits_evaluated, screenshot, wait_for_app
 from tests.browser.explorer_checks import csv_logits
 
 TALL = {"width": 1400, "height": 3000}  # Streamlit scrolls inside its own container: a tall window shows it all
@@ -34,12 +34,7 @@ TALL = {"width": 1400, "height": 3000}  # Streamlit scrolls inside its own conta
 def evaluate_digits(app_url: str, page) -> tuple[object, EvalResult]:
     """The Evaluation page after one click (digits_cnn on the held-out digits) and its logits as downloaded."""
     page.set_viewport_size(TALL)
-    page.goto(f"{app_url}/Dataset_Evaluation")
-    wait_for_app(page)
-    main = page.locator("[data-testid=stMain]")
-    main.get_by_role("button", name="Switch to digits_cnn and evaluate").click()
-    main.get_by_text("Headline metrics").wait_for()
-    wait_for_app(page)
+    main = digits_evaluated(app_url, page)
     with page.expect_download() as download:
         main.get_by_role("button", name="Download Parquet").click()
     return main, read_results(Path(download.value.path()).read_bytes(), "results.parquet")

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from core.evaluate.files import read_results
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import digits_evaluated, screenshot, wait_for_app
 
 
 def tall_screenshot(page, name: str) -> Path:
@@ -61,12 +61,7 @@ def test_upload_a_zip_and_see_accuracy_and_the_reliability_diagram(app_url, page
 
 
 def test_digits_in_one_click(app_url, page) -> None:
-    page.goto(f"{app_url}/Dataset_Evaluation")
-    wait_for_app(page)
-    main = page.locator("[data-testid=stMain]")
-    main.get_by_role("button", name="Switch to digits_cnn and evaluate").click()
-    main.get_by_text("Headline metrics").wait_for()
-    wait_for_app(page)
+    main = digits_evaluated(app_url, page)
     top1 = main.locator("[data-testid=stMetric]").filter(has_text="Top-1 accuracy").first
     assert float(top1.inner_text().split("\n")[-1].rstrip("%")) >= 95.0
     main.locator("[data-testid=stPlotlyChart] .main-svg").first.wait_for()
@@ -92,12 +87,8 @@ def test_digits_in_one_click(app_url, page) -> None:
 
 
 def test_open_a_mistake_in_the_image_inspector(app_url, page) -> None:
-    page.goto(f"{app_url}/Dataset_Evaluation")
-    wait_for_app(page)
-    main = page.locator("[data-testid=stMain]")
-    main.get_by_role("button", name="Switch to digits_cnn and evaluate").click()
+    main = digits_evaluated(app_url, page)
     main.get_by_text("Mistakes and doubts").wait_for()
-    wait_for_app(page)
     # the first card of the "most confident mistakes" gallery
     main.get_by_role("button", name="Open", exact=True).first.click()
     main.get_by_text("Selected image").wait_for()

@@ -31,6 +31,7 @@ from core.models.registry import list_models
 from ui.cache import get_model
 from ui.evaluation.view import GALLERY_SIZE, View, card_grid, records_gallery
 from ui.sidebar import chosen_backend
+from ui.widgets import translated_choice
 
 TOOLS = ("issues", "images", "classes", "map", "lookalikes", "compare", "slices")
 MAP_GALLERY_SIZE = 24
@@ -91,12 +92,8 @@ def render(view: View) -> None:
     init_state()
     lang = view.lang
     st.subheader(t("diag.title", lang))
-    tool = st.segmented_control(
-        t("diag.tool", lang),
-        TOOLS,
-        key="diag_tool",
-        format_func=lambda k: t(f"diag.tool.{k}", lang),
-        label_visibility="collapsed",
+    tool = translated_choice(
+        st.segmented_control, "diag.tool", TOOLS, lang=lang, key="diag_tool", label_visibility="collapsed"
     )
     _class_filter(view)
     if tool is None:
@@ -266,20 +263,23 @@ def _tsne(view: View) -> tuple[np.ndarray, np.ndarray] | None:
 def map_tool(view: View) -> None:
     lang, n = view.lang, view.result.n
     method_column, colour_column = st.columns([1, 2])
-    method = method_column.radio(
-        t("diag.map.method", lang),
+    method = translated_choice(
+        method_column.radio,
+        "diag.map.method",
         ("pca", "tsne"),
+        lang=lang,
         key="diag_map_method",
+        names="diag.map",
         horizontal=True,
-        format_func=lambda k: t(f"diag.map.{k}", lang),
     )
-    colour = colour_column.segmented_control(
-        t("diag.map.colour", lang),
+    colour = translated_choice(
+        colour_column.segmented_control,
+        "diag.map.colour",
         COLOUR_BY,
+        lang=lang,
         key="diag_map_colour",
         default="true",
         required=True,
-        format_func=lambda k: t(f"diag.map.colour.{k}", lang),
     )
     small = n <= MAP_OVERLAYS_UP_TO  # above this, the overlays start off: they would hide the points
     left, right = st.columns(2)

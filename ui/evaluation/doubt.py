@@ -40,6 +40,7 @@ from core.uncertainty.selective import (
 from ui.doubt import memo, scores_at
 from ui.evaluation import outside, sets
 from ui.evaluation.view import GALLERY_SIZE, View, precise_percent, records_gallery
+from ui.widgets import translated_choice
 
 ORDER = ("ood", "conformal", "selective", "depth")  # as the issue names them: outside images first
 CURVES = ("msp", "msp_fitted", "max_logit", "energy")  # the risk-coverage curves, and what abstaining can be set on
@@ -52,11 +53,13 @@ def render(view: View) -> None:
     lang = view.lang
     st.subheader(t("unc.page.title", lang))
     assert set(ORDER) == set(TOOLS)
-    tool = st.segmented_control(
-        t("unc.page.tool", lang),
+    tool = translated_choice(
+        st.segmented_control,
+        "unc.page.tool",
         ORDER,
+        lang=lang,
         key="doubt_tool",
-        format_func=lambda k: t(f"unc.tool.{k}", lang),
+        names="unc.tool",
         label_visibility="collapsed",
     )
     if tool is None:

@@ -30,6 +30,7 @@ from core.uncertainty.conformal import (
 )
 from ui.doubt import keep_calibration, memo, same_model
 from ui.evaluation.view import View
+from ui.widgets import translated_choice
 
 COVERAGES = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99)
 SWEEP_AT_ONCE_UP_TO = 5_000  # images; above, the set-size-by-T chart (two passes per T) is computed on request
@@ -108,12 +109,8 @@ def sets_tool(view: View) -> None:
     )
     randomized = bool(randomized and method == "aps")
     seed = int(columns[3].number_input(t("unc.sets.seed", lang), 0, 10_000, 0, 1, key="doubt_seed"))
-    how = st.radio(
-        t("unc.sets.how", lang),
-        ("split", "file"),
-        key="doubt_sets_how",
-        horizontal=True,
-        format_func=lambda k: t(f"unc.sets.how.{k}", lang),
+    how = translated_choice(
+        st.radio, "unc.sets.how", ("split", "file"), lang=lang, key="doubt_sets_how", horizontal=True
     )
     alpha = round(1.0 - float(coverage), 10)  # 1 - 0.9 is 0.09999999999999998
     knobs = dict(method=method, alpha=alpha, randomized=randomized, seed=seed)
