@@ -219,3 +219,18 @@ def test_scores_leave_the_callers_logits_untouched() -> None:
     before = z.clone()
     ood.ood_scores(z, temperature=0.5)
     assert torch.equal(z, before)
+
+
+def test_logits_found_finite_are_checked_again_once_changed_in_place() -> None:
+    from core.errors import InputError
+    from core.uncertainty.rows import check_logits
+
+    z = random_logits(5, n=20).to(torch.float32)
+    assert check_logits(z) is z and check_logits(z) is z  # the second call trusts the first
+    z[3, 4] = float("nan")  # in place: a new version of the same tensor
+    with pytest.raises(InputError, match="finite"):
+        check_logits(z)
+    with torch.inference_mode():
+        frozen = torch.full((2, 3), float("inf"))
+    with pytest.raises(InputError, match="finite"):
+        check_logits(frozen)

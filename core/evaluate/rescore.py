@@ -315,7 +315,7 @@ class Rescorer:
         """The T > 0 minimising the NLL: `metrics.solve_temperature` (Newton's method on 1 / T), each step one pass
         (the value and both derivatives from the same sums): float32 passes to the minimum, then float64 ones from
         there (one or two steps), so the T is `metrics.fit_temperature`'s to float64 precision."""
-        near = solve_temperature(self.moments, max_iter=max_iter, tolerance=1e-7)
+        near = solve_temperature(self.moments, max_iter=max_iter, tolerance=1e-4)
         return solve_temperature(lambda beta: self.moments(beta, dtype=np.float64), start=1.0 / near, max_iter=max_iter)
 
     def calibrate(self, *, temperature: float = 1.0, bins: int = DEFAULT_BINS) -> TemperatureFit:
