@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from functools import partial
 
 import torch
 from torch import Tensor
@@ -33,8 +34,12 @@ def _finite(z: Tensor) -> bool:
         return True
     if not bool(torch.isfinite(z).all()):
         return False
-    _FINITE[key] = (weakref.ref(z, lambda _, key=key: _FINITE.pop(key, None)), z._version)
+    _FINITE[key] = (weakref.ref(z, partial(_forget, key)), z._version)
     return True
+
+
+def _forget(key: int, _gone: object) -> None:
+    _FINITE.pop(key, None)
 
 
 def check_logits(logits: object, *, name: str = "logits") -> Tensor:
