@@ -400,3 +400,37 @@ def test_thumbnails_enlarge_tiny_images_sharply_and_shrink_large_ones(sample) ->
         io.BytesIO(image_bytes(thumbnail(decode_image(sample("coffee").read_bytes(), "coffee.png").image)))
     )
     assert max(photo.size) == 160
+
+
+def test_per_class_table_equals_pandas_groupby_at_1000_classes() -> None:
+    """Counted with bincount (one pass, no Python per class); the oracle is pandas' groupby per class, and the
+    most frequent wrong prediction breaks ties at the lowest class index."""
+    rng = np.random.default_rng(3)
+    target = rng.integers(0, 1000, 20_000)
+    wrong = np.where(rng.random(target.size) < 0.6, (target + 1) % 1000, rng.integers(0, 1000, target.size))
+    prediction = np.where(rng.random(target.size) < 0.7, target, wrong)
+    labels = [f"class {i}" for i in range(1000)]
+    records = pd.DataFrame(
+        {
+            "target": target,
+            "prediction": prediction,
+            "correct": target == prediction,
+            "confidence": rng.random(target.size),
+        }
+    )
+    table = per_class_table(records, labels).set_index("index").sort_index()
+    grouped = records.groupby("target")
+    assert sorted(table.index) == sorted(grouped.groups)
+    assert table["count"].tolist() == grouped.size().tolist()
+    assert table["correct"].tolist() == grouped["correct"].sum().tolist()
+    assert np.allclose(table["mean_confidence"], grouped["confidence"].mean())
+    assert (
+        table["predicted"].tolist() == records["prediction"].value_counts().reindex(table.index, fill_value=0).tolist()
+    )
+    for c, rows in records[~records["correct"]].groupby("target"):
+        counts = rows["prediction"].value_counts()
+        lowest_of_the_most = min(counts.index[counts == counts.max()])
+        assert table.loc[c, "most_confused_with"] == labels[lowest_of_the_most]
+    ordered = per_class_table(records, labels)
+    keys = list(zip(ordered["accuracy"], ordered["index"], strict=True))
+    assert keys == sorted(keys)  # worst accuracy first, then by index

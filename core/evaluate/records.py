@@ -86,21 +86,29 @@ def confused_pairs(records: pd.DataFrame, *, top: int | None = None) -> pd.DataF
 def per_class_table(records: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     """One row per true class present: index, label, count, correct, accuracy, mean_confidence,
     predicted (how often the class was predicted), most_confused_with (label of the top wrong prediction)."""
-    grouped = records.groupby("target")
+    target = records["target"].to_numpy(np.int64)
+    prediction = records["prediction"].to_numpy(np.int64)
+    correct = records["correct"].to_numpy(bool)
+    size = int(max(target.max(initial=-1), prediction.max(initial=-1))) + 1
+    present = np.flatnonzero(np.bincount(target, minlength=size))  # one pass each, no Python per class
+    count = np.bincount(target, minlength=size)[present]
+    hits = np.bincount(target, weights=correct, minlength=size)[present].astype(np.int64)
+    confidence = np.bincount(target, weights=records["confidence"].to_numpy(np.float64), minlength=size)[present]
+    # the most frequent wrong prediction of each class (ties: the lowest class index)
+    pairs, times = np.unique(np.stack([target[~correct], prediction[~correct]], axis=1), axis=0, return_counts=True)
+    first = np.lexsort((pairs[:, 1], -times, pairs[:, 0]))
+    best = first[np.r_[True, pairs[first[1:], 0] != pairs[first[:-1], 0]]] if first.size else first
+    confused = dict(zip(pairs[best, 0].tolist(), pairs[best, 1].tolist(), strict=True))
     table = pd.DataFrame(
         {
-            "count": grouped.size(),
-            "correct": grouped["correct"].sum().astype(np.int64),
-            "mean_confidence": grouped["confidence"].mean(),
+            "index": present,
+            "label": [label_of(labels, int(i)) for i in present],
+            "count": count,
+            "correct": hits,
+            "accuracy": hits / count,
+            "mean_confidence": confidence / count,
+            "predicted": np.bincount(prediction, minlength=size)[present].astype(np.int64),
+            "most_confused_with": [label_of(labels, confused[i]) if i in confused else "" for i in present.tolist()],
         }
     )
-    table["accuracy"] = table["correct"] / table["count"]
-    table["predicted"] = records["prediction"].value_counts().reindex(table.index, fill_value=0).astype(np.int64)
-    wrong = records[~records["correct"]]
-    top_wrong = wrong.groupby("target")["prediction_label"].agg(lambda s: s.value_counts().index[0])
-    table["most_confused_with"] = top_wrong.reindex(table.index).fillna("")
-    table.insert(0, "label", [label_of(labels, int(i)) for i in table.index])
-    table.index.name = "index"
-    table = table.reset_index()
-    ordered = ["index", "label", "count", "correct", "accuracy", "mean_confidence", "predicted", "most_confused_with"]
-    return table[ordered].sort_values(["accuracy", "index"]).reset_index(drop=True)
+    return table.sort_values(["accuracy", "index"], kind="stable").reset_index(drop=True)

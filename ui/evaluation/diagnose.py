@@ -247,7 +247,8 @@ def _tsne(view: View) -> tuple[np.ndarray, np.ndarray] | None:
     if len(rows) < n:
         st.caption(t("diag.map.tsne_sample", lang, n=n, sample=len(rows)))
     if not st.button(t("diag.map.tsne_run", lang, n=len(rows)), key="diag_tsne_run"):
-        st.caption(t("diag.map.tsne_hint", lang, seconds=embedding.TSNE_SECONDS, limit=embedding.TSNE_LIMIT))
+        quiet, busy = embedding.TSNE_SECONDS
+        st.caption(t("diag.map.tsne_hint", lang, quiet=quiet, busy=busy, limit=embedding.TSNE_LIMIT))
         return None
     bar = st.progress(0.0, text=t("diag.map.tsne_progress", lang, done=0, total=embedding.TSNE_STAGES))
 
