@@ -37,13 +37,13 @@ from core.uncertainty.calibration import (
 from core.uncertainty.conformal import DEFAULT_ALPHA, Calibration, set_for_image, split_conformal, summarise_sets
 from core.uncertainty.ood import SCORE_NAMES, ood_scores, ood_scores_record, score_percentiles, separations
 from core.uncertainty.selective import (
-    CONFIDENCE_SCORES,
+    CURVES,
     abstain,
     accuracy_at_coverage,
     aurc,
-    correct_predictions,
     coverage_at_accuracy,
-    risk_coverage,
+    curve_confidences,
+    risk_curves,
 )
 
 READ_AT_COVERAGE = 0.9  # the report's "accuracy at coverage c" and "coverage at accuracy a"
@@ -134,7 +134,7 @@ class DoubtSettings:
 
     Attributes:
         method: "lac" or "aps"; alpha: 1 - the coverage; randomized: randomized APS; seed: the split's seed.
-        abstain_score: the score the abstain threshold was set on (one of `CONFIDENCE_SCORES` or "msp_fitted"),
+        abstain_score: the score the abstain threshold was set on (one of `core.uncertainty.selective.CURVES`),
             with `abstain_threshold`; None for no threshold on the curve.
         outside: the outside images' logits (None: no out-of-distribution section), from `outside_source`.
     """
@@ -153,14 +153,11 @@ def _section(key: str, lang: str, body: str, **params: object) -> str:
     return f'<section class="page doubt"><h2>{esc(t(key, lang, **params))}</h2>{body}</section>'
 
 
-def _selective(
-    logits: Tensor, targets: Tensor, fitted: float, settings: DoubtSettings, charts: Charts, lang: str
-) -> str:
-    hit = correct_predictions(logits, targets)
-    at_one, at_fit = ood_scores(logits), ood_scores(logits, temperature=fitted)
-    values = {"msp": at_one["msp"], "msp_fitted": at_fit["msp"]} | {n: at_one[n] for n in CONFIDENCE_SCORES[1:]}
-    names = {name: t(f"unc.curve.{name}", lang, t=fitted) for name in values}
-    curves = {name: risk_coverage(v, hit) for name, v in values.items()}
+def _selective(scorer: Rescorer, fitted: float, settings: DoubtSettings, charts: Charts, lang: str) -> str:
+    logits, hit = scorer.result.logits, scorer.correct  # right or wrong: the scorer's, the same at every T
+    values = curve_confidences(ood_scores(logits), ood_scores(logits, temperature=fitted))
+    names = {name: t(f"unc.curve.{name}", lang, t=fitted) for name in CURVES}
+    curves = risk_curves(values, hit)
     rows = [
         [
             names[name],
@@ -292,7 +289,7 @@ def evaluation_doubt_html(
     why = doubt_availability(result.n)
     parts = []
     for key, tool, build in (
-        ("unc.tool.selective", "selective", lambda: _selective(z, y, fitted, settings, charts, lang)),
+        ("unc.tool.selective", "selective", lambda: _selective(scorer, fitted, settings, charts, lang)),
         ("unc.tool.conformal", "conformal", lambda: _conformal(z, y, labels, temperature, settings, charts, lang)),
         ("unc.tool.ood", "ood", lambda: _outside(z, settings, temperature, charts, lang)),
         ("unc.tool.depth", "depth", lambda: _depth(scorer, labels, temperature, bins, charts, lang)),

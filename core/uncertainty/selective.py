@@ -17,6 +17,7 @@ sorted order, and torch-uncertainty's number exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,9 @@ from core.evaluate.metrics import fit_temperature
 from core.uncertainty.ood import ood_scores
 from core.uncertainty.rows import check_logits
 
-CONFIDENCE_SCORES = ("msp", "max_logit", "energy")  # the ood scores that are confidences: higher = keep
+# the risk-coverage curves every view draws (the page, the report, the CLI's AURCs): the max softmax probability at
+# T = 1 and at the fitted T, the max logit and the energy (T = 1); each a confidence, higher = keep
+CURVES = ("msp", "msp_fitted", "max_logit", "energy")
 
 
 def _vectors(confidence: object, correct: object) -> tuple[np.ndarray, np.ndarray]:
@@ -167,11 +170,19 @@ def correct_predictions(logits: Tensor, targets: Tensor) -> np.ndarray:
     return (torch.argmax(z, dim=1) == y).numpy()
 
 
-def selective_curves(logits: Tensor, targets: Tensor, *, temperature: float = 1.0) -> dict[str, RiskCoverage]:
-    """The risk–coverage curve of msp, max_logit and energy at T."""
-    hit = correct_predictions(logits, targets)
-    scores = ood_scores(logits, temperature=temperature)
-    return {name: risk_coverage(scores[name], hit) for name in CONFIDENCE_SCORES}
+def curve_confidences(at_one: Mapping[str, np.ndarray], at_fitted: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The confidence behind each of `CURVES`, from `ood_scores` at T = 1 and at the fitted T."""
+    return {
+        "msp": at_one["msp"],
+        "msp_fitted": at_fitted["msp"],
+        "max_logit": at_one["max_logit"],
+        "energy": at_one["energy"],
+    }
+
+
+def risk_curves(confidences: Mapping[str, np.ndarray], correct: object) -> dict[str, RiskCoverage]:
+    """`risk_coverage` of each confidence (e.g. `curve_confidences`) against the same right/wrong flags."""
+    return {name: risk_coverage(values, correct) for name, values in confidences.items()}
 
 
 def selective_summary(
@@ -181,17 +192,16 @@ def selective_summary(
     aurc_max_logit, aurc_energy (T = 1). The fitted T is fitted here (NLL, `fit_temperature`) unless given."""
     z = check_logits(logits)
     fitted = fit_temperature(z, targets) if fitted_temperature is None else float(fitted_temperature)
-    plain = selective_curves(z, targets)
-    hit = correct_predictions(z, targets)
-    at_fitted = risk_coverage(ood_scores(z, temperature=fitted)["msp"], hit)
+    confidences = curve_confidences(ood_scores(z), ood_scores(z, temperature=fitted))
+    curves = risk_curves(confidences, correct_predictions(z, targets))
 
     def finite(value: float) -> float | None:
         return value if math.isfinite(value) else None  # JSON has no NaN: fewer than 2 images
 
     return {
-        "aurc": finite(aurc(plain["msp"])),
-        "aurc_fitted_t": finite(aurc(at_fitted)),
+        "aurc": finite(aurc(curves["msp"])),
+        "aurc_fitted_t": finite(aurc(curves["msp_fitted"])),
         "fitted_temperature": fitted,
-        "aurc_max_logit": finite(aurc(plain["max_logit"])),
-        "aurc_energy": finite(aurc(plain["energy"])),
+        "aurc_max_logit": finite(aurc(curves["max_logit"])),
+        "aurc_energy": finite(aurc(curves["energy"])),
     }

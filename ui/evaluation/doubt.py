@@ -27,14 +27,15 @@ from core.uncertainty.calibration import (
     classwise_errors,
 )
 from core.uncertainty.selective import (
+    CURVES,
     RiskCoverage,
     abstain,
     abstained_images,
     accuracy_at_coverage,
     aurc,
-    correct_predictions,
     coverage_at_accuracy,
-    risk_coverage,
+    curve_confidences,
+    risk_curves,
     threshold_stops,
 )
 from ui.doubt import memo, scores_at
@@ -43,7 +44,6 @@ from ui.evaluation.view import GALLERY_SIZE, View, precise_percent, records_gall
 from ui.widgets import translated_choice
 
 ORDER = ("ood", "conformal", "selective", "depth")  # as the issue names them: outside images first
-CURVES = ("msp", "msp_fitted", "max_logit", "energy")  # the risk-coverage curves, and what abstaining can be set on
 DEFAULT_ABSTAIN_SHARE = 0.1  # the abstain slider starts where about a tenth of the images are abstained on
 WORST_CLASSES = 3
 
@@ -75,36 +75,21 @@ def render(view: View) -> None:
 
 
 # ---------------------------------------------------------------- abstaining (selective prediction)
-def correct(view: View) -> np.ndarray:
-    """Whether each image's top class is its true class (T never changes it), memoised."""
-    result = view.result
-    return memo(view.kept, ("correct",), lambda: correct_predictions(result.logits, result.targets))
-
-
 def curve_scores(view: View) -> dict[str, np.ndarray]:
-    """The confidence behind each of `CURVES`: msp at T = 1 and at the fitted T, max logit, energy (T = 1)."""
+    """The confidence behind each of `CURVES` (msp at T = 1 and at the fitted T, max logit, energy), from the
+    memoised scores."""
     at_one = scores_at(view.kept, view.result, 1.0)
-    at_fit = scores_at(view.kept, view.result, view.fit.temperature)
-    return {
-        "msp": at_one["msp"],
-        "msp_fitted": at_fit["msp"],
-        "max_logit": at_one["max_logit"],
-        "energy": at_one["energy"],
-    }
+    return curve_confidences(at_one, scores_at(view.kept, view.result, view.fit.temperature))
 
 
 def curve_names(view: View) -> dict[str, str]:
     return {name: t(f"unc.curve.{name}", view.lang, t=view.fit.temperature) for name in CURVES}
 
 
-def risk_curves(view: View) -> dict[str, RiskCoverage]:
-    """The risk-coverage curve of each of `CURVES`, memoised."""
-    scores, hit = curve_scores(view), correct(view)
-    return memo(
-        view.kept,
-        ("curves", view.fit.temperature),
-        lambda: {name: risk_coverage(scores[name], hit) for name in CURVES},
-    )
+def view_curves(view: View) -> dict[str, RiskCoverage]:
+    """The risk-coverage curve of each of `CURVES`, memoised; right or wrong is the stored scorer's."""
+    scores = curve_scores(view)
+    return memo(view.kept, ("curves", view.fit.temperature), lambda: risk_curves(scores, view.scorer.correct))
 
 
 def forget_if_gone(key: str, stops: np.ndarray) -> None:
@@ -122,7 +107,7 @@ def threshold_text(score: str, value: float) -> str:
 def selective_tool(view: View) -> None:
     lang = view.lang
     st.caption(t("unc.selective.caption", lang))
-    curves, names = risk_curves(view), curve_names(view)
+    curves, names = view_curves(view), curve_names(view)
     left, right = st.columns(2)
     at_coverage = left.number_input(
         t("unc.selective.at_coverage", lang), 0.01, 1.0, 0.9, 0.01, key="doubt_at_coverage", format="%.2f"
@@ -169,8 +154,7 @@ def selective_tool(view: View) -> None:
         format_func=lambda v: threshold_text(score, v),
         help=t("unc.abstain.help", lang),
     )
-    hit = correct(view)
-    found = abstain(values, hit, float(threshold))
+    found = abstain(values, view.scorer.correct, float(threshold))
     cells = st.columns(4)
     cells[0].metric(t("unc.abstain.kept", lang), f"{found.kept:,} ({found.coverage:.1%})")
     cells[1].metric(t("unc.abstain.kept_accuracy", lang), _percent(found.accuracy))
