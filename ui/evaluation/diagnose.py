@@ -156,12 +156,8 @@ def issues_tool(view: View) -> None:
     if frame.empty:
         st.caption(t("diag.issues.none", lang))
         return
-    order = st.selectbox(
-        t("diag.sort", lang),
-        ("score", "confidence", "given", "suggested"),
-        key="diag_issue_order",
-        format_func=lambda k: t(f"diag.sort.{k}", lang),
-    )
+    sorts = ("score", "confidence", "given", "suggested")
+    order = translated_choice(st.selectbox, "diag.sort", sorts, lang=lang, key="diag_issue_order")
     ascending = {"score": True, "confidence": False, "given": True, "suggested": True}[order]
     frame = frame.sort_values([order, "score"], ascending=[ascending, True], kind="stable")
     st.caption(t("diag.issues.count", lang, n=len(frame)))
@@ -433,13 +429,8 @@ def _second_by_model(view: View) -> EvalResult | None:
 def compare_tool(view: View) -> None:
     lang, result = view.lang, view.result
     st.caption(t("diag.compare.caption", lang))
-    how = st.radio(
-        t("diag.compare.how", lang),
-        ("file", "model") if view.reader is not None else ("file",),
-        key="diag_second_how",
-        horizontal=True,
-        format_func=lambda k: t(f"diag.compare.how.{k}", lang),
-    )
+    ways = ("file", "model") if view.reader is not None else ("file",)
+    how = translated_choice(st.radio, "diag.compare.how", ways, lang=lang, key="diag_second_how", horizontal=True)
     try:
         if how == "model":
             other = _second_by_model(view)

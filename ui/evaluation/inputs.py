@@ -32,6 +32,7 @@ from core.i18n import escape_markdown, t
 from core.models.spec import LoadedModel, ModelSpec
 from ui.evaluation.view import notes
 from ui.sidebar import SidebarControls
+from ui.widgets import translated_choice
 
 DIGITS_MODEL = "digits_cnn"
 SOURCES = ("digits", "zip", "results")
@@ -89,13 +90,8 @@ class DataIn:
 
 def source_picker(lang: str) -> str:
     """Built-in digits, a zip upload or a results file."""
-    source = st.segmented_control(
-        t("eval.source", lang),
-        SOURCES,
-        key="eval_source",
-        default="digits",
-        format_func=lambda s: t(f"eval.source.{s}", lang),
-        required=True,
+    source = translated_choice(
+        st.segmented_control, "eval.source", SOURCES, lang=lang, key="eval_source", default="digits", required=True
     )
     return source or "digits"
 
@@ -150,13 +146,7 @@ def _where(lang: str, key: str) -> str:
     """ "upload" or, where the operator lists folders in LOGITSCOPE_DATA_ROOTS and the user picks it, "server"."""
     if not data_roots():
         return "upload"
-    where = st.radio(
-        t("eval.where", lang),
-        ("upload", "server"),
-        key=key,
-        horizontal=True,
-        format_func=lambda w: t(f"eval.where.{w}", lang),
-    )
+    where = translated_choice(st.radio, "eval.where", ("upload", "server"), lang=lang, key=key, horizontal=True)
     return where or "upload"
 
 

@@ -33,6 +33,7 @@ from core.uncertainty.selective import threshold_stops
 from ui.doubt import memo, same_model, scores_at
 from ui.evaluation.inputs import path_stamp, server_path, upload_limit
 from ui.evaluation.view import GALLERY_COLUMNS, GALLERY_SIZE, View, precise_percent, thumbnail_png
+from ui.widgets import translated_choice
 
 OUTSIDE_KEY = "doubt_outside"
 WHERE = ("zip", "folder", "results")
@@ -112,13 +113,8 @@ def _run_outside(view: View, key: tuple[str, ...], listed: LabelledSet, model: L
 def outside_input(view: View) -> None:
     """The outside set's widgets; keeps the outside logits once they exist."""
     lang = view.lang
-    where = st.radio(
-        t("unc.ood.where", lang),
-        (*WHERE, "server") if data_roots() else WHERE,
-        key="doubt_outside_where",
-        horizontal=True,
-        format_func=lambda w: t(f"unc.ood.where.{w}", lang),
-    )
+    places = (*WHERE, "server") if data_roots() else WHERE
+    where = translated_choice(st.radio, "unc.ood.where", places, lang=lang, key="doubt_outside_where", horizontal=True)
     model = view.model
     try:
         if where == "zip":

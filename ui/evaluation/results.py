@@ -37,6 +37,7 @@ from core.models.spec import LoadedModel
 from core.numerics import temperature_options
 from ui.evaluation import diagnose, doubt, report
 from ui.evaluation.view import GALLERY_SIZE, View, notes, records_gallery
+from ui.widgets import translated_choice
 
 # the headline metrics: name, format
 METRICS = (
@@ -238,13 +239,14 @@ def galleries(view: View) -> None:
     """Most confident mistakes or least confident right answers, as cards."""
     lang, records = view.lang, view.at(view.temperature).records
     st.subheader(t("eval.galleries", lang))
-    kind = st.segmented_control(
-        t("eval.gallery", lang),
+    kind = translated_choice(
+        st.segmented_control,
+        "eval.gallery",
         ("mistakes", "unsure"),
+        lang=lang,
         key="eval_gallery",
         default="mistakes",
         required=True,
-        format_func=lambda k: t(f"eval.gallery.{k}", lang),
         label_visibility="collapsed",
     )
     kind = kind or "mistakes"
