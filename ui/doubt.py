@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 import streamlit as st
 
-from core.evaluate.result import EvalResult
+from core.evaluate.result import EvalResult, same_model
 from core.uncertainty.conformal import Calibration
 from core.uncertainty.ood import ood_scores
 
@@ -55,11 +55,6 @@ def stored_evaluation() -> dict[str, object] | None:
     """The session's stored evaluation (a run or a results file), or None."""
     stored = st.session_state.get(STORED_KEY)
     return stored if isinstance(stored, dict) and isinstance(stored.get("result"), EvalResult) else None
-
-
-def same_model(result_model: str, result_classes: int, model_name: str, num_classes: int) -> bool:
-    """Whether logits recorded of `result_model` can stand beside `model_name`'s (a results file may not name it)."""
-    return result_classes == num_classes and (not result_model or result_model == model_name)
 
 
 @dataclass(frozen=True)

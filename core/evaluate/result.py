@@ -13,6 +13,12 @@ from torch import Tensor
 from core.datasets.sets import Skipped
 
 
+def same_model(recorded_model: str, recorded_classes: int, model_name: str, num_classes: int) -> bool:
+    """Whether logits recorded of `recorded_model` (with `recorded_classes` columns) can stand beside `model_name`'s:
+    the same number of classes, and the same model unless the record does not name one (a results file may not)."""
+    return recorded_classes == num_classes and (not recorded_model or recorded_model == model_name)
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far a run is: images done of total, and the rate so far."""

@@ -13,7 +13,7 @@ from core.datasets.sets import LabelledSet
 from core.datasets.unlabelled import open_unlabelled_path
 from core.errors import InputError
 from core.evaluate.files import read_results
-from core.evaluate.result import EvalResult
+from core.evaluate.result import EvalResult, same_model
 from core.evaluate.run import evaluate
 from core.models.spec import LoadedModel
 
@@ -27,7 +27,7 @@ def open_outside(path: str | os.PathLike[str], *, model: str, num_classes: int) 
     if not other.is_file():
         raise InputError(f"{other}: no such results file")
     outside = read_results(other.read_bytes(), other.name)
-    if outside.num_classes != num_classes or (outside.model and outside.model != model):
+    if not same_model(outside.model, outside.num_classes, model, num_classes):
         made_by = f"model {outside.model}, " if outside.model else ""
         raise InputError(
             f"{other.name}: logits of {made_by}{outside.num_classes} classes; the outside set needs {model}'s "

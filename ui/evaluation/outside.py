@@ -23,14 +23,14 @@ from core.datasets.sets import LabelledSet, Reader
 from core.datasets.unlabelled import open_unlabelled_files, open_unlabelled_zip
 from core.errors import LogitscopeError
 from core.evaluate.files import read_results
-from core.evaluate.result import EvalResult, Progress
+from core.evaluate.result import EvalResult, Progress, same_model
 from core.evaluate.run import evaluate
 from core.i18n import escape_markdown, t
 from core.models.spec import LoadedModel
 from core.uncertainty.ood import SCORE_NAMES, most_fooling, ood_scores, ood_table, separations, threshold_split
 from core.uncertainty.outside import open_outside
 from core.uncertainty.selective import threshold_stops
-from ui.doubt import memo, same_model, scores_at
+from ui.doubt import memo, scores_at
 from ui.evaluation.inputs import path_stamp, server_path, upload_limit
 from ui.evaluation.view import GALLERY_COLUMNS, GALLERY_SIZE, View, precise_percent, thumbnail_png
 from ui.widgets import translated_choice

@@ -15,7 +15,7 @@ import streamlit as st
 from core.charts.uncertainty import coverage_by_class_figure, set_size_by_temperature_figure, set_size_figure
 from core.errors import LogitscopeError
 from core.evaluate.files import read_results
-from core.evaluate.result import EvalResult
+from core.evaluate.result import EvalResult, same_model
 from core.i18n import escape_markdown, t
 from core.numerics import temperature_options
 from core.uncertainty.conformal import (
@@ -28,7 +28,7 @@ from core.uncertainty.conformal import (
     split_conformal,
     summarise_sets,
 )
-from ui.doubt import keep_calibration, memo, same_model
+from ui.doubt import keep_calibration, memo
 from ui.evaluation.view import View
 from ui.widgets import translated_choice
 
