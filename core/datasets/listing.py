@@ -6,13 +6,14 @@ A zip's member names are shown as their author wrote them when the zip does not 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.archive import Entry
+from core.archive import Entry, human_size
 from core.datasets.sets import EmptyDatasetError, Limits
 from core.datasets.zipnames import member_names
 from core.errors import InputError
@@ -35,6 +36,25 @@ def folder_entries(base: Path, limits: Limits) -> list[Entry]:
     if not entries:
         raise EmptyDatasetError(f"{base}: the folder is empty")
     return entries
+
+
+def folder_stamp(entries: list[Entry]) -> str:
+    """A folder's digest from its files' names and sizes: they stand for the content (re-hashing gigabytes per run
+    is not worth it)."""
+    stamp = hashlib.sha256()
+    for entry in entries:
+        stamp.update(f"{entry.name}\0{entry.size}\0".encode())
+    return stamp.hexdigest()
+
+
+def zip_file_bytes(path: Path, limits: Limits) -> bytes:
+    """The bytes of a zip file on disk (a PATH that is not a folder), refused when missing or over the size limit."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    size = path.stat().st_size
+    if size > limits.max_total_bytes:
+        raise InputError(f"{path}: {human_size(size)}, over the {human_size(limits.max_total_bytes)} limit")
+    return path.read_bytes()
 
 
 @dataclass(frozen=True)

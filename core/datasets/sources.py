@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.archive import human_size
 from core.datasets.classes import ClassResolver
-from core.datasets.listing import folder_entries, open_zip_bytes, zip_entries
+from core.datasets.listing import folder_entries, folder_stamp, open_zip_bytes, zip_entries, zip_file_bytes
 from core.datasets.plan import labelled_set, plan_members
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader, damaged_reason
 from core.datasets.sets import LIMITS, LabelledSet, Limits
@@ -55,15 +55,12 @@ def open_folder(root: str | os.PathLike[str], resolver: ClassResolver, *, limits
         return FolderReader(base, max_bytes=limits.max_manifest_bytes).read(member)
 
     kept, skipped = plan_members(entries, resolver, read=read_manifest, source=str(base), limits=limits)
-    stamp = hashlib.sha256()
-    for entry in entries:  # names and sizes stand for the content: re-hashing gigabytes per run is not worth it
-        stamp.update(f"{entry.name}\0{entry.size}\0".encode())
     return labelled_set(
         kept,
         skipped,
         source=str(base),
         reader=FolderReader(base, max_bytes=limits.max_member_bytes),
-        digest=stamp.hexdigest(),
+        digest=folder_stamp(entries),
     )
 
 
@@ -72,11 +69,7 @@ def open_path(path: str | os.PathLike[str], resolver: ClassResolver, *, limits: 
     p = Path(path)
     if p.is_dir():
         return open_folder(p, resolver, limits=limits)
-    if not p.exists():
-        raise InputError(f"{p}: no such file or folder")
-    if p.stat().st_size > limits.max_total_bytes:
-        raise InputError(f"{p}: {human_size(p.stat().st_size)}, over the {human_size(limits.max_total_bytes)} limit")
-    return open_zip(p.read_bytes(), resolver, name=str(p), limits=limits)
+    return open_zip(zip_file_bytes(p, limits), resolver, name=str(p), limits=limits)
 
 
 def digits_set(split: str = "test") -> LabelledSet:

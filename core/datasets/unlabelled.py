@@ -13,8 +13,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.archive import Entry, human_size
-from core.datasets.listing import folder_entries, open_zip_bytes, zip_entries
+from core.archive import Entry
+from core.datasets.listing import folder_entries, folder_stamp, open_zip_bytes, zip_entries, zip_file_bytes
 from core.datasets.plan import SYSTEM_FILE, plan_unlabelled, system_note
 from core.datasets.readers import FolderReader, MemoryReader, ZipReader
 from core.datasets.sets import LIMITS, EmptyDatasetError, LabelledSet, Limits, Reader, Skipped
@@ -58,11 +58,8 @@ def open_unlabelled_folder(root: str | os.PathLike[str], *, limits: Limits = LIM
     base = Path(root)
     entries = folder_entries(base, limits)
     names, skipped = plan_unlabelled(entries, limits=limits)
-    stamp = hashlib.sha256()
-    for entry in entries:  # names and sizes stand for the content, as for a labelled folder
-        stamp.update(f"{entry.name}\0{entry.size}\0".encode())
     reader = FolderReader(base, max_bytes=limits.max_member_bytes)
-    return _unlabelled_set(names, skipped, source=str(base), reader=reader, digest=stamp.hexdigest())
+    return _unlabelled_set(names, skipped, source=str(base), reader=reader, digest=folder_stamp(entries))
 
 
 def open_unlabelled_files(
@@ -86,8 +83,4 @@ def open_unlabelled_path(path: str | os.PathLike[str], *, limits: Limits = LIMIT
     p = Path(path)
     if p.is_dir():
         return open_unlabelled_folder(p, limits=limits)
-    if not p.exists():
-        raise InputError(f"{p}: no such file or folder")
-    if p.stat().st_size > limits.max_total_bytes:
-        raise InputError(f"{p}: {human_size(p.stat().st_size)}, over the {human_size(limits.max_total_bytes)} limit")
-    return open_unlabelled_zip(p.read_bytes(), name=str(p), limits=limits)
+    return open_unlabelled_zip(zip_file_bytes(p, limits), name=str(p), limits=limits)
