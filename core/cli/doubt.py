@@ -27,7 +27,7 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
     )
 
 
-def open_outside(args: argparse.Namespace, *, model: str, num_classes: int) -> LabelledSet | EvalResult | None:
+def outside_from_args(args: argparse.Namespace, *, model: str, num_classes: int) -> LabelledSet | EvalResult | None:
     """The arguments of doubt checked before the run: a bad --ood fails in seconds, not after the whole set."""
     from core.uncertainty.conformal import check_alpha
 
@@ -35,9 +35,9 @@ def open_outside(args: argparse.Namespace, *, model: str, num_classes: int) -> L
     check_temperature(args.temperature)
     if args.ood is None:
         return None
-    from core.uncertainty.outside import open_outside as open_other  # the datasets and the runner: only with --ood
+    from core.uncertainty.outside import open_outside  # the datasets and the runner: only with --ood
 
-    return open_other(args.ood, model=model, num_classes=num_classes)
+    return open_outside(args.ood, model=model, num_classes=num_classes)
 
 
 def report(

@@ -85,7 +85,7 @@ def _rescore_file(args: argparse.Namespace) -> int:
         raise InputError("a results file is re-scored here: --runner ray runs a model over a folder")
     out = _out_path(args)
     result = read_results(args.path, features=args.features)  # the features only when --out keeps them
-    outside = doubt.open_outside(args, model=result.model, num_classes=result.num_classes)
+    outside = doubt.outside_from_args(args, model=result.model, num_classes=result.num_classes)
     fit = Rescorer(result).calibrate(temperature=args.temperature)
     labels = _file_labels(args, result.num_classes)
 
@@ -154,7 +154,7 @@ def _evaluate_set(args: argparse.Namespace) -> int:
     out = _out_path(args)
     spec = model_spec(args)
     labels = model_labels(spec, args.labels)
-    outside = doubt.open_outside(args, model=spec.name, num_classes=spec.num_classes)  # before the run: fails fast
+    outside = doubt.outside_from_args(args, model=spec.name, num_classes=spec.num_classes)  # before the run: fails fast
     if args.runner == "local" and (args.address is not None or args.actors is not None):
         raise InputError("--address and --actors need --runner ray")
     # a live progress bar only where a person watches: never into a log, nor beside --json piped to a tool
